@@ -1,0 +1,96 @@
+"""Composition root: parse arguments, pick the target (AWS or a lab), run one command, map errors to exit codes.
+
+Exit codes (DESIGN.md §5): 0 success, 1 problems found, 2 usage/input/credential errors (one line on stderr).
+Each subcommand lives in `vpce_console.commands.<name>` and exposes `add_arguments(parser)` and
+`run(args) -> int`; heavy imports stay inside `run` so `--help` and the TUI's first frame stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from vpce_console import __version__
+from vpce_console.errors import VpceError
+
+COMMANDS: dict[str, str] = {
+    "console": "the TUI (also the default when no command is given)",
+    "lab": "run the embedded lab in the foreground",
+    "lint": "findings for policy files",
+    "simulate": "evaluate request contexts against a policy",
+    "impact": "who changes from allow to deny and back between two policies",
+    "inventory": "hub endpoints, hosted zones, associations and spokes",
+    "doctor": "wiring findings for the hub and its spokes",
+    "cost": "break-even report: centralized vs per-VPC vs NAT",
+    "rollout": "apply a policy with compare-and-swap and watch it propagate",
+    "history": "the change journal",
+    "rollback": "restore the previous policy byte for byte",
+    "tail": "endpoint-policy denials, classified",
+}
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options every subcommand takes: where AWS is and how to reach it."""
+    group = parser.add_argument_group("target")
+    group.add_argument("--profile", help="AWS profile name (standard botocore chain otherwise)")
+    group.add_argument("--region", help="AWS region (default: the profile's or the config's)")
+    group.add_argument("--config", metavar="FILE", help="config YAML (see config.example.yaml)")
+    lab = group.add_mutually_exclusive_group()
+    lab.add_argument("--lab", action="store_true", help="start an embedded lab in a child process and use it")
+    lab.add_argument("--lab-ready", metavar="FILE", help="attach to a running lab through its ready-file")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole CLI; each command module adds its own options."""
+    parser = argparse.ArgumentParser(
+        prog="vpce",
+        description="Operations console for centralized AWS interface VPC endpoints.",
+        epilog="Exit codes: 0 ok, 1 problems found, 2 usage, input or credential error.",
+    )
+    parser.add_argument("--version", action="version", version=f"vpce-console {__version__}")
+    add_common_arguments(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, help_text in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        add_common_arguments(command)
+        module = _command_module(name)
+        if module is not None:
+            module.add_arguments(command)
+    return parser
+
+
+def _command_module(name: str):  # type: ignore[no-untyped-def]
+    """Import `vpce_console.commands.<name>`, or None while that command is not built yet."""
+    try:
+        return importlib.import_module(f"vpce_console.commands.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"vpce_console.commands.{name}":
+            return None
+        raise
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit code; expected errors become one line on stderr."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    name = args.command or "console"
+    module = _command_module(name)
+    if module is None:
+        print(f"vpce: '{name}' is not available in this build", file=sys.stderr)
+        return 2
+    try:
+        return int(module.run(args))
+    except VpceError as exc:
+        print(f"vpce {name}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"vpce {name}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
