@@ -1,1 +1,38 @@
-"""Pure policy engine: parse with positions, lint, evaluate, personas, impact, diff. No I/O, no SDK, no Textual."""
+"""Pure policy engine: parse with positions, lint, evaluate, personas, impact, diff. No I/O, no SDK, no Textual.
+
+The public names are re-exported lazily so that each submodule can be imported (and tested) on its own.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS: dict[str, str] = {
+    "parse_policy": "parse",
+    "lint": "lint",
+    "Finding": "findings",
+    "Severity": "findings",
+    "compile_policy": "evaluate",
+    "evaluate": "evaluate",
+    "CompiledPolicy": "evaluate",
+    "Request": "evaluate",
+    "Decision": "evaluate",
+    "Persona": "personas",
+    "Hub": "personas",
+    "request_context": "personas",
+    "persona_request": "personas",
+    "load_personas": "personas",
+    "impact": "impact",
+    "policy_diff": "diff",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Import the submodule that owns `name` on first use."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
