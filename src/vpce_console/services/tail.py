@@ -1,0 +1,398 @@
+"""The denial tail: CloudTrail records in, classified denials out, deduplicated and kept in bounded memory.
+
+Sources are files (JSONL, a JSON array, or CloudTrail's S3 objects `{"Records": […]}`, gzipped or not) and
+CloudWatch Logs groups polled with FilterLogEvents and a JSON pattern through a cursor that survives throttling
+and dropped connections. The AWS calls themselves are passed in as a `fetch` function (built in `aws/logs.py`),
+so this module stays UI- and SDK-agnostic and is tested with a clock instead of sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import gzip
+import io
+import json
+import random
+from collections import Counter, OrderedDict, deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from vpce_console.errors import AwsError, UsageError
+from vpce_console.services.classify import REASON_CODES, Denial, classify
+
+__all__ = [
+    "Denial",
+    "DenialTail",
+    "LogCursor",
+    "LogPage",
+    "PolicyTimeline",
+    "TailFilter",
+    "classify",
+    "denial_filter_pattern",
+    "follow_log_groups",
+    "parse_since",
+    "read_records",
+]
+
+DEFAULT_RING_SIZE = 5000
+"""Denials kept in memory unless configured otherwise (config `tail.ring_size`)."""
+
+
+# --- files -----------------------------------------------------------------------------------------------------
+
+
+def _open_text(path: Path) -> IO[str]:
+    raw = path.open("rb")
+    magic = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
+    if magic == b"\x1f\x8b":
+        return io.TextIOWrapper(gzip.GzipFile(fileobj=raw), encoding="utf-8")
+    return io.TextIOWrapper(raw, encoding="utf-8")
+
+
+def _records_of(document: Any, where: str) -> Iterator[dict[str, Any]]:
+    if isinstance(document, Mapping) and isinstance(document.get("Records"), list):
+        document = document["Records"]
+    if isinstance(document, Mapping):
+        yield dict(document)
+        return
+    if not isinstance(document, list):
+        raise UsageError(f'{where}: expected CloudTrail records (JSONL, a JSON array or {{"Records": [...]}})')
+    for item in document:
+        if isinstance(item, Mapping):
+            yield dict(item)
+
+
+def read_records(path: str | Path) -> Iterator[dict[str, Any]]:
+    """Yield CloudTrail records from a file, streaming JSONL line by line (large files never load at once)."""
+    path = Path(path)
+    try:
+        fh = _open_text(path)
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    with fh:
+        try:
+            first = ""
+            for first in fh:
+                if first.strip():
+                    break
+            stripped = first.strip()
+            if not stripped:
+                return
+            try:
+                head = json.loads(stripped)
+            except json.JSONDecodeError:
+                head = None
+            if isinstance(head, Mapping) and not isinstance(head.get("Records"), list):
+                yield dict(head)  # JSONL: one record per line
+                for lineno, line in enumerate(fh, start=2):
+                    line = line.strip()
+                    if not line:
+                        continue
+                    try:
+                        item = json.loads(line)
+                    except json.JSONDecodeError:
+                        raise UsageError(f"{path}:{lineno}: not a JSON record") from None
+                    if isinstance(item, Mapping):
+                        yield dict(item)
+                return
+            document = head if head is not None else json.loads(first + fh.read())
+        except (UnicodeDecodeError, EOFError, OSError, gzip.BadGzipFile) as exc:
+            raise UsageError(f"cannot read {path}: {exc}") from None
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}") from None
+        yield from _records_of(document, str(path))
+
+
+# --- policy versions over time ---------------------------------------------------------------------------------
+
+
+def _epoch(value: str | float | datetime | None) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+
+
+@dataclass(slots=True)
+class PolicyTimeline:
+    """When each endpoint's policy changed and to which version, from the journal and CloudTrail history."""
+
+    _changes: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
+
+    def add(self, endpoint_id: str, at: str | float | datetime, sha256: str) -> None:
+        """Record that `endpoint_id` got the document with this sha256 at `at`."""
+        when = _epoch(at)
+        if when is None or not sha256:
+            return
+        rows = self._changes.setdefault(endpoint_id, [])
+        item = (when, sha256)
+        if item not in rows:
+            bisect.insort(rows, item)
+
+    def version_at(self, endpoint_id: str | None, at: str | float | None) -> str | None:
+        """The 12-digit sha256 prefix of the latest version written at or before `at` (None if unknown)."""
+        if endpoint_id is None:
+            return None
+        rows = self._changes.get(endpoint_id)
+        when = _epoch(at)
+        if not rows or when is None:
+            return None
+        index = bisect.bisect_right(rows, (when, "\uffff"))
+        return rows[index - 1][1][:12] if index else None
+
+    def __len__(self) -> int:
+        return sum(len(rows) for rows in self._changes.values())
+
+
+# --- the tail --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TailFilter:
+    """Which denials the user wants to see."""
+
+    endpoint_id: str | None = None
+    reason: str | None = None
+    """One of REASON_CODES, or `vpce` for all endpoint-policy reasons."""
+    service: str | None = None
+    account_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.reason is not None and self.reason not in (*REASON_CODES, "vpce"):
+            raise UsageError(f"unknown reason {self.reason!r}: one of {', '.join(REASON_CODES)} (or vpce)")
+
+    def matches(self, denial: Denial) -> bool:
+        """True when the denial passes every set criterion."""
+        if self.endpoint_id is not None and denial.endpoint_id != self.endpoint_id:
+            return False
+        if self.reason == "vpce":
+            if not denial.reason.startswith("vpce-"):
+                return False
+        elif self.reason is not None and denial.reason != self.reason:
+            return False
+        if self.service is not None and denial.service != self.service:
+            return False
+        return self.account_id is None or denial.account_id == self.account_id
+
+
+class DenialTail:
+    """Classify records, drop duplicates and non-denials, keep the newest `ring_size` denials."""
+
+    def __init__(
+        self,
+        *,
+        ring_size: int = DEFAULT_RING_SIZE,
+        dedupe_size: int | None = None,
+        timeline: PolicyTimeline | None = None,
+        filter: TailFilter | None = None,
+    ) -> None:
+        if ring_size < 1:
+            raise UsageError("ring size must be at least 1")
+        self.ring: deque[Denial] = deque(maxlen=ring_size)
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._seen_cap = dedupe_size if dedupe_size is not None else max(4 * ring_size, 10_000)
+        self.timeline = timeline if timeline is not None else PolicyTimeline()
+        self.filter = filter or TailFilter()
+        self.records = 0
+        """Records looked at."""
+        self.duplicates = 0
+        self.denials = 0
+        """Denials kept (after dedupe and filter)."""
+        self.by_reason: Counter[str] = Counter()
+
+    @property
+    def ring_size(self) -> int:
+        """Capacity of the ring buffer."""
+        return self.ring.maxlen or 0
+
+    @property
+    def seen_size(self) -> int:
+        """Event ids remembered for dedupe (bounded)."""
+        return len(self._seen)
+
+    def ingest(self, record: Mapping[str, Any]) -> Denial | None:
+        """Classify one record; returns the new denial row, or None (not a denial, filtered out, or a duplicate)."""
+        self.records += 1
+        if not record.get("errorCode"):
+            return None  # fast path: successes are the bulk of a trail
+        denial = classify(record)
+        if denial is None:
+            return None
+        if denial.event_id in self._seen:
+            self.duplicates += 1
+            self._seen.move_to_end(denial.event_id)
+            return None
+        self._seen[denial.event_id] = None
+        if len(self._seen) > self._seen_cap:
+            self._seen.popitem(last=False)
+        if not self.filter.matches(denial):
+            return None
+        if len(self.timeline):
+            denial = replace(denial, policy_version=self.timeline.version_at(denial.endpoint_id, denial.event_time))
+        self.ring.append(denial)
+        self.denials += 1
+        self.by_reason[denial.reason] += 1
+        return denial
+
+    def ingest_many(self, records: Iterable[Mapping[str, Any]]) -> Iterator[Denial]:
+        """Ingest records in order and yield each new denial."""
+        for record in records:
+            denial = self.ingest(record)
+            if denial is not None:
+                yield denial
+
+    def rows(self) -> list[Denial]:
+        """The denials currently held, oldest first."""
+        return list(self.ring)
+
+    def stats(self) -> dict[str, Any]:
+        """Counters for the status line and the benchmark."""
+        return {
+            "records": self.records,
+            "denials": self.denials,
+            "duplicates": self.duplicates,
+            "ring": len(self.ring),
+            "ring_size": self.ring_size,
+            "seen": len(self._seen),
+            "by_reason": dict(sorted(self.by_reason.items())),
+        }
+
+
+# --- CloudWatch Logs follow ------------------------------------------------------------------------------------
+
+
+def denial_filter_pattern(endpoint_id: str | None = None, *, network_only: bool = False) -> str:
+    """A CloudWatch Logs JSON filter pattern that keeps denial records (optionally one endpoint's)."""
+    if network_only:
+        codes = '($.errorCode = "VpceAccessDenied")'
+    else:
+        codes = (
+            '($.errorCode = "VpceAccessDenied" || $.errorCode = "AccessDenied" || $.errorCode = "AccessDeniedException"'
+            ' || $.errorCode = "*UnauthorizedOperation")'
+        )
+    if endpoint_id:
+        return f'{{ {codes} && $.vpcEndpointId = "{endpoint_id}" }}'
+    return f"{{ {codes} }}"
+
+
+@dataclass(frozen=True, slots=True)
+class LogEvent:
+    """One CloudWatch Logs event as the tail needs it."""
+
+    event_id: str
+    timestamp_ms: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class LogPage:
+    """One FilterLogEvents page."""
+
+    events: tuple[LogEvent, ...]
+    next_token: str | None
+
+
+@dataclass(slots=True)
+class LogCursor:
+    """Where a log-group poll stands; only advanced after a page has been fully handed out, so it is never lost."""
+
+    start_ms: int
+    """Lower bound (inclusive) of the next query window."""
+    next_token: str | None = None
+    """Token of the page to fetch next within the current window (kept across throttling and reconnects)."""
+    high_ms: int = 0
+    """Newest event timestamp seen so far."""
+    pages: int = 0
+    errors: int = 0
+    """Throttling / connection failures survived."""
+
+
+Fetch = Callable[[str, str, int, str | None], Awaitable[LogPage]]
+"""(log_group, pattern, start_ms, next_token) -> page; raises AwsError on failure."""
+
+
+RETRYABLE_KINDS = frozenset({"throttled", "connection", "unavailable"})
+
+
+async def follow_log_groups(
+    fetch: Fetch,
+    log_groups: Sequence[str],
+    pattern: str,
+    *,
+    start_ms: int,
+    follow: bool,
+    poll_seconds: float = 5.0,
+    overlap_ms: int = 300_000,
+    clock_ms: Callable[[], int],
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    max_backoff: float = 60.0,
+    on_error: Callable[[str, AwsError, float], None] | None = None,
+    cursors: dict[str, LogCursor] | None = None,
+) -> AsyncIterator[dict[str, Any]]:
+    """Yield CloudTrail records from log groups, polling with a cursor per group.
+
+    Each round queries from `high - overlap` (CloudTrail delivers late and out of order) and relies on the tail's
+    event-id dedupe for the overlap. Throttling, 5xx and dropped connections back off with jitter and retry the same
+    page; the cursor only moves after a page was handed out. Without `follow`, one pass over each group ends it.
+    """
+    cursors = cursors if cursors is not None else {}
+    for group in log_groups:
+        cursors.setdefault(group, LogCursor(start_ms=start_ms))
+    backoff = 0.0
+    while True:
+        for group in log_groups:
+            cursor = cursors[group]
+            while True:
+                try:
+                    page = await fetch(group, pattern, cursor.start_ms, cursor.next_token)
+                except AwsError as exc:
+                    if exc.kind not in RETRYABLE_KINDS:
+                        raise
+                    cursor.errors += 1
+                    backoff = min(max_backoff, max(0.5, backoff * 2 or poll_seconds / 2))
+                    wait = backoff * (0.5 + random.random() / 2)
+                    if on_error is not None:
+                        on_error(group, exc, wait)
+                    await sleep(wait)
+                    continue
+                backoff = 0.0
+                cursor.pages += 1
+                for event in page.events:
+                    cursor.high_ms = max(cursor.high_ms, event.timestamp_ms)
+                    try:
+                        record = json.loads(event.message)
+                    except json.JSONDecodeError:
+                        continue
+                    if isinstance(record, dict):
+                        yield record
+                cursor.next_token = page.next_token
+                if not page.next_token:
+                    break
+            if cursor.high_ms:
+                cursor.start_ms = max(cursor.start_ms, cursor.high_ms - overlap_ms)
+        if not follow:
+            return
+        await sleep(poll_seconds * (0.8 + random.random() * 0.4))
+
+
+def parse_since(text: str, *, now: float) -> float:
+    """`15m`, `2h`, `90s`, `1d` or an ISO time -> epoch seconds."""
+    text = text.strip()
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    if text and text[-1] in units and text[:-1].replace(".", "", 1).isdigit():
+        return now - float(text[:-1]) * units[text[-1]]
+    when = _epoch(text)
+    if when is None:
+        raise UsageError(f"--since: expected e.g. 15m, 2h, 1d or an ISO time, got {text!r}")
+    return when
