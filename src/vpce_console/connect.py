@@ -1,0 +1,133 @@
+"""Pick where AWS is: the real AWS (standard botocore credential chain) or an embedded lab.
+
+This is the one place outside `lab/` that knows a lab exists. A lab differs from AWS only in the endpoint URL
+and the credentials, which this module puts into a `Target`; everything downstream treats both the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from vpce_console.config import Config, load_config
+from vpce_console.errors import UsageError
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where requests go and with which base credentials."""
+
+    endpoint_url: str | None
+    """Endpoint URL for every service (a lab), or None for AWS's own endpoints."""
+    region: str
+    """Region to use; empty means the profile's/environment's region (resolved by the gateway)."""
+    profile: str | None
+    """Named profile for the standard credential chain (None: env, SSO cache, instance role …)."""
+    access_key_id: str | None = None
+    """Explicit base keys (a lab's operator); None means the standard chain."""
+    secret_access_key: str | None = None
+    read_role_name: str | None = None
+    """Role name to assume in other accounts when the config does not name one (a lab's read role)."""
+    is_lab: bool = False
+    lab_ready: Mapping[str, Any] | None = None
+    """The lab's ready-file, when running on a lab."""
+    lab_handle: Any = field(default=None, compare=False, repr=False)
+    """The running lab child started by `--lab` (kept alive for the life of the process)."""
+
+    @property
+    def description(self) -> str:
+        """One line for headers and logs: `lab at http://…` or `AWS (profile x, us-east-1)`."""
+        if self.is_lab:
+            return f"lab at {self.endpoint_url}"
+        profile = self.profile or "default chain"
+        return f"AWS ({profile}, {self.region or 'profile region'})"
+
+
+def resolve_target(args: argparse.Namespace, config: Config) -> Target:
+    """The target named by the common flags: `--lab`, `--lab-ready FILE`, or AWS with `--profile/--region`."""
+    region_flag = getattr(args, "region", None)
+    if getattr(args, "lab", False):
+        from vpce_console.lab.child import start_lab_child
+
+        handle = start_lab_child()
+        atexit.register(_stop_quietly, handle)
+        return _lab_target(dict(handle.ready), region_flag, handle)
+    ready_path = getattr(args, "lab_ready", None)
+    if ready_path:
+        from vpce_console.lab.ready import read_ready_file
+
+        return _lab_target(read_ready_file(ready_path), region_flag, None)
+    region = region_flag or next((hub.region for hub in config.hubs if hub.region), None) or ""
+    return Target(endpoint_url=None, region=region, profile=getattr(args, "profile", None))
+
+
+def connect(args: argparse.Namespace) -> tuple[Config, Target]:
+    """Load the config and resolve the target; on a lab the ready-file supplies config defaults."""
+    config = load_config(getattr(args, "config", None))
+    target = resolve_target(args, config)
+    if target.lab_ready is not None:
+        config = load_config(getattr(args, "config", None), defaults=lab_config_defaults(target.lab_ready))
+    return config, target
+
+
+def lab_config_defaults(ready: Mapping[str, Any]) -> dict[str, Any]:
+    """Config defaults a lab's ready-file implies: its hub, spoke accounts, read role, log group, suggestions."""
+    defaults: dict[str, Any] = {}
+    hub = ready.get("hub") or {}
+    if hub.get("account_id"):
+        defaults["hubs"] = [
+            {
+                k: v
+                for k, v in (
+                    ("account_id", hub.get("account_id")),
+                    ("region", ready.get("region")),
+                    ("vpc_id", hub.get("vpc_id")),
+                )
+                if v
+            }
+        ]
+    accounts: list[str] = []
+    for spoke in ready.get("spokes") or ():
+        account = str(spoke.get("account_id", ""))
+        if account and account not in accounts:
+            accounts.append(account)
+    if accounts:
+        defaults["spokes"] = {"accounts": accounts}
+    if ready.get("read_role_name"):
+        defaults["roles"] = {"read_role_name": ready["read_role_name"]}
+    if ready.get("cloudtrail_log_group"):
+        defaults["tail"] = {"log_groups": [ready["cloudtrail_log_group"]]}
+    suggestions = ready.get("config")
+    if isinstance(suggestions, Mapping):
+        from vpce_console.config import deep_merge
+
+        defaults = deep_merge(defaults, suggestions)
+    return defaults
+
+
+def _lab_target(ready: Mapping[str, Any], region_flag: str | None, handle: Any) -> Target:
+    try:
+        operator = ready["operator"]
+        return Target(
+            endpoint_url=str(ready["endpoint_url"]),
+            region=region_flag or str(ready.get("region") or "us-east-1"),
+            profile=None,
+            access_key_id=str(operator["access_key_id"]),
+            secret_access_key=str(operator["secret_access_key"]),
+            read_role_name=ready.get("read_role_name"),
+            is_lab=True,
+            lab_ready=ready,
+            lab_handle=handle,
+        )
+    except (KeyError, TypeError) as exc:
+        raise UsageError(f"lab ready-file is missing {exc}") from None
+
+
+def _stop_quietly(handle: Any) -> None:
+    try:
+        handle.stop()
+    except Exception:
+        return
