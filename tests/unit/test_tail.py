@@ -83,7 +83,7 @@ def test_tail_classifies_and_skips_non_denials() -> None:
     rows = list(tail.ingest_many(_all_records()))
     reasons = {row.reason for row in rows}
     assert len(reasons) == 16
-    assert all(not r.event_name == "" for r in rows)
+    assert all(r.event_name != "" for r in rows)
     assert tail.records == len(_all_records())
     assert tail.stats()["denials"] == len(rows)
 
