@@ -1,0 +1,193 @@
+"""Wildcards and policy variables, compiled once so the evaluator's hot path is a dict lookup or one regex call.
+
+Rules encoded here (domain/facts.md §2): E10 (`*` many characters, `?` one, case-sensitive unless a caller
+says otherwise), E11 (ARN components matched one by one), E14 (`${…}` variables only with Version 2012-10-17,
+defaults `${key, 'default'}`, the literals `${*}` `${?}` `${$}`), E15 (a variable whose key is missing makes
+the value "effectively null": it matches nothing).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+Context = Mapping[str, tuple[str, ...]]
+"""A request context after normalisation: lower-case key -> its values (never empty)."""
+
+VARIABLES_VERSION = "2012-10-17"
+"""The only policy language version in which `${…}` is a variable rather than literal text (E14)."""
+
+_VAR_BODY = re.compile(r"^\s*([^\s,'{}$]+)\s*(?:,\s*'([^']*)'\s*)?$")
+_SPECIAL_LITERALS = {"*": "*", "?": "?", "$": "$"}
+
+
+@dataclass(frozen=True, slots=True)
+class Variable:
+    """One `${key}` or `${key, 'default'}` reference inside a policy string."""
+
+    key: str
+    """The context key, lower-cased because key names are case-insensitive (E9)."""
+    default: str | None = None
+    """The value used when the key is missing (E14); None means the reference is then null (E15)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Escaped:
+    """`${*}`, `${?}` or `${$}`: a character that stays literal even inside a wildcard pattern (E14)."""
+
+    char: str
+
+
+Part = str | Variable | Escaped
+"""A piece of a template: plain policy text (which may hold wildcards), a variable or an escaped character."""
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A policy string split into text, variables and escapes; without variables it is just `text`."""
+
+    parts: tuple[Part, ...]
+    text: str
+    """The original string, used as is when the template has no variables."""
+    has_variables: bool
+
+
+def parse_template(text: str, *, variables: bool) -> Template:
+    """Split `text` at `${…}` references; with `variables=False` (no 2012-10-17 Version) it stays literal (E14)."""
+    if not variables or "${" not in text:
+        return Template((text,), text, False)
+    parts: list[Part] = []
+    pos = 0
+    buf: list[str] = []
+    while pos < len(text):
+        start = text.find("${", pos)
+        if start < 0:
+            buf.append(text[pos:])
+            break
+        end = text.find("}", start + 2)
+        if end < 0:
+            buf.append(text[pos:])
+            break
+        buf.append(text[pos:start])
+        body = text[start + 2 : end]
+        part: Part | None = None
+        if body in _SPECIAL_LITERALS:
+            part = Escaped(_SPECIAL_LITERALS[body])
+        else:
+            match = _VAR_BODY.match(body)
+            if match:
+                part = Variable(match.group(1).lower(), match.group(2))
+        if part is None:
+            # Not a well-formed reference: keep it as text rather than guess what was meant.
+            buf.append(text[start : end + 1])
+        else:
+            if buf:
+                parts.append("".join(buf))
+                buf = []
+            parts.append(part)
+        pos = end + 1
+    if buf:
+        parts.append("".join(buf))
+    has_vars = any(not isinstance(p, str) for p in parts)
+    return Template(tuple(parts), text, has_vars)
+
+
+def variable_value(var: Variable, ctx: Context) -> str | None:
+    """The value a variable stands for, its default, or None when it is effectively null (E15).
+
+    Multivalued keys cannot be policy variables (E7): a key with several values counts as missing.
+    """
+    values = ctx.get(var.key)
+    if values is not None and len(values) == 1:
+        return values[0]
+    return var.default
+
+
+def render_literal(template: Template, ctx: Context) -> str | None:
+    """The template with variables substituted, or None when one of them has no value (E15)."""
+    if not template.has_variables:
+        return template.text
+    out: list[str] = []
+    for part in template.parts:
+        if isinstance(part, str):
+            out.append(part)
+        elif isinstance(part, Escaped):
+            out.append(part.char)
+        else:
+            value = variable_value(part, ctx)
+            if value is None:
+                return None
+            out.append(value)
+    return "".join(out)
+
+
+def glob_source(text: str, *, arn: bool = False) -> str:
+    """Regex source for a wildcard pattern: `*` any run, `?` one character, everything else literal (E10).
+
+    With `arn=True` the wildcards of the first five colon-separated components cannot cross a colon, so
+    each ARN component is matched on its own (E11); the sixth (resource) component may contain colons.
+    """
+    out: list[str] = []
+    colons = 0
+    for ch in text:
+        if ch == "*":
+            out.append("[^:]*" if arn and colons < 5 else ".*")
+        elif ch == "?":
+            out.append("[^:]" if arn and colons < 5 else ".")
+        else:
+            if ch == ":":
+                colons += 1
+            out.append(re.escape(ch))
+    return "".join(out)
+
+
+def render_glob_source(template: Template, ctx: Context, *, arn: bool = False) -> str | None:
+    """Regex source for a template whose text parts are wildcards and whose variable values are literal."""
+    if not template.has_variables:
+        return glob_source(template.text, arn=arn)
+    # Render to a marker form first so ARN component counting sees substituted colons too.
+    literal_chars: list[tuple[str, bool]] = []  # (char, is_wildcard_capable)
+    for part in template.parts:
+        if isinstance(part, str):
+            literal_chars.extend((ch, True) for ch in part)
+        elif isinstance(part, Escaped):
+            literal_chars.append((part.char, False))
+        else:
+            value = variable_value(part, ctx)
+            if value is None:
+                return None
+            literal_chars.extend((ch, False) for ch in value)
+    out: list[str] = []
+    colons = 0
+    for ch, wild in literal_chars:
+        if wild and ch == "*":
+            out.append("[^:]*" if arn and colons < 5 else ".*")
+        elif wild and ch == "?":
+            out.append("[^:]" if arn and colons < 5 else ".")
+        else:
+            if ch == ":":
+                colons += 1
+            out.append(re.escape(ch))
+    return "".join(out)
+
+
+@lru_cache(maxsize=8192)
+def compile_source(source: str, ignore_case: bool = False) -> re.Pattern[str]:
+    """Compile (and cache) a full-match regex; patterns rendered per request hit this cache."""
+    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
+    return re.compile(source, flags)
+
+
+def combined_glob(patterns: list[str], *, ignore_case: bool = False, arn: bool = False) -> re.Pattern[str] | None:
+    """One alternation regex for many literal wildcard patterns, so a list costs one `fullmatch` call."""
+    if not patterns:
+        return None
+    source = "|".join(f"(?:{glob_source(p, arn=arn)})" for p in dict.fromkeys(patterns))
+    return compile_source(source, ignore_case)
+
+
+def arn_component_count_ok(text: str) -> bool:
+    """True when `text` has the six colon-separated components of an ARN (E11)."""
+    return text.count(":") >= 5

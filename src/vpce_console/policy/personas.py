@@ -1,0 +1,485 @@
+"""Workload personas and the request context the real service would see for each (facts.md §1a–§1c).
+
+A persona is a workload with one credential kind (EC2 instance role, Lambda, ECS task, EKS IRSA, EKS Pod
+Identity, IAM user, generic assumed role, AWS service principal). `request_context` builds exactly the keys
+a request from that workload carries through a shared (hub) interface endpoint — or, with
+`through_endpoint=False`, through NAT to the public service endpoint. The point of the whole product is in
+here: the endpoint keys name the hub, never the spoke (facts §1d), and the credential-origin keys exist only
+for some credential kinds (facts §1b).
+
+Pure: no clock, no I/O. Time comes in as `now`; YAML is parsed from a string.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from typing import Any
+
+import yaml
+
+from vpce_console.policy.evaluate import Request
+
+CREDENTIAL_KINDS = (
+    "ec2-instance",
+    "lambda",
+    "ecs-task",
+    "eks-irsa",
+    "eks-pod-identity",
+    "iam-user",
+    "assumed-role",
+    "aws-service",
+)
+"""Credential kinds a persona can have; they decide which identity-origin keys exist (facts §1b)."""
+
+ROLE_KINDS = frozenset({"ec2-instance", "lambda", "ecs-task", "eks-irsa", "eks-pod-identity", "assumed-role"})
+"""Kinds that call with temporary role-session credentials (principal = assumed-role session ARN)."""
+
+DEFAULT_NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+"""The time used when no `now` is passed, so contexts (and tests, snapshots) are repeatable."""
+
+DEFAULT_PUBLIC_IP = "198.51.100.10"
+"""Stand-in NAT/public address (TEST-NET-2) for aws:SourceIp when a persona names none and goes via NAT."""
+
+# Which services put the VPC-endpoint-owner keys into the request context. Source: IAM User Guide, "AWS global
+# condition context keys", sections aws:SourceVpcArn / aws:VpceAccount / aws:VpceOrgID / aws:VpceOrgPaths,
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html (read 2026-11).
+# Why: "Using this key with unsupported services can lead to unintended authorization results" — the key is
+# simply absent for other services, so a positive condition on it fails there and a negated one fires.
+# IAM is supported "except for the iam:PassRole action" (handled in `_endpoint_owner_keys`).
+SOURCE_VPC_ARN_SERVICES: frozenset[str] = frozenset(
+    [
+        "apprunner",
+        "discovery",
+        "athena",
+        "servicediscovery",
+        "applicationinsights",
+        "cloudformation",
+        "comprehendmedical",
+        "compute-optimizer",
+        "ecr",
+        "ecs",
+        "kinesisanalytics",
+        "route53",
+        "datasync",
+        "ebs",
+        "scheduler",
+        "firehose",
+        "medical-imaging",
+        "healthlake",
+        "omics",
+        "iam",
+        "iotfleetwise",
+        "iotwireless",
+        "kms",
+        "lambda",
+        "payment-cryptography",
+        "polly",
+        "acm-pca",
+        "rbin",
+        "rekognition",
+        "servicequotas",
+        "s3",
+        "storagegateway",
+        "ssm-contacts",
+        "textract",
+        "transcribe",
+        "transfer",
+    ]
+)
+VPCE_ACCOUNT_SERVICES: frozenset[str] = SOURCE_VPC_ARN_SERVICES | {"dynamodb", "gamelift", "shield"}
+VPCE_ORG_PATHS_SERVICES: frozenset[str] = VPCE_ACCOUNT_SERVICES
+VPCE_ORG_ID_SERVICES: frozenset[str] = VPCE_ACCOUNT_SERVICES | frozenset(
+    [
+        "b2bi",
+        "cognito-identity",
+        "dms",
+        "ds-data",
+        "identitystore",
+        "iottwinmaker",
+        "cassandra",
+        "network-firewall",
+        "sms-voice",
+        "pricing",
+        "ses",
+        "sqs",
+        "workmail",
+    ]
+)
+
+POD_IDENTITY_TAGS = (
+    "eks-cluster-arn",
+    "eks-cluster-name",
+    "kubernetes-namespace",
+    "kubernetes-service-account",
+    "kubernetes-pod-name",
+    "kubernetes-pod-uid",
+)
+"""The six session tags EKS Pod Identity attaches (facts §1b), seen as aws:PrincipalTag/<tag>."""
+
+
+class PersonaError(ValueError):
+    """A personas file entry that cannot be used; the message names the entry index and the field."""
+
+
+@dataclass(frozen=True, slots=True)
+class Persona:
+    """A workload that calls AWS services, with the credential kind that decides its request context."""
+
+    name: str
+    kind: str
+    """One of CREDENTIAL_KINDS."""
+    account_id: str
+    role_arn: str
+    """Role ARN for role kinds, user ARN for iam-user, service principal (`lambda.amazonaws.com`) for aws-service."""
+    vpc_id: str | None = None
+    """The spoke VPC the workload runs in (for EC2 credentials this is aws:Ec2InstanceSourceVpc)."""
+    private_ip: str | None = None
+    """The workload's private IP: aws:VpcSourceIp through an endpoint (no NAT across TGW/peering, facts §1d)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Principal tags, including session tags; each becomes aws:PrincipalTag/<key>."""
+    org_id: str | None = None
+    org_paths: tuple[str, ...] = ()
+    session_name: str = "session"
+    instance_id: str | None = None
+    function_arn: str | None = None
+    cluster_arn: str | None = None
+    namespace: str | None = None
+    service_account: str | None = None
+    oidc_provider_arn: str | None = None
+    pod_name: str | None = None
+    pod_uid: str | None = None
+    public_ip: str | None = None
+    """The NAT/public address seen as aws:SourceIp when the call does not use the endpoint."""
+    unique_id: str | None = None
+    """The role or user unique id (AROA…/AIDA…) for aws:userid; a stable stand-in is derived when absent."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hub:
+    """The shared endpoint the spokes reach, which every endpoint-scoped key names (facts §1d)."""
+
+    account_id: str
+    vpc_id: str
+    endpoint_id: str
+    region: str = "us-east-1"
+    org_id: str | None = None
+    org_paths: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PersonaFile:
+    """What a personas YAML file holds: the workloads and, optionally, the hub they reach."""
+
+    personas: tuple[Persona, ...]
+    hub: Hub | None
+
+
+# ---------------------------------------------------------------- identities
+
+
+def _partition(arn: str) -> str:
+    parts = arn.split(":", 2)
+    return parts[1] if len(parts) >= 2 and parts[0] == "arn" and parts[1] else "aws"
+
+
+def role_name(role_arn: str) -> str:
+    """The role name (without path) from a role ARN; session ARNs carry the name only."""
+    return role_arn.rsplit("/", 1)[-1]
+
+
+def session_name(persona: Persona) -> str:
+    """The role-session name AWS uses for this kind: the instance id for EC2, the function name for Lambda."""
+    if persona.kind == "ec2-instance" and persona.instance_id:
+        return persona.instance_id
+    if persona.kind == "lambda" and persona.session_name == "session" and persona.function_arn:
+        parts = persona.function_arn.split(":")
+        if len(parts) >= 7 and parts[6]:
+            return parts[6]
+    return persona.session_name
+
+
+def principal_arn(persona: Persona) -> str:
+    """The caller ARN a request carries: the assumed-role session ARN for role kinds, else the user/service."""
+    if persona.kind in ROLE_KINDS:
+        part = _partition(persona.role_arn)
+        return (
+            f"arn:{part}:sts::{persona.account_id}:assumed-role/{role_name(persona.role_arn)}/{session_name(persona)}"
+        )
+    return persona.role_arn
+
+
+def _unique_id(persona: Persona) -> str:
+    if persona.unique_id:
+        return persona.unique_id
+    digest = hashlib.sha256(persona.role_arn.encode()).hexdigest().upper()
+    prefix = "AIDA" if persona.kind == "iam-user" else "AROA"
+    return prefix + "".join(c for c in digest if c.isalnum())[:17]
+
+
+def _cluster_name(cluster_arn: str | None) -> str | None:
+    if not cluster_arn:
+        return None
+    return cluster_arn.rsplit("/", 1)[-1]
+
+
+def principal_tags(persona: Persona) -> dict[str, str]:
+    """Principal tags as the request sees them: Pod Identity session tags first, then the persona's own tags."""
+    tags: dict[str, str] = {}
+    if persona.kind == "eks-pod-identity":
+        session = {
+            "eks-cluster-arn": persona.cluster_arn,
+            "eks-cluster-name": _cluster_name(persona.cluster_arn),
+            "kubernetes-namespace": persona.namespace,
+            "kubernetes-service-account": persona.service_account,
+            "kubernetes-pod-name": persona.pod_name,
+            "kubernetes-pod-uid": persona.pod_uid,
+        }
+        tags.update({k: v for k, v in session.items() if v})
+    tags.update(persona.tags)
+    return tags
+
+
+# ---------------------------------------------------------------- request context
+
+
+def service_of(action: str) -> str:
+    """The service prefix of an action (`sqs:SendMessage` -> `sqs`), lower-cased."""
+    return action.split(":", 1)[0].strip().lower()
+
+
+def _endpoint_owner_keys(hub: Hub, action: str) -> dict[str, str | list[str]]:
+    """aws:SourceVpcArn / aws:VpceAccount / aws:VpceOrgID / aws:VpceOrgPaths, only for supporting services."""
+    service = service_of(action)
+    if action.strip().lower() == "iam:passrole":
+        return {}
+    keys: dict[str, str | list[str]] = {}
+    if service in SOURCE_VPC_ARN_SERVICES:
+        keys["aws:SourceVpcArn"] = f"arn:aws:ec2:{hub.region}:{hub.account_id}:vpc/{hub.vpc_id}"
+    if service in VPCE_ACCOUNT_SERVICES:
+        keys["aws:VpceAccount"] = hub.account_id
+    if hub.org_id and service in VPCE_ORG_ID_SERVICES:
+        keys["aws:VpceOrgID"] = hub.org_id
+    if hub.org_id and hub.org_paths and service in VPCE_ORG_PATHS_SERVICES:
+        keys["aws:VpceOrgPaths"] = list(hub.org_paths)
+    return keys
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def request_context(
+    persona: Persona,
+    hub: Hub,
+    *,
+    action: str,
+    resource: str,
+    through_endpoint: bool = True,
+    resource_account: str | None = None,
+    resource_org_id: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, str | list[str]]:
+    """The condition keys the target service sees for this persona's request (facts §1a/§1b/§1c).
+
+    Through the endpoint: aws:SourceVpc/aws:SourceVpce/aws:VpceAccount/aws:VpceOrgID/aws:VpceOrgPaths name the
+    hub, aws:VpcSourceIp is the caller's private IP and aws:SourceIp is absent. Via NAT (`through_endpoint=False`):
+    aws:SourceIp is the public address and no endpoint key exists. `resource` is accepted for symmetry with the
+    request (no key depends on it here).
+    """
+    del resource  # no global key is derived from the resource ARN itself
+    moment = now or DEFAULT_NOW
+    ctx: dict[str, str | list[str]] = {
+        "aws:SecureTransport": "true",  # always present (IAM-CK)
+        "aws:CurrentTime": _iso(moment),
+        "aws:EpochTime": str(int(moment.timestamp())),
+        "aws:RequestedRegion": hub.region,
+        "aws:ViaAWSService": "false",  # a direct call, not a forward access session
+    }
+    if resource_account:
+        ctx["aws:ResourceAccount"] = resource_account
+    if resource_org_id:
+        ctx["aws:ResourceOrgID"] = resource_org_id
+
+    if persona.kind == "aws-service":
+        # A service principal acting directly: network context is redacted on service calls (IAM-CK notes),
+        # so no endpoint or IP key; aws:SourceAccount names the account it acts for.
+        ctx["aws:PrincipalIsAWSService"] = "true"
+        ctx["aws:PrincipalServiceName"] = persona.role_arn
+        if persona.account_id:
+            ctx["aws:SourceAccount"] = persona.account_id
+        return ctx
+
+    ctx["aws:PrincipalIsAWSService"] = "false"
+    ctx["aws:PrincipalArn"] = persona.role_arn  # the role, never the session (IAM-CK)
+    ctx["aws:PrincipalAccount"] = persona.account_id
+    if persona.org_id:
+        ctx["aws:PrincipalOrgID"] = persona.org_id
+        if persona.org_paths:
+            ctx["aws:PrincipalOrgPaths"] = list(persona.org_paths)
+    for key, value in principal_tags(persona).items():
+        ctx[f"aws:PrincipalTag/{key}"] = value
+
+    if persona.kind == "iam-user":
+        ctx["aws:PrincipalType"] = "User"
+        ctx["aws:userid"] = _unique_id(persona)
+        ctx["aws:username"] = role_name(persona.role_arn)
+        # Long-term keys: no aws:MultiFactorAuthPresent, no aws:TokenIssueTime (IAM-CK).
+    else:
+        ctx["aws:PrincipalType"] = "AssumedRole"
+        ctx["aws:userid"] = f"{_unique_id(persona)}:{session_name(persona)}"
+        ctx["aws:TokenIssueTime"] = _iso(moment)  # stand-in: the session was issued no later than now
+        ctx["aws:MultiFactorAuthPresent"] = "false"  # present for temporary credentials, false without MFA
+
+    if persona.kind == "ec2-instance":
+        # Only EC2 instance-role credentials carry these, with or without an endpoint (facts §1b).
+        if persona.vpc_id:
+            ctx["aws:Ec2InstanceSourceVpc"] = persona.vpc_id
+        if persona.private_ip:
+            ctx["aws:Ec2InstanceSourcePrivateIPv4"] = persona.private_ip
+        instance = persona.instance_id or persona.session_name
+        ctx["ec2:SourceInstanceARN"] = f"arn:aws:ec2:{hub.region}:{persona.account_id}:instance/{instance}"
+        ctx["ec2:RoleDelivery"] = "2.0"  # IMDSv2 assumed
+    elif persona.kind == "lambda":
+        ctx["lambda:SourceFunctionArn"] = persona.function_arn or (
+            f"arn:aws:lambda:{hub.region}:{persona.account_id}:function:{session_name(persona)}"
+        )
+    elif persona.kind == "eks-irsa":
+        ctx["aws:FederatedProvider"] = persona.oidc_provider_arn or (
+            f"arn:aws:iam::{persona.account_id}:oidc-provider/oidc.eks.{hub.region}.amazonaws.com/id/EXAMPLE"
+        )
+
+    if through_endpoint:
+        ctx["aws:SourceVpc"] = hub.vpc_id  # the hub VPC, not the spoke (facts §1d)
+        ctx["aws:SourceVpce"] = hub.endpoint_id
+        if persona.private_ip:
+            ctx["aws:VpcSourceIp"] = persona.private_ip
+        ctx.update(_endpoint_owner_keys(hub, action))
+    else:
+        ctx["aws:SourceIp"] = persona.public_ip or DEFAULT_PUBLIC_IP
+    return ctx
+
+
+def persona_request(persona: Persona, hub: Hub, action: str, resource: str, **kw: Any) -> Request:
+    """The full Request (caller ARN, action, resource, synthesized context) for one persona call."""
+    context = request_context(persona, hub, action=action, resource=resource, **kw)
+    return Request(principal_arn(persona), action, resource, context)
+
+
+# ---------------------------------------------------------------- YAML
+
+
+_FIELDS = {f.name for f in fields(Persona)}
+_REQUIRED = ("name", "kind", "account_id", "role_arn")
+_ACCOUNT = re.compile(r"^\d{12}$")
+
+
+def _account(value: Any, where: str) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = f"{value:012d}"
+    if not isinstance(value, str) or not _ACCOUNT.match(value):
+        raise PersonaError(f"{where}: account id must be 12 digits (quote it in YAML)")
+    return value
+
+
+def _optional_str(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return str(value)
+    raise PersonaError(f"{where} must be a string")
+
+
+def persona_from_mapping(data: Any, index: int = 0, *, ignore_unknown: bool = False) -> Persona:
+    """Build a Persona from one YAML/JSON object (e.g. a lab ready-file entry with `ignore_unknown=True`)."""
+    where = f"personas[{index}]"
+    if not isinstance(data, Mapping):
+        raise PersonaError(f"{where} must be a mapping")
+    unknown = set(data) - _FIELDS
+    if unknown and not ignore_unknown:
+        raise PersonaError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+    for name in _REQUIRED:
+        if data.get(name) in (None, ""):
+            raise PersonaError(f"{where}: missing {name}")
+    kind = data["kind"]
+    if kind not in CREDENTIAL_KINDS:
+        raise PersonaError(f"{where}.kind: {kind!r} is not one of {', '.join(CREDENTIAL_KINDS)}")
+    tags = data.get("tags") or {}
+    if not isinstance(tags, Mapping):
+        raise PersonaError(f"{where}.tags must be a mapping of tag key to value")
+    org_paths = data.get("org_paths") or ()
+    if isinstance(org_paths, str):
+        org_paths = (org_paths,)
+    if not isinstance(org_paths, (list, tuple)) or not all(isinstance(p, str) for p in org_paths):
+        raise PersonaError(f"{where}.org_paths must be a list of strings")
+    values: dict[str, Any] = {
+        "name": str(data["name"]),
+        "kind": kind,
+        "account_id": _account(data["account_id"], f"{where}.account_id"),
+        "role_arn": str(data["role_arn"]),
+        "tags": {str(k): str(v) for k, v in tags.items()},
+        "org_paths": tuple(org_paths),
+    }
+    for name in _FIELDS - set(values) - {"session_name"}:
+        values[name] = _optional_str(data.get(name), f"{where}.{name}")
+    if data.get("session_name") is not None:
+        values["session_name"] = str(data["session_name"])
+    return Persona(**values)
+
+
+def hub_from_mapping(data: Any) -> Hub:
+    """Build a Hub from the `hub:` section of a personas file."""
+    if not isinstance(data, Mapping):
+        raise PersonaError("hub must be a mapping")
+    allowed = {f.name for f in fields(Hub)}
+    unknown = set(data) - allowed
+    if unknown:
+        raise PersonaError(f"hub: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+    for name in ("account_id", "vpc_id", "endpoint_id"):
+        if not data.get(name):
+            raise PersonaError(f"hub: missing {name}")
+    org_paths = data.get("org_paths") or ()
+    if isinstance(org_paths, str):
+        org_paths = (org_paths,)
+    if not isinstance(org_paths, (list, tuple)):
+        raise PersonaError("hub.org_paths must be a list of strings")
+    return Hub(
+        account_id=_account(data["account_id"], "hub.account_id"),
+        vpc_id=str(data["vpc_id"]),
+        endpoint_id=str(data["endpoint_id"]),
+        region=str(data.get("region") or "us-east-1"),
+        org_id=_optional_str(data.get("org_id"), "hub.org_id"),
+        org_paths=tuple(str(p) for p in org_paths),
+    )
+
+
+def load_persona_file(text: str) -> PersonaFile:
+    """Parse a personas file: either a list of personas, or a mapping with `personas:` and optional `hub:`."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PersonaError(f"not valid YAML: {str(exc).splitlines()[0]}") from None
+    hub: Hub | None = None
+    if isinstance(data, Mapping):
+        unknown = set(data) - {"hub", "personas"}
+        if unknown:
+            raise PersonaError(f"unknown top-level key(s) {', '.join(sorted(map(str, unknown)))}")
+        if data.get("hub") is not None:
+            hub = hub_from_mapping(data["hub"])
+        data = data.get("personas")
+    if not isinstance(data, list):
+        raise PersonaError("expected a list of personas (or a mapping with a `personas:` list)")
+    personas = tuple(persona_from_mapping(entry, i) for i, entry in enumerate(data))
+    names = [p.name for p in personas]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise PersonaError(f"duplicate persona name(s): {', '.join(duplicates)}")
+    return PersonaFile(personas, hub)
+
+
+def load_personas(text: str) -> list[Persona]:
+    """The personas of a personas file (see `load_persona_file` for the hub section)."""
+    return list(load_persona_file(text).personas)
