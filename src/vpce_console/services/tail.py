@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from vpce_console.aws.logs import LogEvent, LogPage
 from vpce_console.errors import AwsError, UsageError
 from vpce_console.services.classify import REASON_CODES, Denial, classify
 
@@ -28,6 +29,7 @@ __all__ = [
     "Denial",
     "DenialTail",
     "LogCursor",
+    "LogEvent",
     "LogPage",
     "PolicyTimeline",
     "TailFilter",
@@ -284,23 +286,6 @@ def denial_filter_pattern(endpoint_id: str | None = None, *, network_only: bool 
     if endpoint_id:
         return f'{{ {codes} && $.vpcEndpointId = "{endpoint_id}" }}'
     return f"{{ {codes} }}"
-
-
-@dataclass(frozen=True, slots=True)
-class LogEvent:
-    """One CloudWatch Logs event as the tail needs it."""
-
-    event_id: str
-    timestamp_ms: int
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class LogPage:
-    """One FilterLogEvents page."""
-
-    events: tuple[LogEvent, ...]
-    next_token: str | None
 
 
 @dataclass(slots=True)
