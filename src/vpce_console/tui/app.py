@@ -1,0 +1,161 @@
+"""The console application: registers themes and the keymap, paints the first frame, then connects.
+
+Nothing heavy is imported at module level: the backend (services, the SDK, maybe a lab child) is built by the
+`connect` callable inside a worker started from `on_mount`, after the first frame is on screen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App
+from textual.worker import Worker, WorkerState
+
+from vpce_console.tui.actions import validate_keymap
+from vpce_console.tui.backend import Backend, Connector
+from vpce_console.tui.errors import describe_error
+from vpce_console.tui.messages import Connected
+from vpce_console.tui.models import EndpointRow, Snapshot
+from vpce_console.tui.themes import DEFAULT_THEME, SEMANTIC_DEFAULTS, load_themes, resolve_theme_name
+
+
+class VpceApp(App[int]):
+    """vpce-console: endpoints, subscribers, policy editor, rollout, denials, cost and doctor."""
+
+    CSS_PATH = "console.tcss"
+    TITLE = "vpce-console"
+
+    def __init__(
+        self,
+        connect: Connector,
+        *,
+        read_only: bool = True,
+        theme: str | None = None,
+        keymap: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        tail: bool = True,
+        initial_pane: str = "endpoints",
+        watch_timeout: float | None = None,
+        theme_dirs: Sequence[Path] | None = None,
+    ) -> None:
+        super().__init__()
+        self._connect = connect
+        self.read_only = read_only
+        """False only with --allow-write (or config); dangerous actions check it."""
+        self.requested_theme = theme or DEFAULT_THEME
+        self.user_keymap = dict(keymap or {})
+        validate_keymap(self.user_keymap)
+        self.clock = clock
+        self.monotonic = monotonic
+        self.tail_enabled = tail
+        self.initial_pane = initial_pane
+        self.watch_timeout = watch_timeout
+        self.backend: Backend | None = None
+        self.themes = load_themes(theme_dirs)
+        self.theme_names = sorted(self.themes)
+        self.connect_error: BaseException | None = None
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """Semantic variables every theme may override (TCSS refers to them as $state-available etc.)."""
+        return dict(SEMANTIC_DEFAULTS)
+
+    def on_mount(self) -> None:
+        from vpce_console.tui.screens.main import MainScreen
+
+        for theme in self.themes.values():
+            self.register_theme(theme)
+        resolved = resolve_theme_name(self.requested_theme, self.available_themes)
+        if resolved is not None:
+            self.theme = resolved
+        else:
+            self.notify(f"unknown theme {self.requested_theme!r}; using {self.theme}", severity="warning")
+        if self.user_keymap:
+            self.set_keymap(self.user_keymap)
+        self.push_screen(MainScreen(clock=self.clock, initial=self.initial_pane))
+        self.call_after_refresh(self.connect_backend)
+
+    @property
+    def main_screen(self) -> MainScreen:  # type: ignore[name-defined]  # noqa: F821
+        from vpce_console.tui.screens.main import MainScreen
+
+        return next(s for s in self.screen_stack if isinstance(s, MainScreen))
+
+    @work(exclusive=True, group="connect", exit_on_error=False)
+    async def connect_backend(self) -> None:
+        """Build the backend (imports the SDK, may start a lab) and learn who we are."""
+        backend = await self._connect()
+        header = await backend.header()
+        self.post_message(Connected(backend, header))
+
+    @on(Connected)
+    def connected(self, message: Connected) -> None:
+        from vpce_console.tui.widgets.header import ConsoleHeader
+
+        self.backend = message.backend
+        main = self.main_screen
+        main.query_one(ConsoleHeader).info = message.header
+        main.query_one(ConsoleHeader).status = "loading inventory…"
+        main.start()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "connect" and event.state == WorkerState.ERROR and event.worker.error is not None:
+            from vpce_console.tui.widgets.header import ConsoleHeader
+
+            self.connect_error = event.worker.error
+            title, text = describe_error(event.worker.error, doing="connecting")
+            self.notify(text, title=title, severity="error", timeout=15)
+            self.main_screen.query_one(ConsoleHeader).status = "NOT CONNECTED — check credentials, then restart"
+
+    # ----- navigation used by screens -------------------------------------------------------------------------------
+
+    def open_help(self, title: str, scopes: Sequence[str]) -> None:
+        from vpce_console.tui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen(title, scopes, self.user_keymap, self.read_only))
+
+    def open_editor(self, endpoint: EndpointRow, snapshot: Snapshot) -> None:
+        from vpce_console.tui.screens.editor import PolicyEditorScreen
+
+        self.push_screen(PolicyEditorScreen(endpoint, snapshot))
+
+    def open_details(self, endpoint: EndpointRow, snapshot: Snapshot) -> None:
+        from vpce_console.tui.screens.details import DetailsScreen
+
+        self.push_screen(DetailsScreen(endpoint, snapshot))
+
+    def open_rollout(self, endpoint: EndpointRow, snapshot: Snapshot, *, draft: str | None) -> None:
+        from vpce_console.tui.screens.rollout import RolloutScreen
+
+        self.push_screen(
+            RolloutScreen(endpoint, snapshot, draft, clock=self.monotonic, watch_timeout=self.watch_timeout)
+        )
+
+    def switch_theme(self, name: str) -> None:
+        """`:theme NAME` — any registered theme (ours or Textual's)."""
+        if not name:
+            self.notify(f"themes: {', '.join(self.theme_names)}", timeout=6)
+            return
+        resolved = resolve_theme_name(name, self.available_themes)
+        if resolved is None:
+            self.notify(f"no theme {name!r}; try {', '.join(self.theme_names)}", severity="warning", timeout=6)
+            return
+        self.theme = resolved
+
+    def watch_theme(self) -> None:
+        """Re-render panes so cells coloured from theme variables follow the new theme."""
+        from vpce_console.tui.widgets.panes import Pane
+
+        for screen in self.screen_stack:
+            for pane in screen.query(Pane):
+                if pane.loaded:
+                    pane.rerender()
+
+    async def on_unmount(self) -> None:
+        if self.backend is not None:
+            with contextlib.suppress(Exception):  # closing must never put a traceback on the way out
+                await self.backend.close()

@@ -1,0 +1,61 @@
+"""Messages workers post to their screens: results flow up as messages, never as direct widget calls."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.message import Message
+
+from vpce_console.tui.backend import Backend
+from vpce_console.tui.models import ApplyOutcome, DenialRow, HeaderInfo, Snapshot, WatchView
+
+
+class Connected(Message):
+    """The backend is built and the caller identity known."""
+
+    def __init__(self, backend: Backend, header: HeaderInfo) -> None:
+        super().__init__()
+        self.backend = backend
+        self.header = header
+
+
+class LoadProgress(Message):
+    """Part of the inventory is loading; drives the progress indicator."""
+
+    def __init__(self, what: str, fraction: float) -> None:
+        super().__init__()
+        self.what = what
+        self.fraction = fraction
+
+
+class SnapshotLoaded(Message):
+    """A fresh inventory snapshot (endpoints, subscribers, doctor, cost)."""
+
+    def __init__(self, snapshot: Snapshot, fetched_at: float) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+        self.fetched_at = fetched_at
+
+
+class DenialsArrived(Message):
+    """A batch of new denials from the tail."""
+
+    def __init__(self, rows: Sequence[DenialRow]) -> None:
+        super().__init__()
+        self.rows = tuple(rows)
+
+
+class Applied(Message):
+    """The rollout's write finished (or was refused)."""
+
+    def __init__(self, outcome: ApplyOutcome) -> None:
+        super().__init__()
+        self.outcome = outcome
+
+
+class WatchTick(Message):
+    """One observation round of the propagation watch."""
+
+    def __init__(self, view: WatchView) -> None:
+        super().__init__()
+        self.view = view

@@ -1,0 +1,192 @@
+"""What the console renders: small frozen view models the backend adapter fills from the services.
+
+The panes know only these, so a change in a service's result type touches one adapter, not every widget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderInfo:
+    """Who and where the console is talking to, for the header badges."""
+
+    account_id: str
+    region: str
+    caller_arn: str
+    """The caller identity ARN (STS GetCallerIdentity)."""
+    read_only: bool
+    """True unless `--allow-write`: the header shows READ-ONLY, otherwise a loud WRITE badge."""
+    is_lab: bool
+    """True when talking to the embedded lab (LAB badge)."""
+    profile: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FindingCounts:
+    """Lint findings of a deployed policy, by severity."""
+
+    errors: int = 0
+    warnings: int = 0
+    infos: int = 0
+
+    @property
+    def total(self) -> int:
+        """All findings."""
+        return self.errors + self.warnings + self.infos
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointRow:
+    """One interface endpoint as the Endpoints pane shows it."""
+
+    endpoint_id: str
+    service: str
+    """Short service name (`sqs`, `ecr.api`)."""
+    service_name: str
+    """Full service name (`com.amazonaws.us-east-1.sqs`), used to pick the lint rules."""
+    state: str
+    vpc_id: str
+    azs: tuple[str, ...]
+    security_groups: tuple[str, ...]
+    private_dns: bool
+    policy_text: str | None
+    """The deployed policy document verbatim; None when AWS reports none (the default full-access policy)."""
+    policy_custom: bool
+    """False when the policy is the default full-access document."""
+    findings: FindingCounts
+    subscribers: int
+    bytes_24h: tuple[float, ...] = ()
+    """Hourly BytesProcessed for the last 24 h (empty when metrics are unavailable)."""
+    account_id: str = ""
+    details: tuple[tuple[str, str], ...] = ()
+    """Extra (label, value) lines for the details screen: ENIs, DNS entries, SG rules."""
+
+
+@dataclass(frozen=True, slots=True)
+class SpokeRow:
+    """One spoke VPC, a row of the subscribers matrix."""
+
+    account_id: str
+    vpc_id: str
+    name: str
+    environment: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberCell:
+    """One (spoke VPC, service) cell of the subscribers matrix."""
+
+    vpc_id: str
+    service: str
+    status: str
+    """`associated`, `missing`, `forbidden`, `stale` or `none` (not expected to subscribe)."""
+    findings: tuple[str, ...] = ()
+    """Doctor finding codes that concern this cell."""
+
+
+@dataclass(frozen=True, slots=True)
+class DoctorRow:
+    """One doctor finding as the Doctor pane lists it."""
+
+    code: str
+    severity: str
+    """`error`, `warning` or `info`."""
+    message: str
+    hint: str = ""
+    explanation: str = ""
+    vpc_id: str | None = None
+    service: str | None = None
+    endpoint_id: str | None = None
+    account_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CostRow:
+    """One service in the cost report: monthly dollars centralized vs per-VPC vs NAT, and the break-even."""
+
+    service: str
+    spokes: int
+    gb_month: float
+    hub_monthly: float
+    per_vpc_monthly: float
+    nat_monthly: float
+    break_even_gb: float | None
+    """GB/month per spoke above which per-VPC endpoints are cheaper than the hub; None when never."""
+    verdict: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything the panes show after one inventory load."""
+
+    endpoints: tuple[EndpointRow, ...] = ()
+    spokes: tuple[SpokeRow, ...] = ()
+    services: tuple[str, ...] = ()
+    cells: tuple[SubscriberCell, ...] = ()
+    doctor: tuple[DoctorRow, ...] = ()
+    cost: tuple[CostRow, ...] = ()
+    hub: Any = None
+    """The `policy.personas.Hub` the impact matrix evaluates against (None until known)."""
+    personas: tuple[Any, ...] = ()
+    """`policy.personas.Persona` values for the impact matrix."""
+    impact_actions: tuple[tuple[str, str], ...] = ()
+    """(action, resource) pairs per service for the impact matrix, keyed by `service:` prefix."""
+
+
+@dataclass(frozen=True, slots=True)
+class DenialRow:
+    """One classified denial from the tail."""
+
+    at: float
+    """Epoch seconds of the event."""
+    endpoint_id: str
+    service: str
+    account_id: str
+    principal: str
+    action: str
+    reason: str
+    """Classification code (e.g. `vpce-implicit-deny`)."""
+    policy_version: str = ""
+    """Which policy version was live at that time (journal id or hash), when known."""
+    message: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    """The JSON-ready record for export."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyOutcome:
+    """What an apply did: the journal entry, and when the watch started."""
+
+    endpoint_id: str
+    applied: bool
+    message: str
+    journal_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeView:
+    """One probe in the propagation watch."""
+
+    name: str
+    expected: str
+    """`allow` or `deny` under the new policy."""
+    last: str
+    """Last observed outcome (`allow`, `deny`, `error`, `-`)."""
+    streak: int
+    flaps: int
+
+
+@dataclass(frozen=True, slots=True)
+class WatchView:
+    """One tick of the propagation watch."""
+
+    status: str
+    """`pending`, `converged`, `flapping` or `timed-out`."""
+    elapsed: float
+    probes: tuple[ProbeView, ...] = ()
+    evidence: tuple[str, ...] = ()
+    """Passive evidence lines (e.g. denials seen under the new version)."""
+    done: bool = False

@@ -1,0 +1,132 @@
+"""Small pure helpers that turn values into words, symbols and themed Rich text (never colour alone)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from rich.text import Text
+
+from vpce_console.tui.themes import SEMANTIC_DEFAULTS
+
+SPARK_CHARS = "▁▂▃▄▅▆▇█"
+
+DECISION_WORDS = {
+    "allow": ("✓", "allow", "decision-allow"),
+    "explicit_deny": ("✗", "deny (explicit)", "decision-deny"),
+    "implicit_deny": ("✗", "deny (no allow)", "decision-deny"),
+}
+"""Decision kind -> (symbol, words, semantic colour)."""
+
+SEVERITY_WORDS = {
+    "error": ("✗", "error", "finding-error"),
+    "warning": ("!", "warning", "finding-warning"),
+    "info": ("i", "info", "finding-info"),
+}
+
+STATE_COLOURS = {
+    "available": "state-available",
+    "pending": "state-pending",
+    "pendingacceptance": "state-pending",
+    "failed": "state-failed",
+    "rejected": "state-failed",
+    "deleted": "state-failed",
+    "deleting": "state-pending",
+}
+
+SUBSCRIBER_WORDS = {
+    "associated": ("✓", "associated", "state-available"),
+    "missing": ("✗", "missing", "finding-warning"),
+    "forbidden": ("⊘", "FORBIDDEN", "finding-error"),
+    "stale": ("?", "stale", "finding-warning"),
+    "none": ("·", "", "stale"),
+}
+
+
+def colour(variables: Mapping[str, str], name: str) -> str:
+    """The theme's colour for a semantic variable, falling back to the built-in default name."""
+    return variables.get(name) or SEMANTIC_DEFAULTS.get(name, "default")
+
+
+def decision_text(kind: str, variables: Mapping[str, str]) -> Text:
+    """`✓ allow` / `✗ deny (explicit)` in the decision colour."""
+    symbol, words, var = DECISION_WORDS.get(kind, ("?", kind, "stale"))
+    return Text(f"{symbol} {words}", style=colour(variables, var))
+
+
+def severity_text(severity: str, variables: Mapping[str, str], *, label: str | None = None) -> Text:
+    """`✗ error` / `! warning` / `i info` in the severity colour."""
+    symbol, words, var = SEVERITY_WORDS.get(severity, ("?", severity, "stale"))
+    return Text(f"{symbol} {label if label is not None else words}", style=colour(variables, var))
+
+
+def state_text(state: str, variables: Mapping[str, str]) -> Text:
+    """An endpoint state, coloured by meaning but always spelled out."""
+    var = STATE_COLOURS.get(state.lower().replace("-", ""), "stale")
+    symbol = "●" if var == "state-available" else "○"
+    return Text(f"{symbol} {state}", style=colour(variables, var))
+
+
+def subscriber_text(status: str, variables: Mapping[str, str], findings: int = 0) -> Text:
+    """A matrix cell: symbol and word, plus the number of doctor findings for it."""
+    symbol, words, var = SUBSCRIBER_WORDS.get(status, ("?", status, "stale"))
+    text = Text(f"{symbol} {words}".rstrip(), style=colour(variables, var))
+    if findings:
+        text.append(f" ({findings}✱)", style=colour(variables, "finding-warning"))
+    return text
+
+
+def sparkline(values: Sequence[float], width: int = 12) -> str:
+    """A one-line block sparkline of the last `width` values (blank when there is no data)."""
+    if not values:
+        return "—"
+    tail = list(values)[-width:]
+    top = max(tail)
+    if top <= 0:
+        return SPARK_CHARS[0] * len(tail)
+    return "".join(SPARK_CHARS[min(len(SPARK_CHARS) - 1, int(v / top * (len(SPARK_CHARS) - 1)))] for v in tail)
+
+
+def human_bytes(value: float) -> str:
+    """Bytes with a binary unit, short enough for a table column."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(value) < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"
+
+
+def bar(value: float, top: float, width: int) -> str:
+    """A horizontal bar scaled to `top`, with eighth-block precision."""
+    if top <= 0 or value <= 0:
+        return ""
+    cells = value / top * width
+    full = int(cells)
+    rest = int((cells - full) * 8)
+    return "█" * full + ("▏▎▍▌▋▊▉"[rest - 1] if rest else "")
+
+
+def format_elapsed(seconds: float) -> str:
+    """mm:ss for the propagation timer."""
+    seconds = max(0, int(seconds))
+    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
+BIG_DIGITS = {
+    "0": ("█▀█", "█ █", "▀▀▀"),
+    "1": (" ▄█", "  █", "  ▀"),
+    "2": ("▀▀█", "█▀▀", "▀▀▀"),
+    "3": ("▀▀█", " ▀█", "▀▀▀"),
+    "4": ("█ █", "▀▀█", "  ▀"),
+    "5": ("█▀▀", "▀▀█", "▀▀▀"),
+    "6": ("█▀▀", "█▀█", "▀▀▀"),
+    "7": ("▀▀█", "  █", "  ▀"),
+    "8": ("█▀█", "█▀█", "▀▀▀"),
+    "9": ("█▀█", "▀▀█", "▀▀▀"),
+    ":": (" ", "▪", "▪"),
+}
+
+
+def big_timer(seconds: float) -> str:
+    """The elapsed time in three-line block digits, readable from across the room."""
+    text = format_elapsed(seconds)
+    return "\n".join(" ".join(BIG_DIGITS[ch][row] for ch in text) for row in range(3))

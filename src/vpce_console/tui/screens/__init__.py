@@ -1,0 +1,1 @@
+"""Screens: the main panes, details, the policy editor, the rollout flow and the modals."""

@@ -1,0 +1,39 @@
+"""The typed confirmation before any write: the person types the endpoint id, nothing else will do."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+
+class ConfirmWrite(ModalScreen[bool]):
+    """Dismisses with True only when the typed text equals the endpoint id exactly."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel", id="confirm-cancel")]
+
+    def __init__(self, endpoint_id: str, what: str) -> None:
+        super().__init__()
+        self.endpoint_id = endpoint_id
+        self.what = what
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box"):
+            yield Static(f"⚠ {self.what}\n\nType the endpoint id to confirm:\n  {self.endpoint_id}", id="confirm-text")
+            yield Input(placeholder=self.endpoint_id, id="confirm-input")
+            yield Static("Enter confirms · Esc cancels", id="confirm-hint")
+
+    @on(Input.Submitted, "#confirm-input")
+    def submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip() == self.endpoint_id:
+            self.dismiss(True)
+        else:
+            self.query_one("#confirm-hint", Static).update("✗ that is not the endpoint id — nothing was written")
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)

@@ -1,0 +1,333 @@
+"""The policy editor: the document, live findings beside it, the impact matrix and the diff below.
+
+Linting runs in an exclusive worker after a short pause in typing (the next keystroke cancels it: that is the
+debounce); impact runs in a thread worker because evaluating every persona × action is CPU work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane, TextArea
+
+from vpce_console.tui.actions import bindings_for
+from vpce_console.tui.drafts import Draft, DraftStore
+from vpce_console.tui.models import EndpointRow, Snapshot
+from vpce_console.tui.render import colour, decision_text, severity_text
+from vpce_console.tui.widgets.policytext import PolicyTextArea
+
+if TYPE_CHECKING:
+    from vpce_console.tui.app import VpceApp
+
+LINT_DELAY_SECONDS = 0.25
+"""Pause in typing before the linter runs."""
+
+DEFAULT_POLICY = """{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Principal": "*",
+      "Action": "*",
+      "Resource": "*"
+    }
+  ]
+}"""
+"""What AWS enforces when an endpoint has no policy document: full access."""
+
+
+def deployed_text(endpoint: EndpointRow) -> str:
+    """The deployed document, or the default full-access policy when there is none."""
+    return endpoint.policy_text if endpoint.policy_text else DEFAULT_POLICY
+
+
+def pretty(text: str) -> str:
+    """Indent a one-line JSON document for editing; leave anything else exactly as it is."""
+    import json
+
+    stripped = text.strip()
+    if "\n" in stripped:
+        return text
+    try:
+        return json.dumps(json.loads(stripped), indent=2)
+    except ValueError:
+        return text
+
+
+class PolicyEditorScreen(Screen[None]):
+    """Edit a draft of one endpoint's policy with findings, impact and diff kept current."""
+
+    BINDINGS = bindings_for("editor")
+
+    findings: reactive[tuple[Any, ...]] = reactive(())
+    """Lint findings of the current draft (policy.findings.Finding)."""
+    draft_saved: reactive[str] = reactive("")
+    """Where the draft was last saved, for the status line."""
+
+    def __init__(self, endpoint: EndpointRow, snapshot: Snapshot, *, store: DraftStore | None = None) -> None:
+        super().__init__()
+        self.endpoint = endpoint
+        self.snapshot = snapshot
+        self.store = store or DraftStore()
+        self.deployed = deployed_text(endpoint)
+        saved = self.store.load(endpoint.endpoint_id)
+        self.restored = saved is not None and saved.text != self.deployed
+        self.initial_text = saved.text if saved is not None and self.restored else pretty(self.deployed)
+        self.impact_result: Any = None
+
+    @property
+    def vapp(self) -> VpceApp:
+        return cast("VpceApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="editor-status")
+        with Horizontal(id="editor-top"):
+            yield PolicyTextArea(
+                self.initial_text,
+                id="policy-text",
+                show_line_numbers=True,
+                tab_behavior="indent",
+                soft_wrap=False,
+            )
+            with Vertical(id="findings-side"):
+                table: DataTable[object] = DataTable(id="findings-table", cursor_type="row")
+                table.add_columns("Sev", "Line:Col", "Code", "Message")
+                yield table
+                yield Static("", id="finding-detail")
+        with TabbedContent(id="editor-tabs", initial="impact"):
+            with TabPane("Impact (personas × actions)", id="impact"):
+                yield DataTable(id="impact-table", cursor_type="cell")
+            with TabPane("Diff vs deployed", id="diff"), VerticalScroll(id="diff-scroll"):
+                yield Static("", id="diff-view")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#policy-text", TextArea).focus()
+        self.update_status()
+        if self.restored:
+            self.notify(f"restored your unsaved draft from {self.store.path(self.endpoint.endpoint_id)}", timeout=6)
+        self.lint_soon(self.initial_text, delay=0.0)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Nothing in the editor writes to AWS; the rollout screen gates the write itself."""
+        return True
+
+    # ----- lint / impact / diff -------------------------------------------------------------------------------
+
+    @on(TextArea.Changed, "#policy-text")
+    def policy_edited(self, event: TextArea.Changed) -> None:
+        self.lint_soon(event.text_area.text)
+
+    @work(exclusive=True, group="policy-lint", exit_on_error=False)
+    async def lint_soon(self, text: str, delay: float = LINT_DELAY_SECONDS) -> None:
+        """Lint after a short pause in typing; the next keystroke cancels this worker."""
+        if delay:
+            await asyncio.sleep(delay)
+        from vpce_console.policy.lint import lint
+
+        findings = tuple(lint(text, policy_type="vpce", service=self.endpoint.service))
+        self.findings = findings
+        self.update_diff(text)
+        self.save_draft(text)
+        self.compute_impact(self.deployed, text)
+
+    def watch_findings(self, findings: tuple[Any, ...]) -> None:
+        table = self.query_one("#findings-table", DataTable)
+        table.clear()
+        variables = self.app.theme_variables
+        order = {"error": 0, "warning": 1, "info": 2}
+        for index, finding in enumerate(sorted(findings, key=lambda f: (order.get(str(f.severity), 9), f.line))):
+            table.add_row(
+                severity_text(str(finding.severity), variables),
+                f"{finding.line}:{finding.column}",
+                finding.code,
+                Text(finding.message),
+                key=str(index),
+            )
+        self.update_status()
+        self.show_finding()
+
+    def sorted_findings(self) -> list[Any]:
+        order = {"error": 0, "warning": 1, "info": 2}
+        return sorted(self.findings, key=lambda f: (order.get(str(f.severity), 9), f.line))
+
+    def selected_finding(self) -> Any:
+        table = self.query_one("#findings-table", DataTable)
+        rows = self.sorted_findings()
+        return rows[table.cursor_row] if rows and 0 <= table.cursor_row < len(rows) else None
+
+    def show_finding(self) -> None:
+        detail = self.query_one("#finding-detail", Static)
+        finding = self.selected_finding()
+        if finding is None:
+            detail.update(Text("✓ no findings", style=colour(self.app.theme_variables, "state-available")))
+            return
+        text = Text()
+        text.append(f"{finding.code} at line {finding.line}, column {finding.column}\n", style="bold")
+        text.append(f"{finding.message}\n")
+        if getattr(finding, "hint", ""):
+            text.append(f"fix: {finding.hint}\n")
+        if getattr(finding, "path", ""):
+            text.append(f"at {finding.path}", style="italic")
+        detail.update(text)
+
+    @on(DataTable.RowHighlighted, "#findings-table")
+    def finding_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_finding()
+
+    @on(DataTable.RowSelected, "#findings-table")
+    def finding_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a finding moves the editor's cursor to it."""
+        finding = self.selected_finding()
+        if finding is None:
+            return
+        area = self.query_one("#policy-text", TextArea)
+        line = max(0, int(finding.line) - 1)
+        column = max(0, int(finding.column) - 1)
+        area.cursor_location = (line, column)
+        area.scroll_cursor_visible()
+        area.focus()
+
+    def update_diff(self, text: str) -> None:
+        """Unified diff against the deployed document, with +/- marks as well as colour."""
+        from vpce_console.policy.diff import policy_diff
+
+        diff = policy_diff(pretty(self.deployed), text)
+        view = Text()
+        if not diff.strip():
+            view.append("no changes against the deployed policy")
+        variables = self.app.theme_variables
+        for line in diff.splitlines():
+            if line.startswith("+") and not line.startswith("+++"):
+                view.append(line + "\n", style=colour(variables, "decision-allow"))
+            elif line.startswith("-") and not line.startswith("---"):
+                view.append(line + "\n", style=colour(variables, "decision-deny"))
+            else:
+                view.append(line + "\n")
+        self.query_one("#diff-view", Static).update(view)
+
+    def impact_inputs(self) -> tuple[Sequence[Any], list[str], list[str]]:
+        """Personas, actions and resources for this endpoint's service."""
+        prefix = self.endpoint.service.split(".")[0] + ":"
+        pairs = [(a, r) for a, r in self.snapshot.impact_actions if a.startswith(prefix)]
+        return self.snapshot.personas, [a for a, _ in pairs], [r for _, r in pairs]
+
+    @work(exclusive=True, group="policy-impact", exit_on_error=False, thread=True)
+    def compute_impact(self, deployed: str, draft: str) -> None:
+        """Evaluate every persona × action under both documents (CPU work, off the event loop)."""
+        from vpce_console.policy.impact import impact
+
+        personas, actions, resources = self.impact_inputs()
+        if not personas or not actions or self.snapshot.hub is None:
+            self.app.call_from_thread(self.show_impact, None, "no personas or actions for this service in config")
+            return
+        try:
+            result = impact(deployed, draft, personas, actions, resources, self.snapshot.hub)
+        except ValueError as exc:
+            self.app.call_from_thread(self.show_impact, None, f"draft cannot be evaluated yet: {exc}")
+            return
+        self.app.call_from_thread(self.show_impact, result, "")
+
+    def show_impact(self, result: Any, note: str) -> None:
+        """Render the matrix: one row per persona, one column per action; changed cells say so in words."""
+        self.impact_result = result
+        table = self.query_one("#impact-table", DataTable)
+        table.clear(columns=True)
+        if result is None:
+            table.add_column("Impact")
+            table.add_row(note)
+            return
+        cells = list(result.cells)
+        actions = list(dict.fromkeys(cell.action for cell in cells))
+        personas = list(dict.fromkeys(cell.persona.name for cell in cells))
+        table.add_column("Persona")
+        for action in actions:
+            table.add_column(action)
+        variables = self.app.theme_variables
+        by_key = {(cell.persona.name, cell.action): cell for cell in cells}
+        for name in personas:
+            row: list[object] = [name]
+            for action in actions:
+                cell = by_key.get((name, action))
+                if cell is None:
+                    row.append("")
+                    continue
+                if cell.changed:
+                    before = "✓" if cell.before.allowed else "✗"
+                    after_word = "NOW ALLOWED" if cell.after.allowed else "NOW DENIED"
+                    row.append(
+                        Text(
+                            f"{before}→{'✓' if cell.after.allowed else '✗'} {after_word}",
+                            style=f"bold {colour(variables, 'decision-changed')}",
+                        )
+                    )
+                else:
+                    row.append(decision_text(cell.after.kind, variables))
+            table.add_row(*row)
+        changed = sum(1 for cell in cells if cell.changed)
+        self.query_one("#editor-tabs", TabbedContent).get_tab("impact").label = (
+            f"Impact: {changed} changed" if changed else "Impact: no change"
+        )
+        self.update_status()
+
+    # ----- drafts and status ------------------------------------------------------------------------------------
+
+    def save_draft(self, text: str) -> None:
+        """Keep the draft on disk while it differs from the deployed document."""
+        if text.strip() == pretty(self.deployed).strip() or text.strip() == self.deployed.strip():
+            self.store.discard(self.endpoint.endpoint_id)
+            self.draft_saved = ""
+            return
+        self.store.save(Draft(self.endpoint.endpoint_id, text, self.deployed))
+        self.draft_saved = "draft saved"
+
+    def watch_draft_saved(self) -> None:
+        self.update_status()
+
+    def update_status(self) -> None:
+        if not self.is_mounted:
+            return
+        counts = {s: sum(1 for f in self.findings if str(f.severity) == s) for s in ("error", "warning", "info")}
+        mode = "read-only: drafts only" if self.vapp.read_only else "write enabled"
+        parts = [
+            f"Policy editor — {self.endpoint.service} {self.endpoint.endpoint_id}",
+            f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} info",
+            self.draft_saved or "no changes",
+            mode,
+        ]
+        self.query_one("#editor-status", Static).update(" · ".join(parts))
+
+    # ----- actions ------------------------------------------------------------------------------------------------
+
+    def current_text(self) -> str:
+        return self.query_one("#policy-text", TextArea).text
+
+    def action_save_draft(self) -> None:
+        self.save_draft(self.current_text())
+        self.notify(f"draft saved to {self.store.path(self.endpoint.endpoint_id)}", timeout=4)
+
+    def action_focus_findings(self) -> None:
+        self.query_one("#findings-table", DataTable).focus()
+
+    def action_focus_text(self) -> None:
+        self.query_one("#policy-text", TextArea).focus()
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one("#editor-tabs", TabbedContent).active = tab
+
+    def action_open_rollout(self) -> None:
+        self.vapp.open_rollout(self.endpoint, self.snapshot, draft=self.current_text())
+
+    def action_open_help(self) -> None:
+        self.vapp.open_help("Policy editor", ("editor",))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

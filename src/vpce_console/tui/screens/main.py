@@ -1,0 +1,342 @@
+"""The main screen: header, one of the panes, the `:` command line, the `/` filter and the footer.
+
+It owns the refresh and tail workers: they call the backend and post messages; handlers here store results
+and hand them to the panes (STYLE.md rule 3).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, DataTable, Footer, Input
+from textual.worker import Worker, WorkerState
+
+from vpce_console.tui.actions import bindings_for
+from vpce_console.tui.drafts import state_dir
+from vpce_console.tui.errors import describe_error
+from vpce_console.tui.messages import DenialsArrived, LoadProgress, SnapshotLoaded
+from vpce_console.tui.models import EndpointRow, Snapshot
+from vpce_console.tui.widgets.commandline import PANE_COMMANDS, CommandLine, parse_command
+from vpce_console.tui.widgets.header import ConsoleHeader
+from vpce_console.tui.widgets.panes import CostPane, DenialsPane, DoctorPane, EndpointsPane, Pane, SubscribersPane
+
+if TYPE_CHECKING:
+    from vpce_console.tui.app import VpceApp
+
+TAIL_BATCH_SECONDS = 0.1
+"""The tail worker posts at most ten batches a second, so a flood of denials stays cheap for the event loop."""
+
+
+class MainScreen(Screen[None]):
+    """Panes switched with `:` commands, k9s style."""
+
+    BINDINGS = bindings_for("main", "endpoints", "denials")
+
+    def __init__(self, *, clock: Callable[[], float] = time.time, initial: str = "endpoints") -> None:
+        super().__init__()
+        self.clock = clock
+        self.initial = initial
+        self.snapshot = Snapshot()
+        self.pane_history: list[str] = []
+        self.fetched_at: float | None = None
+
+    @property
+    def vapp(self) -> VpceApp:
+        return cast("VpceApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        header = ConsoleHeader(id="header")
+        header.read_only = self.vapp.read_only
+        yield header
+        with ContentSwitcher(initial=self.initial, id="panes"):
+            yield EndpointsPane()
+            yield SubscribersPane()
+            yield DoctorPane()
+            yield CostPane()
+            yield DenialsPane(clock=self.clock)
+        yield Input(placeholder="filter: words or key=value — Enter applies, Esc clears", id="filter-input")
+        yield CommandLine(themes=tuple(self.vapp.theme_names), id="command-line")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter-input").display = False
+        self.query_one("#command-line").display = False
+        self.current_pane.focus_main()
+
+    # ----- panes -------------------------------------------------------------------------------------------
+
+    @property
+    def current_name(self) -> str:
+        return self.query_one("#panes", ContentSwitcher).current or "endpoints"
+
+    @property
+    def current_pane(self) -> Pane:
+        return self.query_one(f"#{self.current_name}", Pane)
+
+    def show_pane(self, name: str) -> None:
+        """Switch panes, remembering the way back for `esc`."""
+        if name != self.current_name:
+            self.pane_history.append(self.current_name)
+        self.query_one("#panes", ContentSwitcher).current = name
+        self.current_pane.focus_main()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Pane-specific keys only where they mean something."""
+        pane = self.current_name
+        if action in ("edit_policy", "details", "open_rollout"):
+            return pane == "endpoints"
+        if action in ("toggle_pause", "export_denials", "denial_policy"):
+            return pane == "denials"
+        return True
+
+    # ----- data --------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Begin loading once the app is connected."""
+        self.refresh_data()
+        if self.vapp.tail_enabled:
+            self.tail_denials()
+
+    @work(exclusive=True, group="endpoint-refresh", exit_on_error=False)
+    async def refresh_data(self) -> None:
+        """Load the inventory snapshot; a newer refresh cancels this one."""
+        backend = self.vapp.backend
+        if backend is None:
+            return
+
+        def progress(what: str, fraction: float) -> None:
+            self.post_message(LoadProgress(what, fraction))
+
+        snapshot = await backend.load(progress)
+        self.post_message(SnapshotLoaded(snapshot, fetched_at=self.clock()))
+
+    @work(exclusive=True, group="denial-tail", exit_on_error=False)
+    async def tail_denials(self) -> None:
+        """Follow the denial stream forever, posting batches (never more than ten a second)."""
+        backend = self.vapp.backend
+        if backend is None:
+            return
+        pending: list[object] = []
+        last_post = time.monotonic()
+        async for batch in backend.tail():
+            pending.extend(batch)
+            now = time.monotonic()
+            if pending and now - last_post >= TAIL_BATCH_SECONDS:
+                self.post_message(DenialsArrived(pending))  # type: ignore[arg-type]
+                pending = []
+                last_post = now
+        if pending:
+            self.post_message(DenialsArrived(pending))  # type: ignore[arg-type]
+
+    @on(LoadProgress)
+    def show_progress(self, message: LoadProgress) -> None:
+        text = f"loading {message.what}… {message.fraction:.0%}" if message.fraction < 1 else ""
+        self.query_one(EndpointsPane).progress = text
+        self.query_one(ConsoleHeader).status = text or "ready"
+
+    @on(SnapshotLoaded)
+    def store_snapshot(self, message: SnapshotLoaded) -> None:
+        self.snapshot = message.snapshot
+        self.fetched_at = message.fetched_at
+        for pane in self.query(Pane):
+            if not isinstance(pane, DenialsPane):
+                pane.set_snapshot(message.snapshot)
+        self.query_one(EndpointsPane).progress = ""
+        header = self.query_one(ConsoleHeader)
+        header.status = f"{len(message.snapshot.endpoints)} endpoints"
+        self.query_one(CommandLine).set_endpoint_ids(
+            tuple(e.endpoint_id for e in message.snapshot.endpoints), tuple(self.vapp.theme_names)
+        )
+
+    @on(DenialsArrived)
+    def store_denials(self, message: DenialsArrived) -> None:
+        self.query_one(DenialsPane).add(message.rows)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failed worker becomes a notification; panes keep their last good data, marked stale."""
+        if event.state != WorkerState.ERROR or event.worker.error is None:
+            return
+        group = event.worker.group
+        doing = {"endpoint-refresh": "loading the inventory", "denial-tail": "tailing denials"}.get(group, group)
+        title, text = describe_error(event.worker.error, doing=doing)
+        self.notify(text, title=title, severity="error", timeout=10)
+        header = self.query_one(ConsoleHeader)
+        if group == "endpoint-refresh":
+            for pane in self.query(Pane):
+                if not isinstance(pane, DenialsPane):
+                    pane.stale_reason = f"refresh failed: {title.lower()}"
+            self.query_one(EndpointsPane).progress = ""
+            header.status = "STALE — press r to retry"
+        elif group == "denial-tail":
+            self.query_one(DenialsPane).stale_reason = "tail stopped — press r to restart"
+
+    # ----- actions -----------------------------------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        """Reload everything (and restart the tail if it stopped)."""
+        if self.vapp.backend is None:
+            self.notify("still connecting…", timeout=3)
+            return
+        self.query_one(ConsoleHeader).status = "refreshing…"
+        self.refresh_data()
+        if self.vapp.tail_enabled and not any(
+            w.group == "denial-tail" and w.state == WorkerState.RUNNING for w in self.workers
+        ):
+            self.query_one(DenialsPane).stale_reason = ""
+            self.tail_denials()
+
+    def action_quit(self) -> None:
+        self.app.exit(0)
+
+    def action_command_line(self) -> None:
+        line = self.query_one(CommandLine)
+        line.value = ""
+        line.display = True
+        line.focus()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter-input", Input)
+        box.value = self.current_pane.filter_text
+        box.display = True
+        box.focus()
+
+    def action_back(self) -> None:
+        """Esc: close an open input, else clear the filter, else go back to the previous pane."""
+        pane = self.current_pane
+        focused = self.focused
+        if isinstance(focused, Input) and focused.display:
+            if focused.id == "filter-input":
+                pane.filter_text = ""
+            focused.display = False
+            pane.focus_main()
+        elif pane.filter_text:
+            pane.filter_text = ""
+        elif self.pane_history:
+            previous = self.pane_history.pop()
+            self.query_one("#panes", ContentSwitcher).current = previous
+            self.current_pane.focus_main()
+            self.refresh_bindings()
+
+    def action_open_help(self) -> None:
+        pane = self.current_pane
+        self.vapp.open_help(f"{pane.TITLE} pane", ("main", pane.HELP_SCOPE))
+
+    def selected_endpoint(self) -> EndpointRow | None:
+        return self.query_one(EndpointsPane).selected()
+
+    def action_edit_policy(self) -> None:
+        endpoint = self.selected_endpoint()
+        if endpoint is None:
+            self.notify("no endpoint selected", timeout=3)
+            return
+        self.vapp.open_editor(endpoint, self.snapshot)
+
+    def action_open_rollout(self) -> None:
+        endpoint = self.selected_endpoint()
+        if endpoint is not None:
+            self.vapp.open_rollout(endpoint, self.snapshot, draft=None)
+
+    def action_details(self) -> None:
+        endpoint = self.selected_endpoint()
+        if endpoint is not None:
+            self.vapp.open_details(endpoint, self.snapshot)
+
+    @on(DataTable.RowSelected, "#endpoints-table")
+    def endpoint_chosen(self, event: DataTable.RowSelected) -> None:
+        self.action_details()
+
+    def action_toggle_pause(self) -> None:
+        pane = self.query_one(DenialsPane)
+        pane.paused = not pane.paused
+
+    def action_export_denials(self) -> None:
+        """Write the kept (filtered) denials to a JSONL file in the state dir."""
+        pane = self.query_one(DenialsPane)
+        rows = [row for row in pane.rows if pane.row_filter.empty or pane.row_filter.matches(pane.fields(row))]
+        folder = state_dir() / "exports"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"denials-{int(self.clock())}.jsonl"
+        with path.open("w", encoding="utf-8") as handle:
+            for row in rows:
+                record = row.raw or {
+                    "at": row.at,
+                    "endpoint_id": row.endpoint_id,
+                    "service": row.service,
+                    "account_id": row.account_id,
+                    "principal": row.principal,
+                    "action": row.action,
+                    "reason": row.reason,
+                    "policy_version": row.policy_version,
+                    "message": row.message,
+                }
+                handle.write(json.dumps(record, sort_keys=True) + "\n")
+        self.notify(f"{len(rows)} denials written to {path}", title="Exported", timeout=8)
+
+    def action_denial_policy(self) -> None:
+        """Say which policy version a denial happened under, and open the editor on that endpoint."""
+        row = self.query_one(DenialsPane).selected()
+        if row is None:
+            return
+        endpoint = next((e for e in self.snapshot.endpoints if e.endpoint_id == row.endpoint_id), None)
+        self.notify(
+            f"{row.endpoint_id} was running policy version {row.policy_version or 'unknown'} at that time "
+            "(`vpce history --endpoint` shows the journal)",
+            title="Policy version",
+            timeout=8,
+        )
+        if endpoint is not None:
+            self.vapp.open_editor(endpoint, self.snapshot)
+
+    # ----- inputs ------------------------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#filter-input")
+    def apply_filter(self, event: Input.Submitted) -> None:
+        self.current_pane.filter_text = event.value.strip()
+        event.input.display = False
+        self.current_pane.focus_main()
+
+    @on(Input.Submitted, "#command-line")
+    def run_command(self, event: Input.Submitted) -> None:
+        event.input.display = False
+        self.current_pane.focus_main()
+        self.execute(event.value)
+
+    def execute(self, text: str) -> None:
+        """Run one `:` command."""
+        command = parse_command(text)
+        if command is None:
+            if text.strip():
+                self.notify(f"unknown command :{text.strip()}", severity="warning", timeout=4)
+            return
+        if command.name in PANE_COMMANDS:
+            self.show_pane(command.name)
+        elif command.name == "quit":
+            self.app.exit(0)
+        elif command.name == "help":
+            self.action_open_help()
+        elif command.name == "theme":
+            self.vapp.switch_theme(command.arg)
+        elif command.name in ("policy", "rollout"):
+            endpoint = self.find_endpoint(command.arg) if command.arg else self.selected_endpoint()
+            if endpoint is None:
+                self.notify(f"no endpoint {command.arg or 'selected'}", severity="warning", timeout=4)
+                return
+            if command.name == "policy":
+                self.vapp.open_editor(endpoint, self.snapshot)
+            else:
+                self.vapp.open_rollout(endpoint, self.snapshot, draft=None)
+
+    def find_endpoint(self, text: str) -> EndpointRow | None:
+        """An endpoint by id, or by unique service name (`:policy sqs`)."""
+        for endpoint in self.snapshot.endpoints:
+            if endpoint.endpoint_id == text:
+                return endpoint
+        by_service = [e for e in self.snapshot.endpoints if e.service == text]
+        return by_service[0] if len(by_service) == 1 else None

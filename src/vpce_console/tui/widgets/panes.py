@@ -1,0 +1,585 @@
+"""The main panes: each renders the snapshot (or the denial stream) it is given and filters it; no I/O here."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.widgets import DataTable, Sparkline, Static
+
+from vpce_console.tui.filtering import RowFilter, parse_filter
+from vpce_console.tui.models import CostRow, DenialRow, DoctorRow, EndpointRow, Snapshot
+from vpce_console.tui.render import (
+    bar,
+    colour,
+    severity_text,
+    sparkline,
+    state_text,
+    subscriber_text,
+)
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+class Pane(Vertical):
+    """Base of every main pane: a title line, a filter, a stale marker and a snapshot to render."""
+
+    PANE_NAME: ClassVar[str] = ""
+    TITLE: ClassVar[str] = ""
+    HELP_SCOPE: ClassVar[str] = ""
+
+    filter_text: reactive[str] = reactive("")
+    """The `/` filter applied to this pane's rows."""
+    stale_reason: reactive[str] = reactive("")
+    """Why the data shown is old (last refresh failed); empty when fresh."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(id=self.PANE_NAME, **kwargs)  # type: ignore[arg-type]
+        self.snapshot = Snapshot()
+        self.loaded = False
+
+    def compose_title(self) -> Static:
+        return Static(self.TITLE, classes="pane-title", id=f"{self.PANE_NAME}-title")
+
+    @property
+    def row_filter(self) -> RowFilter:
+        """The parsed filter."""
+        return parse_filter(self.filter_text)
+
+    def set_snapshot(self, snapshot: Snapshot) -> None:
+        """Show a new snapshot (fresh data clears the stale marker)."""
+        self.snapshot = snapshot
+        self.loaded = True
+        self.stale_reason = ""
+        self.rerender()
+
+    def watch_filter_text(self) -> None:
+        if self.is_mounted:
+            self.rerender()
+
+    def watch_stale_reason(self) -> None:
+        if self.is_mounted:
+            self.set_class(bool(self.stale_reason), "stale")
+            self.update_title()
+
+    def update_title(self, extra: str = "") -> None:
+        """Title line: pane name, counts, filter and staleness in words."""
+        parts = [self.TITLE]
+        if extra:
+            parts.append(extra)
+        if self.filter_text:
+            parts.append(f"filter: /{self.filter_text}")
+        if self.stale_reason:
+            parts.append(f"STALE — {self.stale_reason}")
+        elif not self.loaded:
+            parts.append("loading…")
+        self.query_one(f"#{self.PANE_NAME}-title", Static).update(" · ".join(parts))
+
+    def rerender(self) -> None:
+        """Redraw from `self.snapshot` and the filter."""
+
+    def focus_main(self) -> None:
+        """Focus the pane's main widget (its table)."""
+        for table in self.query(DataTable):
+            table.focus()
+            return
+
+    @property
+    def variables(self) -> Mapping[str, str]:
+        """The current theme's variables, for semantic colours."""
+        return self.app.theme_variables
+
+
+def _restore_cursor(table: DataTable[object], key: str | None) -> None:
+    """Keep the cursor on the same row across a redraw when that row still exists."""
+    if key is None:
+        return
+    with contextlib.suppress(Exception):  # the row is gone; leave the cursor where it is
+        table.move_cursor(row=table.get_row_index(key), animate=False)
+
+
+def _cursor_key(table: DataTable[object]) -> str | None:
+    if table.row_count == 0:
+        return None
+    try:
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+    except Exception:
+        return None
+    return str(key.value) if key.value is not None else None
+
+
+class EndpointsPane(Pane):
+    """Every interface endpoint in the hub, one row each."""
+
+    PANE_NAME = "endpoints"
+    TITLE = "Endpoints"
+    HELP_SCOPE = "endpoints"
+    COLUMNS = ("Service", "Endpoint", "State", "AZs", "SGs", "Private DNS", "Policy", "Subs", "24 h bytes")
+
+    progress: reactive[str] = reactive("")
+    """What is still loading, shown under the title."""
+
+    def compose(self) -> ComposeResult:
+        yield self.compose_title()
+        yield Static("", id="endpoints-progress", classes="progress")
+        table: DataTable[object] = DataTable(id="endpoints-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns(*self.COLUMNS)
+        yield table
+
+    def on_mount(self) -> None:
+        self.update_title()
+
+    def watch_progress(self, progress: str) -> None:
+        progress_line = self.query_one("#endpoints-progress", Static)
+        progress_line.update(progress)
+        progress_line.display = bool(progress)
+
+    def fields(self, row: EndpointRow) -> dict[str, str]:
+        """Filterable columns of a row."""
+        return {
+            "service": row.service,
+            "endpoint": row.endpoint_id,
+            "id": row.endpoint_id,
+            "state": row.state,
+            "vpc": row.vpc_id,
+            "account": row.account_id,
+            "policy": "custom" if row.policy_custom else "default",
+        }
+
+    def visible_rows(self) -> list[EndpointRow]:
+        """Endpoints passing the filter, sorted by service then id."""
+        flt = self.row_filter
+        rows = sorted(self.snapshot.endpoints, key=lambda r: (r.service, r.endpoint_id))
+        return [row for row in rows if flt.matches(self.fields(row))]
+
+    def policy_cell(self, row: EndpointRow) -> Text:
+        """`default`, `custom ✓`, or `custom 2✗ 1!` with severity colour and symbols."""
+        variables = self.variables
+        if not row.policy_custom:
+            return Text("default (full access)", style=colour(variables, "finding-info"))
+        counts = row.findings
+        if counts.total == 0:
+            return Text("custom ✓ clean", style=colour(variables, "state-available"))
+        text = Text("custom ")
+        if counts.errors:
+            text.append(f"{counts.errors}✗ ", style=colour(variables, "finding-error"))
+        if counts.warnings:
+            text.append(f"{counts.warnings}! ", style=colour(variables, "finding-warning"))
+        if counts.infos:
+            text.append(f"{counts.infos}i", style=colour(variables, "finding-info"))
+        return text
+
+    def rerender(self) -> None:
+        table = self.query_one("#endpoints-table", DataTable)
+        keep = _cursor_key(table)
+        table.clear()
+        rows = self.visible_rows()
+        for row in rows:
+            table.add_row(
+                row.service,
+                row.endpoint_id,
+                state_text(row.state, self.variables),
+                str(len(row.azs)),
+                ",".join(row.security_groups) if len(row.security_groups) < 2 else f"{len(row.security_groups)} SGs",
+                "on ⚠" if row.private_dns else "off",
+                self.policy_cell(row),
+                str(row.subscribers),
+                sparkline(row.bytes_24h),
+                key=row.endpoint_id,
+            )
+        _restore_cursor(table, keep)
+        total = len(self.snapshot.endpoints)
+        self.update_title(f"{len(rows)} of {total}" if len(rows) != total else f"{total}")
+
+    def selected(self) -> EndpointRow | None:
+        """The endpoint under the cursor."""
+        table = self.query_one("#endpoints-table", DataTable)
+        key = _cursor_key(table)
+        return next((row for row in self.snapshot.endpoints if row.endpoint_id == key), None)
+
+
+class SubscribersPane(Pane):
+    """Spoke VPCs × services: who reaches which shared endpoint, and what is wrong with it."""
+
+    PANE_NAME = "subscribers"
+    TITLE = "Subscribers"
+    HELP_SCOPE = "subscribers"
+
+    def compose(self) -> ComposeResult:
+        yield self.compose_title()
+        yield DataTable(id="subscribers-table", cursor_type="cell", zebra_stripes=True)
+        yield Static("", id="subscribers-cell", classes="cell-detail")
+        yield Static(
+            "✓ associated · ✗ missing · ⊘ FORBIDDEN (associated where config forbids) · ? stale · (n✱) doctor findings",
+            classes="legend",
+        )
+
+    def on_mount(self) -> None:
+        self.update_title()
+
+    def services_shown(self, flt: RowFilter) -> list[str]:
+        """Service columns left after `service=` terms."""
+        wanted = [value for key, value in flt.fields if key == "service"]
+        services = list(self.snapshot.services)
+        return [s for s in services if not wanted or any(w in s for w in wanted)]
+
+    def rerender(self) -> None:
+        table = self.query_one("#subscribers-table", DataTable)
+        flt = self.row_filter
+        row_flt = RowFilter(flt.words, tuple((k, v) for k, v in flt.fields if k != "service"))
+        services = self.services_shown(flt)
+        table.clear(columns=True)
+        table.add_columns("Account", "VPC", "Name", "Env", *services)
+        cells = {(c.vpc_id, c.service): c for c in self.snapshot.cells}
+        shown = 0
+        for spoke in sorted(self.snapshot.spokes, key=lambda s: (s.environment, s.name, s.vpc_id)):
+            fields = {
+                "account": spoke.account_id,
+                "vpc": spoke.vpc_id,
+                "name": spoke.name,
+                "environment": spoke.environment,
+            }
+            if not row_flt.matches(fields):
+                continue
+            shown += 1
+            row: list[object] = [spoke.account_id, spoke.vpc_id, spoke.name, spoke.environment]
+            for service in services:
+                cell = cells.get((spoke.vpc_id, service))
+                row.append(
+                    subscriber_text(cell.status if cell else "none", self.variables, len(cell.findings) if cell else 0)
+                )
+            table.add_row(*row, key=spoke.vpc_id)
+        self.update_title(f"{shown} spokes × {len(services)} services")
+        self.show_cell()
+
+    def on_data_table_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
+        self.show_cell()
+
+    def show_cell(self) -> None:
+        """Explain the highlighted cell: status in words plus its doctor findings."""
+        table = self.query_one("#subscribers-table", DataTable)
+        detail = self.query_one("#subscribers-cell", Static)
+        if table.row_count == 0:
+            detail.update("no spokes match" if self.loaded else "")
+            return
+        coordinate = table.cursor_coordinate
+        try:
+            vpc_id = str(table.coordinate_to_cell_key(coordinate).row_key.value)
+        except Exception:
+            return
+        services = self.services_shown(self.row_filter)
+        column = coordinate.column - 4
+        if column < 0 or column >= len(services):
+            detail.update(f"{vpc_id}: move right to a service column to see its wiring")
+            return
+        service = services[column]
+        cell = next((c for c in self.snapshot.cells if c.vpc_id == vpc_id and c.service == service), None)
+        status = cell.status if cell else "none"
+        lines = [f"{vpc_id} × {service}: {status}"]
+        for finding in self.snapshot.doctor:
+            if finding.vpc_id == vpc_id and (finding.service in (None, service)):
+                lines.append(f"  {finding.severity}: {finding.code} — {finding.message}")
+        detail.update(Text("\n".join(lines)))
+
+
+class DoctorPane(Pane):
+    """Doctor findings grouped by severity, each with its explanation and fix hint."""
+
+    PANE_NAME = "doctor"
+    TITLE = "Doctor"
+    HELP_SCOPE = "doctor"
+
+    def compose(self) -> ComposeResult:
+        yield self.compose_title()
+        with VerticalScroll(id="doctor-scroll"):
+            yield Static("", id="doctor-body")
+
+    def on_mount(self) -> None:
+        self.update_title()
+
+    def visible_rows(self) -> list[DoctorRow]:
+        """Findings passing the filter, most severe first."""
+        flt = self.row_filter
+        rows = [
+            row
+            for row in self.snapshot.doctor
+            if flt.matches(
+                {
+                    "code": row.code,
+                    "severity": row.severity,
+                    "message": row.message,
+                    "vpc": row.vpc_id or "",
+                    "service": row.service or "",
+                    "account": row.account_id or "",
+                    "endpoint": row.endpoint_id or "",
+                }
+            )
+        ]
+        return sorted(rows, key=lambda r: (SEVERITY_ORDER.get(r.severity, 9), r.code, r.vpc_id or ""))
+
+    def rerender(self) -> None:
+        rows = self.visible_rows()
+        body = Text()
+        if not rows:
+            body.append("✓ no findings" if self.loaded else "", style=colour(self.variables, "state-available"))
+        for severity in ("error", "warning", "info"):
+            group = [row for row in rows if row.severity == severity]
+            if not group:
+                continue
+            body.append_text(severity_text(severity, self.variables, label=f"{severity.upper()}S ({len(group)})"))
+            body.append("\n")
+            for row in group:
+                where = " ".join(part for part in (row.account_id, row.vpc_id, row.service, row.endpoint_id) if part)
+                body.append(f"  {row.code}", style="bold")
+                body.append(f"  {where}\n")
+                body.append(f"    {row.message}\n")
+                if row.explanation:
+                    body.append(f"    why: {row.explanation}\n", style="italic")
+                if row.hint:
+                    body.append(f"    fix: {row.hint}\n")
+            body.append("\n")
+        self.query_one("#doctor-body", Static).update(body)
+        counts = {s: sum(1 for r in rows if r.severity == s) for s in ("error", "warning", "info")}
+        self.update_title(f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} info")
+
+    def focus_main(self) -> None:
+        self.query_one("#doctor-scroll").focus()
+
+
+class CostPane(Pane):
+    """Per-service monthly cost: hub vs per-VPC endpoints vs NAT, with the break-even marked."""
+
+    PANE_NAME = "cost"
+    TITLE = "Cost"
+    HELP_SCOPE = "cost"
+
+    def compose(self) -> ComposeResult:
+        yield self.compose_title()
+        table: DataTable[object] = DataTable(id="cost-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns(
+            "Service", "Spokes", "GB/month", "Hub $/mo", "Per-VPC $/mo", "NAT $/mo", "Break-even", "Verdict"
+        )
+        yield table
+        yield Static("", id="cost-chart", classes="chart")
+
+    def on_mount(self) -> None:
+        self.update_title()
+
+    def visible_rows(self) -> list[CostRow]:
+        flt = self.row_filter
+        return [row for row in self.snapshot.cost if flt.matches({"service": row.service, "verdict": row.verdict})]
+
+    def rerender(self) -> None:
+        table = self.query_one("#cost-table", DataTable)
+        table.clear()
+        rows = self.visible_rows()
+        for row in rows:
+            cheapest = min(row.hub_monthly, row.per_vpc_monthly, row.nat_monthly)
+            hub = Text(f"{row.hub_monthly:,.2f}" + (" ◆ cheapest" if row.hub_monthly == cheapest else ""))
+            table.add_row(
+                row.service,
+                str(row.spokes),
+                f"{row.gb_month:,.1f}",
+                hub,
+                f"{row.per_vpc_monthly:,.2f}" + (" ◆" if row.per_vpc_monthly == cheapest else ""),
+                f"{row.nat_monthly:,.2f}" + (" ◆" if row.nat_monthly == cheapest else ""),
+                f"{row.break_even_gb:,.0f} GB/spoke" if row.break_even_gb is not None else "never",
+                row.verdict,
+                key=row.service,
+            )
+        totals = [
+            sum(r.hub_monthly for r in rows),
+            sum(r.per_vpc_monthly for r in rows),
+            sum(r.nat_monthly for r in rows),
+        ]
+        self.query_one("#cost-chart", Static).update(self.chart(rows, totals))
+        self.update_title(f"{len(rows)} services · hub ${totals[0]:,.2f}/mo vs per-VPC ${totals[1]:,.2f}/mo")
+
+    def chart(self, rows: Sequence[CostRow], totals: Sequence[float]) -> Table:
+        """Bars per service (hub / per-VPC / NAT) on one scale; ◆ marks where the break-even lies."""
+        table = Table.grid(padding=(0, 1))
+        table.add_column(justify="right", no_wrap=True)
+        table.add_column(no_wrap=True)
+        table.add_column(no_wrap=True)
+        top = max([*(max(r.hub_monthly, r.per_vpc_monthly, r.nat_monthly) for r in rows), 0.01])
+        styles = {
+            "hub": colour(self.variables, "decision-allow"),
+            "per-VPC": colour(self.variables, "finding-warning"),
+            "NAT": colour(self.variables, "finding-error"),
+        }
+        for row in rows[:8]:
+            for label, value in (("hub", row.hub_monthly), ("per-VPC", row.per_vpc_monthly), ("NAT", row.nat_monthly)):
+                table.add_row(
+                    f"{row.service} {label}" if label == "hub" else label,
+                    Text(bar(value, top, 50) or "▏", style=styles[label]),
+                    f"${value:,.2f}",
+                )
+            if row.break_even_gb is not None:
+                marker = "◆ break-even"
+                side = (
+                    "below: hub cheaper"
+                    if row.gb_month / max(row.spokes, 1) < row.break_even_gb
+                    else "above: per-VPC cheaper"
+                )
+                table.add_row(
+                    "",
+                    Text(
+                        f"{marker} at {row.break_even_gb:,.0f} GB/spoke/month ({side})",
+                        style=colour(self.variables, "break-even"),
+                    ),
+                    "",
+                )
+        table.add_row("total hub", Text(f"${totals[0]:,.2f}"), "")
+        table.add_row("total per-VPC", Text(f"${totals[1]:,.2f}"), "")
+        table.add_row("total NAT", Text(f"${totals[2]:,.2f}"), "")
+        return table
+
+
+MAX_DENIALS = 500
+"""Denials kept in memory (newest first); older ones fall off."""
+
+MAX_DENIAL_ROWS = 200
+"""Denials drawn in the table at once; drawing more only costs frame time."""
+
+
+class DenialsPane(Pane):
+    """The live denial tail: newest first, bounded, filterable, pausable, with a rate sparkline."""
+
+    PANE_NAME = "denials"
+    TITLE = "Denials"
+    HELP_SCOPE = "denials"
+    COLUMNS = ("Time (UTC)", "Endpoint", "Service", "Account", "Principal", "Action", "Reason", "Policy version")
+
+    paused: reactive[bool] = reactive(False)
+    """When paused the table stays still; new denials are counted and shown on resume."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.time, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.clock = clock
+        self.rows: deque[DenialRow] = deque(maxlen=MAX_DENIALS)
+        self.total_seen = 0
+        self.held = 0
+        self.rate_buckets: deque[tuple[int, int]] = deque(maxlen=60)
+        self.dirty = False
+
+    def compose(self) -> ComposeResult:
+        yield self.compose_title()
+        yield Static("", id="denials-status")
+        yield Sparkline([0.0], id="denials-rate", summary_function=max)
+        table: DataTable[object] = DataTable(id="denials-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns(*self.COLUMNS)
+        yield table
+
+    def on_mount(self) -> None:
+        self.update_title()
+        self.update_status()
+        self.set_interval(0.25, self.flush, name="denials-flush")
+
+    def add(self, rows: Iterable[DenialRow]) -> None:
+        """Take a batch from the tail; drawing happens on the next flush tick, not per batch."""
+        count = 0
+        for row in rows:
+            self.rows.appendleft(row)
+            count += 1
+        self.loaded = True
+        if not count:
+            return
+        self.total_seen += count
+        second = int(self.clock())
+        if self.rate_buckets and self.rate_buckets[-1][0] == second:
+            self.rate_buckets[-1] = (second, self.rate_buckets[-1][1] + count)
+        else:
+            self.rate_buckets.append((second, count))
+        if self.paused:
+            self.held += count
+        else:
+            self.dirty = True
+
+    def flush(self) -> None:
+        """Redraw when something changed (at most four times a second)."""
+        if self.dirty and not self.paused:
+            self.dirty = False
+            self.rerender()
+        self.update_status()
+
+    def watch_paused(self, paused: bool) -> None:
+        if not paused:
+            self.held = 0
+            self.dirty = True
+            self.flush()
+        elif self.is_mounted:
+            self.update_status()
+
+    def fields(self, row: DenialRow) -> dict[str, str]:
+        return {
+            "endpoint": row.endpoint_id,
+            "service": row.service,
+            "account": row.account_id,
+            "reason": row.reason,
+            "principal": row.principal,
+            "action": row.action,
+            "version": row.policy_version,
+        }
+
+    def visible_rows(self) -> list[DenialRow]:
+        """Newest first, filtered, at most MAX_DENIAL_ROWS."""
+        flt = self.row_filter
+        out: list[DenialRow] = []
+        for row in self.rows:
+            if flt.empty or flt.matches(self.fields(row)):
+                out.append(row)
+                if len(out) >= MAX_DENIAL_ROWS:
+                    break
+        return out
+
+    def rerender(self) -> None:
+        table = self.query_one("#denials-table", DataTable)
+        table.clear()
+        deny = colour(self.variables, "decision-deny")
+        for index, row in enumerate(self.visible_rows()):
+            table.add_row(
+                datetime.fromtimestamp(row.at, UTC).strftime("%H:%M:%S"),
+                row.endpoint_id,
+                row.service,
+                row.account_id,
+                Text(row.principal),
+                Text(row.action),
+                Text(f"✗ {row.reason}", style=deny),
+                row.policy_version or "?",
+                key=f"{index}",
+            )
+        self.update_title(f"{len(self.rows)} kept (max {MAX_DENIALS}), {self.total_seen} seen")
+
+    def rate(self) -> float:
+        """Denials per second over the last ten seconds."""
+        now = int(self.clock())
+        recent = sum(count for second, count in self.rate_buckets if now - second < 10)
+        return recent / 10.0
+
+    def update_status(self) -> None:
+        """Live/paused line and the per-second rate sparkline."""
+        if not self.is_mounted:
+            return
+        state = f"⏸ PAUSED — {self.held} new held" if self.paused else "● live"
+        self.query_one("#denials-status", Static).update(f"{state} · {self.rate():.1f}/s · newest first")
+        now = int(self.clock())
+        counts = dict(self.rate_buckets)
+        self.query_one("#denials-rate", Sparkline).data = [float(counts.get(now - age, 0)) for age in range(59, -1, -1)]
+
+    def selected(self) -> DenialRow | None:
+        """The denial under the cursor."""
+        table = self.query_one("#denials-table", DataTable)
+        if table.row_count == 0:
+            return None
+        rows = self.visible_rows()
+        index = table.cursor_row
+        return rows[index] if 0 <= index < len(rows) else None
