@@ -134,6 +134,7 @@ class AwsGateway:
         self._caller: CallerIdentity | None = None
         self._caller_lock = asyncio.Lock()
         self._semaphore = asyncio.Semaphore(config.aws.max_concurrency)
+        self._permits: dict[asyncio.Task[Any] | None, int] = {}
         self._closed = False
 
     # --- lifecycle ------------------------------------------------------------------------------------------
@@ -191,6 +192,8 @@ class AwsGateway:
             if not operation.startswith(f"{service}:"):
                 operation = f"{service}:?"
             raise map_exception(exc, operation=operation, account_id=account_id) from exc
+        finally:
+            self._return_all_permits()
 
     async def call(
         self, service: str, operation: str, *, account_id: str | None = None, region: str | None = None, **params: Any
@@ -210,13 +213,32 @@ class AwsGateway:
                 yield page
 
     async def gather(self, aws: Iterable[Awaitable[T]]) -> list[T]:
-        """Run awaitables concurrently, at most `aws.max_concurrency` at once, results in order."""
+        """Run awaitables concurrently, results in order; requests in flight stay under `aws.max_concurrency`.
 
-        async def bounded(item: Awaitable[T]) -> T:
-            async with self._semaphore:
-                return await item
+        The bound is applied per HTTP request after its rate-limit slot, so tasks waiting for a slow family
+        (Route 53) never block calls of other families or accounts.
+        """
+        return list(await asyncio.gather(*aws))
 
-        return list(await asyncio.gather(*(bounded(a) for a in aws)))
+    async def _take_permit(self) -> None:
+        await self._semaphore.acquire()
+        task = asyncio.current_task()
+        self._permits[task] = self._permits.get(task, 0) + 1
+
+    def _return_permit(self) -> None:
+        task = asyncio.current_task()
+        held = self._permits.get(task, 0)
+        if held > 0:
+            self._permits[task] = held - 1
+            if held == 1:
+                del self._permits[task]
+            self._semaphore.release()
+
+    def _return_all_permits(self) -> None:
+        """Release permits a cancelled or failed request of this task still holds."""
+        task = asyncio.current_task()
+        for _ in range(self._permits.pop(task, 0)):
+            self._semaphore.release()
 
     async def caller_identity(self) -> CallerIdentity:
         """sts:GetCallerIdentity for the base credentials (cached)."""
@@ -343,11 +365,13 @@ class AwsGateway:
             operation = event_name.rsplit(".", 1)[-1]
             waited = await limiter.acquire(account_key(), region, service, operation)
             stats.rate_limit_wait_seconds += waited
+            await self._take_permit()
             stats.api_calls[f"{service}:{operation}"] += 1
             if service == "route53":
                 stats.route53_calls_by_account[account_key()] += 1
 
         def response_received(event_name: str, parsed_response: Any = None, exception: Any = None, **_: Any) -> None:
+            self._return_permit()
             operation = f"{service}:{event_name.rsplit('.', 1)[-1]}"
             if exception is not None:
                 stats.server_errors[operation] += 1
