@@ -1,0 +1,194 @@
+"""`vpce impact`: which workloads change from allow to deny (and back) between two endpoint policies.
+
+Exit codes: 0 when no persona loses access, 1 when at least one cell goes from allow to deny (a rollout
+would break someone: review it), 2 on bad input. Cells that only gain access do not fail the command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from vpce_console.errors import UsageError
+
+EPILOG = """\
+without --personas the built-in demo set is used (one persona per credential kind, as examples/personas.yaml).
+personas file: YAML with a `hub:` section (account_id, vpc_id, endpoint_id, region, org_id, org_paths) and a
+`personas:` list (name, kind, account_id, role_arn, vpc_id, private_ip, tags, …); see examples/personas.yaml.
+Default actions: those named literally in either policy; default resources: likewise, else "*".
+exit codes: 0 nobody loses access, 1 at least one allow -> deny, 2 unreadable or invalid input.
+"""
+
+DEFAULT_HUB = {"account_id": "000000000000", "vpc_id": "vpc-hub", "endpoint_id": "vpce-hub"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `vpce impact`."""
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
+    parser.add_argument("--from", dest="from_file", metavar="F", help="deployed policy JSON (required)")
+    parser.add_argument("--to", dest="to_file", metavar="F", help="draft policy JSON (required)")
+    parser.add_argument(
+        "--personas",
+        metavar="F",
+        help="personas YAML with a hub: section (default: the built-in demo set, one persona per credential kind)",
+    )
+    parser.add_argument("--actions", metavar="A,B", help="comma-separated actions to check")
+    parser.add_argument("--resources", metavar="R1,R2", help="comma-separated resource ARNs (or *) to check")
+    parser.add_argument(
+        "--via-nat",
+        action="store_true",
+        help="synthesize requests that reach the public endpoint through NAT instead of the hub endpoint",
+    )
+    parser.add_argument("--changed-only", action="store_true", help="text: list only cells whose access changes")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def _read(path: str) -> str:
+    try:
+        if path == "-":
+            return sys.stdin.read()
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UsageError(f"{path}: cannot read: {reason}") from None
+
+
+def demo_personas_text() -> str:
+    """The packaged demo personas (a copy of examples/personas.yaml), used when --personas is not given."""
+    from importlib.resources import files
+
+    return files("vpce_console.data").joinpath("demo_personas.yaml").read_text(encoding="utf-8")
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+
+
+def _word(decision: Any) -> str:
+    return {"allow": "✓ allow", "explicit_deny": "✗ deny (explicit)", "implicit_deny": "✗ deny (implicit)"}[
+        decision.kind
+    ]
+
+
+def _sids(decision: Any) -> list[dict[str, Any]]:
+    return [{"sid": m.sid, "index": m.index, "effect": m.effect} for m in decision.matched]
+
+
+def to_json(result: Any, hub: Any) -> dict[str, Any]:
+    """The stable JSON shape of an impact matrix."""
+    return {
+        "hub": {"account_id": hub.account_id, "vpc_id": hub.vpc_id, "endpoint_id": hub.endpoint_id},
+        "summary": {
+            "cells": len(result.cells),
+            "changed": len(result.changed_cells),
+            "revoked": len(result.revoked),
+            "granted": len(result.granted),
+        },
+        "cells": [
+            {
+                "persona": cell.persona.name,
+                "kind": cell.persona.kind,
+                "action": cell.action,
+                "resource": cell.resource,
+                "before": cell.before.kind,
+                "after": cell.after.kind,
+                "changed": cell.changed,
+                "direction": cell.direction,
+                "before_matched": _sids(cell.before),
+                "after_matched": _sids(cell.after),
+            }
+            for cell in result.cells
+        ],
+    }
+
+
+def _cell_text(cell: Any) -> str:
+    if cell.direction == "revoked":
+        return "! ✓→✗ LOSES"
+    if cell.direction == "granted":
+        return "! ✗→✓ gains"
+    return "✓ allow" if cell.after.allowed else "✗ deny"
+
+
+def _statement_names(decision: Any) -> str:
+    names = [f"{m.effect} {m.sid or '#' + str(m.index)}" for m in decision.matched]
+    return ", ".join(names) if names else "no statement matched"
+
+
+def to_text(result: Any, *, changed_only: bool = False) -> str:
+    """A persona × action matrix with ✓/✗ and words, changed cells marked `!`, then one line per change."""
+    columns = [(a, r) for a in result.actions for r in result.resources]
+    multi_resource = len(result.resources) > 1
+    headers = [f"{a} @ {r}" if multi_resource else a for a, r in columns]
+    by_key = {(c.persona.name, c.action, c.resource): c for c in result.cells}
+    rows: list[list[str]] = [["persona (kind)", *headers]]
+    for persona in result.personas:
+        cells = [by_key[(persona.name, a, r)] for a, r in columns]
+        if changed_only and not any(c.changed for c in cells):
+            continue
+        rows.append([f"{persona.name} ({persona.kind})", *(_cell_text(c) for c in cells)])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(value.ljust(widths[i]) for i, value in enumerate(row)).rstrip() for row in rows]
+    details = []
+    for cell in result.changed_cells:
+        verb = "loses access" if cell.direction == "revoked" else "gains access"
+        details.append(
+            f"! {cell.persona.name} {verb}: {cell.action} on {cell.resource}: "
+            f"deployed {cell.before.kind} ({_statement_names(cell.before)}) -> "
+            f"draft {cell.after.kind} ({_statement_names(cell.after)})"
+        )
+    summary = (
+        f"{len(result.cells)} cells: {len(result.revoked)} lose access (allow -> deny), "
+        f"{len(result.granted)} gain access (deny -> allow), "
+        f"{len(result.cells) - len(result.changed_cells)} unchanged"
+    )
+    legend = "legend: ✓ allow  ✗ deny  ! changed (✓→✗ loses access, ✗→✓ gains access)"
+    return "\n".join([*lines, "", *details, *([""] if details else []), summary, legend])
+
+
+def run(args: argparse.Namespace) -> int:
+    """Compare the two policies for every persona; exit 1 when anyone would lose access."""
+    from vpce_console.policy.evaluate import PolicyError, compile_policy
+    from vpce_console.policy.impact import DEFAULT_ACTIONS, impact, named_in_policies
+    from vpce_console.policy.personas import PersonaError, hub_from_mapping, load_persona_file
+
+    if not args.from_file or not args.to_file:
+        raise UsageError("--from F and --to F are both required")
+    before_text = _read(args.from_file)
+    after_text = _read(args.to_file)
+    policies = []
+    for path, text in ((args.from_file, before_text), (args.to_file, after_text)):
+        try:
+            policies.append(compile_policy(text))
+        except PolicyError as exc:
+            raise UsageError(f"{path}: unusable policy: {exc} (run `vpce lint {path}`)") from None
+    personas_name = args.personas or "built-in demo personas"
+    try:
+        persona_file = load_persona_file(_read(args.personas) if args.personas else demo_personas_text())
+    except PersonaError as exc:
+        raise UsageError(f"{personas_name}: {exc}") from None
+    if not persona_file.personas:
+        raise UsageError(f"{personas_name}: no personas")
+    hub = persona_file.hub or hub_from_mapping(DEFAULT_HUB)
+    actions = _split(args.actions) or named_in_policies((before_text, after_text), "Action") or DEFAULT_ACTIONS
+    resources = _split(args.resources) or named_in_policies((before_text, after_text), "Resource") or ("*",)
+    result = impact(
+        policies[0],
+        policies[1],
+        persona_file.personas,
+        actions,
+        resources,
+        hub,
+        through_endpoint=not args.via_nat,
+    )
+    if args.format == "json":
+        print(json.dumps(to_json(result, hub), indent=2, ensure_ascii=False))
+    else:
+        print(to_text(result, changed_only=args.changed_only))
+    return 1 if result.revoked else 0

@@ -1,0 +1,130 @@
+"""`vpce simulate`: evaluate request contexts against an endpoint policy, offline.
+
+Exit codes: 0 when every request was evaluated (the decision is data, whatever it is), 2 on bad input
+(unreadable file, invalid policy, invalid request line N) with one line naming the file and line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from vpce_console.errors import UsageError
+
+EPILOG = """\
+request JSON: {"principal": ARN, "action": "sqs:SendMessage", "resource": ARN or "*",
+               "context": {"aws:SourceVpc": "vpc-…", "aws:PrincipalOrgPaths": ["o-…/r-…/ou-…/"]}}
+answer JSON:  {"decision": "allow|explicit_deny|implicit_deny", "matched": [{"sid", "index", "effect"}]}
+The context is evaluated exactly as given: add the keys the real service would see (see `vpce impact`
+and examples/personas.yaml for synthesized contexts).
+exit codes: 0 every request evaluated (whatever the decisions), 2 unreadable/invalid input.
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `vpce simulate`."""
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
+    parser.add_argument("--policy", metavar="F", help="endpoint policy JSON file ('-' for stdin); required")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--request", metavar="F", help="one request as a JSON object")
+    source.add_argument("--requests", metavar="F", help="many requests, one JSON object per line (JSON Lines)")
+    parser.add_argument(
+        "--format",
+        choices=("json", "jsonl"),
+        default=None,
+        help="json: one indented object (or a list for --requests); jsonl: one line per request, in order "
+        "(default: json for --request, jsonl for --requests)",
+    )
+
+
+def _read(path: str) -> str:
+    try:
+        if path == "-":
+            return sys.stdin.read()
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UsageError(f"{path}: cannot read: {reason}") from None
+
+
+def parse_request(data: Any, where: str) -> Any:
+    """Validate one request object and build a Request; raise UsageError naming `where` on bad input."""
+    from vpce_console.policy.evaluate import Request
+
+    if not isinstance(data, Mapping):
+        raise UsageError(f"{where}: a request must be a JSON object")
+    unknown = set(data) - {"principal", "action", "resource", "context"}
+    if unknown:
+        raise UsageError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    for name in ("principal", "action", "resource"):
+        if not isinstance(data.get(name), str) or not data[name]:
+            raise UsageError(f"{where}: '{name}' must be a non-empty string")
+    context = data.get("context", {})
+    if context is None:
+        context = {}
+    if not isinstance(context, Mapping):
+        raise UsageError(f"{where}: 'context' must be an object of key -> value or [values]")
+    for key, value in context.items():
+        values = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, (str, bool, int, float)) for v in values):
+            raise UsageError(f"{where}: context key {key!r} must be a string, number, boolean or a list of them")
+    return Request(data["principal"], data["action"], data["resource"], dict(context))
+
+
+def _requests(args: argparse.Namespace) -> Iterator[tuple[str, Any]]:
+    if args.request:
+        text = _read(args.request)
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise UsageError(f"{args.request}: invalid JSON: {exc}") from None
+        yield args.request, parse_request(data, args.request)
+        return
+    text = _read(args.requests)
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{args.requests}:{number}"
+        try:
+            data = json.loads(line)
+        except ValueError as exc:
+            raise UsageError(f"{where}: invalid JSON: {exc}") from None
+        yield where, parse_request(data, where)
+
+
+def answer(decision: Any) -> dict[str, Any]:
+    """The stable JSON shape of one decision."""
+    return {
+        "decision": decision.kind,
+        "matched": [{"sid": m.sid, "index": m.index, "effect": m.effect} for m in decision.matched],
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate every request; all input is validated before anything is printed."""
+    from vpce_console.policy.evaluate import PolicyError, compile_policy
+
+    if not args.policy:
+        raise UsageError("--policy F is required")
+    if not (args.request or args.requests):
+        raise UsageError("one of --request F or --requests F.jsonl is required")
+    policy_text = _read(args.policy)
+    try:
+        compiled = compile_policy(policy_text)
+    except PolicyError as exc:
+        raise UsageError(f"{args.policy}: unusable policy: {exc} (run `vpce lint {args.policy}`)") from None
+    answers = [answer(compiled.evaluate(request)) for _, request in _requests(args)]
+    fmt = args.format or ("jsonl" if args.requests else "json")
+    if fmt == "jsonl":
+        for item in answers:
+            print(json.dumps(item, separators=(", ", ": ")))
+    elif args.request:
+        print(json.dumps(answers[0], indent=2))
+    else:
+        print(json.dumps(answers, indent=2))
+    return 0
