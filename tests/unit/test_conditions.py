@@ -452,3 +452,54 @@ def test_unknown_operators_are_policy_errors(operator: str) -> None:
     }
     with pytest.raises(PolicyError):
         compile_policy(doc)
+
+
+# ---------------------------------------------------------------- wildcard engine vs a reference
+
+
+def _reference_glob(pattern: str, text: str) -> bool:
+    """Textbook dynamic-programming wildcard match (`*` any run, `?` one character)."""
+    rows, cols = len(pattern), len(text)
+    table = [[False] * (cols + 1) for _ in range(rows + 1)]
+    table[0][0] = True
+    for i in range(1, rows + 1):
+        if pattern[i - 1] == "*":
+            table[i][0] = table[i - 1][0]
+        for j in range(1, cols + 1):
+            if pattern[i - 1] == "*":
+                table[i][j] = table[i - 1][j] or table[i][j - 1]
+            else:
+                table[i][j] = table[i - 1][j - 1] and pattern[i - 1] in ("?", text[j - 1])
+    return table[rows][cols]
+
+
+def test_glob_engine_agrees_with_reference() -> None:
+    import random
+
+    from vpce_console.policy.matching import compile_source, glob_source
+
+    rng = random.Random(20261128)
+    for _ in range(4000):
+        pattern = "".join(rng.choice("ab*?.") for _ in range(rng.randint(0, 8)))
+        text = "".join(rng.choice("ab.") for _ in range(rng.randint(0, 9)))
+        got = compile_source(glob_source(pattern)).fullmatch(text) is not None
+        assert got == _reference_glob(pattern, text), (pattern, text)
+
+
+def test_arn_like_agrees_with_component_reference() -> None:
+    import random
+
+    rng = random.Random(7)
+    for _ in range(1500):
+        pattern = ":".join("".join(rng.choice("ab*?") for _ in range(rng.randint(0, 3))) for _ in range(6))
+        value = ":".join("".join(rng.choice("ab:") for _ in range(rng.randint(0, 3))) for _ in range(6))
+        p_parts, v_parts = pattern.split(":", 5), value.split(":", 5)
+        expected = len(v_parts) == 6 and all(_reference_glob(p, v) for p, v in zip(p_parts, v_parts, strict=True))
+        assert allowed({"ArnLike": {"x:arn": pattern}}, {"x:arn": value}) is expected, (pattern, value)
+
+
+def test_many_wildcards_do_not_backtrack_catastrophically() -> None:
+    """Thirty stars against a long non-matching value must still answer (this hung before atomic segments)."""
+    pattern = "*a" * 30 + "*b"
+    assert not allowed({"StringLike": {"x:k": pattern}}, {"x:k": "a" * 3000})
+    assert allowed({"StringLike": {"x:k": pattern}}, {"x:k": "a" * 3000 + "b"})

@@ -21,11 +21,14 @@ from typing import Any
 from vpce_console.policy.matching import (
     Context,
     Template,
+    Token,
+    arn_component_sources,
     compile_source,
     glob_source,
     parse_template,
     render_glob_source,
     render_literal,
+    template_tokens,
 )
 
 Check = Callable[[Context], bool]
@@ -221,8 +224,9 @@ def _string_test(base: str, templates: list[Template]) -> ValueTest:
             return False
 
         return equals_ic
-    arn = base in ("ArnEquals", "ArnLike")
-    sources = [glob_source(t.text, arn=arn) for t in static]
+    if base in ("ArnEquals", "ArnLike"):
+        return _arn_test(static, dynamic)
+    sources = [glob_source(t.text) for t in static]
     combined = compile_source("|".join(f"(?:{s})" for s in dict.fromkeys(sources))) if static else None
     matcher = combined.fullmatch if combined is not None else None
 
@@ -230,12 +234,40 @@ def _string_test(base: str, templates: list[Template]) -> ValueTest:
         if matcher is not None and matcher(value) is not None:
             return True
         for t in dynamic:
-            source = render_glob_source(t, ctx, arn=arn)
+            source = render_glob_source(t, ctx)
             if source is not None and compile_source(source).fullmatch(value) is not None:
                 return True
         return False
 
     return like
+
+
+def _arn_components(tokens: list[Token]) -> tuple[re.Pattern[str], ...] | None:
+    sources = arn_component_sources(tokens)
+    return None if sources is None else tuple(compile_source(source) for source in sources)
+
+
+def _arn_test(static: list[Template], dynamic: list[Template]) -> ValueTest:
+    """ArnEquals/ArnLike (identical, E11): the six colon-separated components are matched one by one."""
+    compiled = [c for c in (_arn_components([(ch, True) for ch in t.text]) for t in static) if c is not None]
+
+    def test(value: str, ctx: Context) -> bool:
+        parts = value.split(":", 5)
+        if len(parts) != 6:
+            return False
+        for components in compiled:
+            if all(pattern.fullmatch(part) is not None for pattern, part in zip(components, parts, strict=True)):
+                return True
+        for template in dynamic:
+            tokens = template_tokens(template, ctx)
+            components_or_none = None if tokens is None else _arn_components(tokens)
+            if components_or_none is not None and all(
+                pattern.fullmatch(part) is not None for pattern, part in zip(components_or_none, parts, strict=True)
+            ):
+                return True
+        return False
+
+    return test
 
 
 def _numeric_test(base: str, values: list[str]) -> ValueTest:

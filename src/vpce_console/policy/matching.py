@@ -123,54 +123,77 @@ def render_literal(template: Template, ctx: Context) -> str | None:
     return "".join(out)
 
 
-def glob_source(text: str, *, arn: bool = False) -> str:
-    """Regex source for a wildcard pattern: `*` any run, `?` one character, everything else literal (E10).
+Token = tuple[str, bool]
+"""One character of a rendered pattern and whether it may act as a wildcard (False for variable values, `${*}`)."""
 
-    With `arn=True` the wildcards of the first five colon-separated components cannot cross a colon, so
-    each ARN component is matched on its own (E11); the sixth (resource) component may contain colons.
+
+def _tokens_source(tokens: list[Token]) -> str:
+    """Regex source for wildcard tokens that cannot backtrack catastrophically.
+
+    Runs of `*` split the pattern into fixed-length segments (`?` is one character). Each middle segment is
+    found at its leftmost position inside an atomic group — for fixed-length segments the leftmost choice is
+    always safe — so matching is linear-ish instead of exponential in the number of stars.
     """
-    out: list[str] = []
-    colons = 0
-    for ch in text:
-        if ch == "*":
-            out.append("[^:]*" if arn and colons < 5 else ".*")
-        elif ch == "?":
-            out.append("[^:]" if arn and colons < 5 else ".")
+    segments: list[str] = []
+    current: list[str] = []
+    for ch, wild in tokens:
+        if wild and ch == "*":
+            segments.append("".join(current))
+            current = []
+        elif wild and ch == "?":
+            current.append(".")
         else:
-            if ch == ":":
-                colons += 1
-            out.append(re.escape(ch))
+            current.append(re.escape(ch))
+    segments.append("".join(current))
+    if len(segments) == 1:
+        return segments[0]
+    first, *middle, last = segments
+    out = [first]
+    out.extend(f"(?>.*?{segment})" for segment in middle if segment)
+    out.append(f".*{last}")
     return "".join(out)
 
 
-def render_glob_source(template: Template, ctx: Context, *, arn: bool = False) -> str | None:
-    """Regex source for a template whose text parts are wildcards and whose variable values are literal."""
-    if not template.has_variables:
-        return glob_source(template.text, arn=arn)
-    # Render to a marker form first so ARN component counting sees substituted colons too.
-    literal_chars: list[tuple[str, bool]] = []  # (char, is_wildcard_capable)
+def glob_source(text: str) -> str:
+    """Regex source for a wildcard pattern: `*` any run, `?` one character, everything else literal (E10)."""
+    return _tokens_source([(ch, True) for ch in text])
+
+
+def template_tokens(template: Template, ctx: Context) -> list[Token] | None:
+    """Render a template to wildcard tokens: policy text keeps its wildcards, variable values are literal."""
+    tokens: list[Token] = []
     for part in template.parts:
         if isinstance(part, str):
-            literal_chars.extend((ch, True) for ch in part)
+            tokens.extend((ch, True) for ch in part)
         elif isinstance(part, Escaped):
-            literal_chars.append((part.char, False))
+            tokens.append((part.char, False))
         else:
             value = variable_value(part, ctx)
             if value is None:
                 return None
-            literal_chars.extend((ch, False) for ch in value)
-    out: list[str] = []
-    colons = 0
-    for ch, wild in literal_chars:
-        if wild and ch == "*":
-            out.append("[^:]*" if arn and colons < 5 else ".*")
-        elif wild and ch == "?":
-            out.append("[^:]" if arn and colons < 5 else ".")
+            tokens.extend((ch, False) for ch in value)
+    return tokens
+
+
+def render_glob_source(template: Template, ctx: Context) -> str | None:
+    """Regex source for a template rendered against `ctx`, or None when a variable has no value (E15)."""
+    if not template.has_variables:
+        return glob_source(template.text)
+    tokens = template_tokens(template, ctx)
+    return None if tokens is None else _tokens_source(tokens)
+
+
+def arn_component_sources(tokens: list[Token]) -> tuple[str, ...] | None:
+    """Per-component regex sources for an ARN pattern (E11), or None when it has fewer than six components."""
+    components: list[list[Token]] = [[]]
+    for token in tokens:
+        if token[0] == ":" and len(components) < 6:
+            components.append([])
         else:
-            if ch == ":":
-                colons += 1
-            out.append(re.escape(ch))
-    return "".join(out)
+            components[-1].append(token)
+    if len(components) != 6:
+        return None
+    return tuple(_tokens_source(component) for component in components)
 
 
 @lru_cache(maxsize=8192)
@@ -180,14 +203,9 @@ def compile_source(source: str, ignore_case: bool = False) -> re.Pattern[str]:
     return re.compile(source, flags)
 
 
-def combined_glob(patterns: list[str], *, ignore_case: bool = False, arn: bool = False) -> re.Pattern[str] | None:
+def combined_glob(patterns: list[str], *, ignore_case: bool = False) -> re.Pattern[str] | None:
     """One alternation regex for many literal wildcard patterns, so a list costs one `fullmatch` call."""
     if not patterns:
         return None
-    source = "|".join(f"(?:{glob_source(p, arn=arn)})" for p in dict.fromkeys(patterns))
+    source = "|".join(f"(?:{glob_source(p)})" for p in dict.fromkeys(patterns))
     return compile_source(source, ignore_case)
-
-
-def arn_component_count_ok(text: str) -> bool:
-    """True when `text` has the six colon-separated components of an ARN (E11)."""
-    return text.count(":") >= 5
