@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from vpce_console.aws.models import (
@@ -169,16 +170,39 @@ async def describe_services(
     return out
 
 
+async def subnet_az_ids(gw: AwsGateway, subnet_ids: Sequence[str], *, account_id: str, region: str) -> dict[str, str]:
+    """Subnet id -> AZ id, for comparing AZs across accounts (AZ names are shuffled per account)."""
+    out: dict[str, str] = {}
+
+    async def batch(ids: list[str]) -> list[dict[str, Any]]:
+        return await _all(
+            gw,
+            "describe_subnets",
+            "Subnets",
+            account_id=account_id,
+            region=region,
+            Filters=[{"Name": "subnet-id", "Values": ids}],
+        )
+
+    for items in await asyncio.gather(*(batch(b) for b in _batches(subnet_ids))):
+        for item in items:
+            if item.get("AvailabilityZoneId"):
+                out[item["SubnetId"]] = str(item["AvailabilityZoneId"])
+    return out
+
+
 async def hub_endpoints(gw: AwsGateway, *, account_id: str, region: str, vpc_id: str | None = None) -> list[Endpoint]:
     """Every interface endpoint of a hub with ENIs (IP, AZ), security groups and service details."""
     raw = await describe_interface_endpoints(gw, account_id=account_id, region=region, vpc_id=vpc_id)
     eni_ids = [e for item in raw for e in item.get("NetworkInterfaceIds", [])]
     group_ids = [g["GroupId"] for item in raw for g in item.get("Groups", []) if "GroupId" in g]
     service_names = [str(item["ServiceName"]) for item in raw]
-    enis, groups, services = await asyncio.gather(
+    subnet_ids = [s for item in raw for s in item.get("SubnetIds", [])]
+    enis, groups, services, az_ids = await asyncio.gather(
         describe_enis(gw, eni_ids, account_id=account_id, region=region),
         describe_security_groups(gw, group_ids, account_id=account_id, region=region),
         describe_services(gw, service_names, account_id=account_id, region=region),
+        subnet_az_ids(gw, subnet_ids, account_id=account_id, region=region),
     )
     endpoints = []
     for item in raw:
@@ -186,7 +210,10 @@ async def hub_endpoints(gw: AwsGateway, *, account_id: str, region: str, vpc_id:
         dns_names = tuple(str(d["DnsName"]).lower().rstrip(".") for d in item.get("DnsEntries", []) if d.get("DnsName"))
         endpoint_enis = []
         for eni_id in item.get("NetworkInterfaceIds", []):
-            endpoint_enis.append(enis.get(eni_id) or Eni(eni_id, None, None, None))
+            eni = enis.get(eni_id) or Eni(eni_id, None, None, None)
+            if eni.subnet_id in az_ids:
+                eni = replace(eni, availability_zone_id=az_ids[eni.subnet_id])
+            endpoint_enis.append(eni)
         endpoints.append(
             Endpoint(
                 endpoint_id=item["VpcEndpointId"],
@@ -301,7 +328,12 @@ async def spoke_vpcs(
     subnets_by_vpc: dict[str, list[Subnet]] = defaultdict(list)
     for s in subnets:
         subnets_by_vpc[s["VpcId"]].append(
-            Subnet(subnet_id=s["SubnetId"], availability_zone=str(s.get("AvailabilityZone", "")), cidr=s["CidrBlock"])
+            Subnet(
+                subnet_id=s["SubnetId"],
+                availability_zone=str(s.get("AvailabilityZone", "")),
+                cidr=s["CidrBlock"],
+                availability_zone_id=s.get("AvailabilityZoneId"),
+            )
         )
     tables_by_vpc: dict[str, list[RouteTable]] = defaultdict(list)
     for t in tables:

@@ -46,6 +46,8 @@ class Eni:
     subnet_id: str | None
     availability_zone: str | None
     private_ip: str | None
+    availability_zone_id: str | None = None
+    """AZ id (e.g. `use1-az1`): the same physical AZ in every account, unlike AZ names."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +107,11 @@ class Endpoint:
         """AZs where the endpoint has an ENI."""
         return tuple(sorted({e.availability_zone for e in self.enis if e.availability_zone}))
 
+    @property
+    def availability_zone_ids(self) -> tuple[str, ...]:
+        """AZ ids where the endpoint has an ENI (empty when not reported)."""
+        return tuple(sorted({e.availability_zone_id for e in self.enis if e.availability_zone_id}))
+
     def is_target(self, dns_name: str) -> bool:
         """True when an alias target names this endpoint (one of its DNS names, or a name starting with its id)."""
         name = dns_name.lower().rstrip(".")
@@ -155,6 +162,8 @@ class Subnet:
     subnet_id: str
     availability_zone: str
     cidr: str
+    availability_zone_id: str | None = None
+    """AZ id (e.g. `use1-az1`), comparable across accounts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +218,11 @@ class SpokeVpc:
     def availability_zones(self) -> tuple[str, ...]:
         """AZs the VPC has subnets in."""
         return tuple(sorted({s.availability_zone for s in self.subnets}))
+
+    @property
+    def availability_zone_ids(self) -> tuple[str, ...]:
+        """AZ ids the VPC has subnets in (empty when not reported)."""
+        return tuple(sorted({s.availability_zone_id for s in self.subnets if s.availability_zone_id}))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,469 @@
+"""The wiring doctor: pure checks over an `Inventory` that find what breaks a centralized-endpoint deployment.
+
+`diagnose(inventory, config)` returns findings with codes from data/doctor.yaml (plus the policy engine's own
+codes for each endpoint's policy). Every check is a small function over frozen values, so tests build an
+inventory by hand and assert the codes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from vpce_console.aws.models import Endpoint, HostedZone, SpokeVpc
+from vpce_console.config import Config
+from vpce_console.services.inventory import Inventory, is_default_policy, routes_to_hub
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogEntry:
+    """One doctor code as documented in data/doctor.yaml."""
+
+    code: str
+    severity: str
+    title: str
+    consequence: str
+    hint: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class DoctorFinding:
+    """One wiring (or policy) problem, located by VPC, account, service and endpoint where they apply."""
+
+    code: str
+    """Stable id from data/doctor.yaml, or a policy-lint code from data/findings.yaml."""
+    severity: str
+    """error, warning or info; errors make `vpce doctor` exit 1."""
+    message: str
+    """What is wrong here and what it causes."""
+    hint: str
+    """How to fix it."""
+    vpc_id: str | None = None
+    account_id: str | None = None
+    service: str | None = None
+    endpoint_id: str | None = None
+    zone_id: str | None = None
+    kind: str = "wiring"
+    """`wiring` for doctor codes, `policy` for the engine's findings on an endpoint policy."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON shape of `vpce doctor --format json`."""
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "kind": self.kind,
+            "vpc_id": self.vpc_id,
+            "account_id": self.account_id,
+            "service": self.service,
+            "endpoint_id": self.endpoint_id,
+            "zone_id": self.zone_id,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+@cache
+def catalog() -> Mapping[str, CatalogEntry]:
+    """The doctor's finding catalog, keyed by code."""
+    text = resources.files("vpce_console.data").joinpath("doctor.yaml").read_text(encoding="utf-8")
+    raw = yaml.safe_load(text)
+    return {
+        e["code"]: CatalogEntry(
+            code=e["code"],
+            severity=e["severity"],
+            title=e["title"],
+            consequence=" ".join(str(e["consequence"]).split()),
+            hint=" ".join(str(e["hint"]).split()),
+            source=e["source"],
+        )
+        for e in raw["findings"]
+    }
+
+
+def _finding(code: str, specific: str, **where: Any) -> DoctorFinding:
+    entry = catalog()[code]
+    return DoctorFinding(
+        code=code,
+        severity=entry.severity,
+        message=f"{specific}: {entry.consequence}",
+        hint=entry.hint,
+        **where,
+    )
+
+
+Check = Callable[[Inventory, Config], Iterable[DoctorFinding]]
+
+
+# --- the checks ----------------------------------------------------------------------------------------------
+
+
+def _environment(vpc: SpokeVpc, config: Config) -> str | None:
+    return vpc.tags.get(config.environment_tag)
+
+
+def _forbidden(vpc_id: str, tags: Mapping[str, str], config: Config) -> str | None:
+    for selector in config.forbidden_selectors:
+        if selector.matches(vpc_id, tags):
+            return str(selector)
+    return None
+
+
+def _hub_services(inventory: Inventory) -> set[str]:
+    return {e.service for e in inventory.endpoints} | set(inventory.zone_services.values())
+
+
+def check_missing_associations(inventory: Inventory, config: Config) -> Iterable[DoctorFinding]:
+    """Expected services (config per environment, or inferred from same-environment peers) not associated."""
+    hub_services = _hub_services(inventory)
+    subscribed = {s.vpc.vpc_id: set(s.services) for s in inventory.subscribers}
+    peers: dict[str | None, list[set[str]]] = defaultdict(list)
+    for spoke in inventory.spokes:
+        if spoke.vpc_id in subscribed and not _forbidden(spoke.vpc_id, spoke.tags, config):
+            peers[_environment(spoke, config)].append(subscribed[spoke.vpc_id])
+    for spoke in inventory.spokes:
+        if _forbidden(spoke.vpc_id, spoke.tags, config):
+            continue
+        env = _environment(spoke, config)
+        have = subscribed.get(spoke.vpc_id, set())
+        if env is not None and env in config.expected_services:
+            expected = set(config.expected_services[env])
+            why = f"config expects environment {env!r} to use"
+        else:
+            # No expectation configured: a VPC that already uses the hub should use what most of its peers use.
+            group = peers.get(env, [])
+            if not have or len(group) < 3:
+                continue
+            counts = Counter(s for services in group for s in services)
+            expected = {s for s, n in counts.items() if n * 2 > len(group)}
+            why = f"most {env or 'untagged'} spokes ({len(group)}) use"
+        for service in sorted(expected - have):
+            note = "" if service in hub_services else " (and the hub has no endpoint or zone for it)"
+            yield _finding(
+                "phz-missing-association",
+                f"VPC {spoke.vpc_id} ({spoke.name}) is not associated with the {service} zone; {why} {service}{note}",
+                vpc_id=spoke.vpc_id,
+                account_id=spoke.account_id,
+                service=service,
+            )
+
+
+def check_forbidden_associations(inventory: Inventory, config: Config) -> Iterable[DoctorFinding]:
+    """VPCs named by a forbidden selector that are associated with a service zone."""
+    if not config.forbidden:
+        return
+    spokes = {s.vpc_id: s for s in inventory.spokes}
+    for zone in inventory.zones:
+        service = inventory.zone_services.get(zone.zone_id)
+        for assoc in zone.vpcs:
+            spoke = spokes.get(assoc.vpc_id)
+            tags = spoke.tags if spoke else {}
+            rule = _forbidden(assoc.vpc_id, tags, config)
+            if rule is None:
+                continue
+            name = f" ({spoke.name})" if spoke else ""
+            yield _finding(
+                "phz-forbidden-association",
+                f"VPC {assoc.vpc_id}{name} matches forbidden rule {rule} but is associated with zone {zone.name}",
+                vpc_id=assoc.vpc_id,
+                account_id=spoke.account_id if spoke else None,
+                service=service,
+                zone_id=zone.zone_id,
+            )
+
+
+def check_stale_associations(inventory: Inventory, config: Config) -> Iterable[DoctorFinding]:
+    """Zone associations with VPCs not found in any scanned account (only when spokes were scanned)."""
+    if not inventory.spoke_accounts:
+        return
+    known = {s.vpc_id for s in inventory.spokes} | set(inventory.hub_vpc_ids)
+    regions = {h.region for h in inventory.hubs} | {inventory.region}
+    for zone in inventory.zones:
+        for assoc in zone.vpcs:
+            if assoc.vpc_id in known or (assoc.region and assoc.region not in regions):
+                continue
+            yield _finding(
+                "phz-stale-association",
+                f"zone {zone.name} is associated with {assoc.vpc_id} ({assoc.region or '?'}), "
+                f"which no scanned account has",
+                vpc_id=assoc.vpc_id,
+                service=inventory.zone_services.get(zone.zone_id),
+                zone_id=zone.zone_id,
+            )
+
+
+def _apex_aliases(zone: HostedZone) -> list[Any]:
+    return [a for a in zone.aliases if a.name == zone.name and a.record_type in ("A", "AAAA")]
+
+
+def check_alias_targets(inventory: Inventory, config: Config) -> Iterable[DoctorFinding]:
+    """Each service zone's apex alias must name one of that service's hub endpoints."""
+    for zone in inventory.zones:
+        service = inventory.zone_services.get(zone.zone_id)
+        if service is None:
+            continue
+        endpoints = inventory.endpoints_for(service)
+        aliases = _apex_aliases(zone)
+        if not aliases:
+            yield _finding(
+                "alias-target-mismatch",
+                f"zone {zone.name} has no alias A record at its apex (spokes get NXDOMAIN for {zone.name})",
+                service=service,
+                zone_id=zone.zone_id,
+            )
+            continue
+        for alias in aliases:
+            if any(e.is_target(alias.target_dns_name) for e in endpoints):
+                continue
+            other = next((e for e in inventory.endpoints if e.is_target(alias.target_dns_name)), None)
+            if other is not None:
+                what = f"points at {other.endpoint_id}, the {other.service} endpoint"
+            elif endpoints:
+                ids = ", ".join(e.endpoint_id for e in endpoints)
+                what = f"points at {alias.target_dns_name}, not at the {service} endpoint ({ids}) — deleted endpoint?"
+            else:
+                what = f"points at {alias.target_dns_name}, and the hub has no {service} endpoint (deleted?)"
+            yield _finding(
+                "alias-target-mismatch",
+                f"zone {zone.name} {alias.record_type} alias {what}",
+                service=service,
+                zone_id=zone.zone_id,
+                endpoint_id=endpoints[0].endpoint_id if endpoints else None,
+            )
+
+
+def check_private_dns(inventory: Inventory, config: Config) -> Iterable[DoctorFinding]:
+    """Shared endpoints must have private DNS off."""
+    for endpoint in inventory.endpoints:
+        if endpoint.private_dns_enabled:
+            yield _finding(
+                "private-dns-enabled-on-shared",
+                f"{endpoint.service} endpoint {endpoint.endpoint_id} has private DNS enabled",
+                service=endpoint.service,
+                endpoint_id=endpoint.endpoint_id,
+                account_id=endpoint.account_id,
+            )
+
+
+def _subscriptions(inventory: Inventory) -> Iterable[tuple[SpokeVpc, str, tuple[Endpoint, ...]]]:
+    for sub in inventory.subscribers:
+        for service in sub.services:
+            yield sub.vpc, service, inventory.endpoints_for(service)
+
+
+def check_security_groups(inventory: Inventory, config: Config) -> Iterable[DoctorFinding]:
+    """Every subscribing spoke CIDR must be admitted on 443 by the service endpoint's security groups."""
+    for spoke, service, endpoints in _subscriptions(inventory):
+        for endpoint in endpoints:
+            if not endpoint.security_groups:
+                continue
+            missing = [c for c in spoke.cidrs if not any(g.allows_cidr(c) for g in endpoint.security_groups)]
+            if missing:
+                groups = ", ".join(g.group_id for g in endpoint.security_groups)
+                yield _finding(
+                    "sg-missing-spoke-cidr",
+                    f"security groups {groups} of {service} endpoint {endpoint.endpoint_id} do not allow tcp/443 "
+                    f"from {', '.join(missing)} (VPC {spoke.vpc_id})",
+                    vpc_id=spoke.vpc_id,
+                    account_id=spoke.account_id,
+                    service=service,
+                    endpoint_id=endpoint.endpoint_id,
+                )
+
+
+def check_routes(inventory: Inventory, config: Config) -> Iterable[DoctorFinding]:
+    """Subscribing spokes need a TGW/peering route to the hub CIDR."""
+    hub_cidrs = inventory.hub_cidrs
+    if not hub_cidrs:
+        return
+    for sub in inventory.subscribers:
+        spoke = sub.vpc
+        if not spoke.route_tables or routes_to_hub(spoke, hub_cidrs):
+            continue
+        yield _finding(
+            "no-route-to-hub",
+            f"VPC {spoke.vpc_id} ({spoke.name}) uses {', '.join(sub.services)} but none of its route tables routes "
+            f"{', '.join(hub_cidrs)} to a transit gateway or peering",
+            vpc_id=spoke.vpc_id,
+            account_id=spoke.account_id,
+        )
+
+
+def check_dns_attributes(inventory: Inventory, config: Config) -> Iterable[DoctorFinding]:
+    """Subscribing spokes need enableDnsSupport and enableDnsHostnames."""
+    for sub in inventory.subscribers:
+        spoke = sub.vpc
+        off = [
+            name
+            for name, value in (("enableDnsSupport", spoke.dns_support), ("enableDnsHostnames", spoke.dns_hostnames))
+            if value is False
+        ]
+        if off:
+            yield _finding(
+                "vpc-dns-disabled",
+                f"VPC {spoke.vpc_id} ({spoke.name}) has {' and '.join(off)} off",
+                vpc_id=spoke.vpc_id,
+                account_id=spoke.account_id,
+            )
+
+
+def check_endpoint_state(inventory: Inventory, config: Config) -> Iterable[DoctorFinding]:
+    """Shared endpoints must be available."""
+    for endpoint in inventory.endpoints:
+        if endpoint.state != "available":
+            yield _finding(
+                "endpoint-not-available",
+                f"{endpoint.service} endpoint {endpoint.endpoint_id} is {endpoint.state}",
+                service=endpoint.service,
+                endpoint_id=endpoint.endpoint_id,
+                account_id=endpoint.account_id,
+            )
+
+
+def check_policy_support(inventory: Inventory, config: Config) -> Iterable[DoctorFinding]:
+    """A custom policy on a service that only supports full access is ignored."""
+    for endpoint in inventory.endpoints:
+        if endpoint.policy_supported is False and not is_default_policy(endpoint.policy_text):
+            yield _finding(
+                "policy-on-unsupported-service",
+                f"{endpoint.service} endpoint {endpoint.endpoint_id} has a custom policy",
+                service=endpoint.service,
+                endpoint_id=endpoint.endpoint_id,
+                account_id=endpoint.account_id,
+            )
+
+
+def check_overlapping_cidrs(inventory: Inventory, config: Config) -> Iterable[DoctorFinding]:
+    """Subscribing spokes that share a service and whose CIDRs overlap (sweep over sorted networks)."""
+    subs = {s.vpc.vpc_id: s for s in inventory.subscribers}
+    blocks: list[tuple[int, int, int, str, str]] = []
+    for sub in subs.values():
+        for cidr in sub.vpc.cidrs:
+            try:
+                net = ipaddress.ip_network(cidr, strict=False)
+            except ValueError:
+                continue
+            blocks.append((net.version, int(net.network_address), int(net.broadcast_address), sub.vpc.vpc_id, cidr))
+    blocks.sort()
+    seen: set[tuple[str, str]] = set()
+    active: list[tuple[int, int, int, str, str]] = []
+    for block in blocks:
+        version, start, _end, vpc, cidr = block
+        active = [a for a in active if a[0] == version and a[2] >= start]
+        for other in active:
+            if other[3] == vpc:
+                continue
+            pair = (min(vpc, other[3]), max(vpc, other[3]))
+            shared = set(subs[vpc].services) & set(subs[other[3]].services)
+            if pair in seen or not shared:
+                continue
+            seen.add(pair)
+            a, b = subs[pair[0]].vpc, subs[pair[1]].vpc
+            yield _finding(
+                "overlapping-spoke-cidrs",
+                f"VPC {a.vpc_id} ({', '.join(a.cidrs)}) and VPC {b.vpc_id} ({', '.join(b.cidrs)}) overlap and both "
+                f"use {', '.join(sorted(shared))}",
+                vpc_id=a.vpc_id,
+                account_id=a.account_id,
+                service=sorted(shared)[0],
+            )
+        active.append(block)
+
+
+def check_az_coverage(inventory: Inventory, config: Config) -> Iterable[DoctorFinding]:
+    """Spoke AZs (by AZ id when both sides report it) without an ENI of the service's endpoint."""
+    for spoke, service, endpoints in _subscriptions(inventory):
+        for endpoint in endpoints:
+            if not endpoint.enis:
+                continue
+            if spoke.availability_zone_ids and endpoint.availability_zone_ids:
+                uncovered = sorted(set(spoke.availability_zone_ids) - set(endpoint.availability_zone_ids))
+                unit = "AZ id"
+            elif spoke.account_id == endpoint.account_id and endpoint.availability_zones:
+                uncovered = sorted(set(spoke.availability_zones) - set(endpoint.availability_zones))
+                unit = "AZ"
+            else:
+                continue  # AZ names from different accounts are not comparable
+            if uncovered:
+                yield _finding(
+                    "az-not-covered",
+                    f"VPC {spoke.vpc_id} has subnets in {unit} {', '.join(uncovered)} where {service} endpoint "
+                    f"{endpoint.endpoint_id} has no ENI",
+                    vpc_id=spoke.vpc_id,
+                    account_id=spoke.account_id,
+                    service=service,
+                    endpoint_id=endpoint.endpoint_id,
+                )
+
+
+def check_incomplete(inventory: Inventory, config: Config) -> Iterable[DoctorFinding]:
+    """Parts of the deployment the inventory could not read."""
+    for warning in inventory.warnings:
+        yield _finding("inventory-incomplete", warning)
+
+
+def policy_findings(inventory: Inventory, config: Config) -> Iterable[DoctorFinding]:
+    """The engine's lint findings for every endpoint policy, located at the endpoint."""
+    for endpoint in inventory.endpoints:
+        summary = inventory.lint.get(endpoint.endpoint_id)
+        if summary is None:
+            continue
+        for f in summary.findings:
+            yield DoctorFinding(
+                code=str(f.code),
+                severity=str(f.severity),
+                message=f"{endpoint.service} endpoint policy line {f.line}:{f.column} ({f.path}): {f.message}",
+                hint=str(f.hint),
+                service=endpoint.service,
+                endpoint_id=endpoint.endpoint_id,
+                account_id=endpoint.account_id,
+                kind="policy",
+            )
+
+
+CHECKS: tuple[Check, ...] = (
+    check_endpoint_state,
+    check_private_dns,
+    check_policy_support,
+    check_alias_targets,
+    check_missing_associations,
+    check_forbidden_associations,
+    check_stale_associations,
+    check_security_groups,
+    check_routes,
+    check_dns_attributes,
+    check_overlapping_cidrs,
+    check_az_coverage,
+    check_incomplete,
+    policy_findings,
+)
+
+
+def diagnose(inventory: Inventory, config: Config) -> list[DoctorFinding]:
+    """Every finding for the deployment, errors first, then by code and location (pure)."""
+    findings = [f for check in CHECKS for f in check(inventory, config)]
+    return sorted(
+        findings,
+        key=lambda f: (
+            SEVERITY_ORDER.get(f.severity, 3),
+            f.code,
+            f.service or "",
+            f.vpc_id or "",
+            f.endpoint_id or "",
+            f.message,
+        ),
+    )
+
+
+def has_errors(findings: Iterable[DoctorFinding]) -> bool:
+    """True when `vpce doctor` must exit 1."""
+    return any(f.severity == "error" for f in findings)
