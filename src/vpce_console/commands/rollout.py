@@ -1,0 +1,256 @@
+"""`vpce rollout`: apply an endpoint policy with compare-and-swap and watch until it is really in force.
+
+Exit codes: 0 converged, 1 timed out / refused / rolled back, 2 input or credential errors (nothing written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from vpce_console.errors import UsageError
+
+if TYPE_CHECKING:
+    from vpce_console.config import Config
+    from vpce_console.connect import Target
+    from vpce_console.policy.personas import Persona
+    from vpce_console.services.probes import ProbeIdentity
+    from vpce_console.services.rollout import RolloutEvent, RolloutSummary
+
+EPILOG = """\
+writes need --allow-write (or allow_write: true in the config) AND --confirm repeating the endpoint id.
+--base F: the version you edited from; if the deployed document differs, nothing is written (exit 1).
+probes: this machine's own identity plus the config's `probes:` roles (assumed with session tags).
+json: one event object per line, the last one {"event": "summary", "status": converged|timed_out|refused|
+rolled_back, "propagation_seconds", "poll_seconds", "probes", "journal_id", ...}.
+exit codes: 0 converged, 1 timed out/refused/rolled back, 2 input or credential error.
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `vpce rollout`."""
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
+    parser.add_argument("--endpoint", metavar="ID", required=True, help="VPC endpoint id (vpce-…)")
+    parser.add_argument("--policy", metavar="F", help="the new policy document (written byte for byte)")
+    parser.add_argument("--base", metavar="F", help="the deployed version you edited from (compare-and-swap)")
+    parser.add_argument("--confirm", metavar="ID", help="type the endpoint id again to confirm the write")
+    parser.add_argument("--allow-write", action="store_true", help="leave read-only mode for this command")
+    parser.add_argument("--poll", type=float, metavar="S", help="seconds between probe rounds (config watch)")
+    parser.add_argument("--timeout", type=float, metavar="S", help="give up watching after S seconds (default 900)")
+    parser.add_argument("--required-streak", type=int, metavar="N", help="new-looking rounds in a row (default 3)")
+    parser.add_argument("--samples", type=int, default=8, metavar="N", help="calls per probe per round (default 8)")
+    parser.add_argument("--settle", type=float, metavar="S", help="keep watching S seconds after convergence")
+    parser.add_argument(
+        "--rollback-on-denials", type=int, metavar="N", help="roll back if > N endpoint denials/minute after converging"
+    )
+    parser.add_argument("--force-lint", action="store_true", help="apply even with lint errors")
+    parser.add_argument("--personas", metavar="F", help="personas YAML for the impact preview and passive evidence")
+    parser.add_argument("--no-self-probe", action="store_true", help="do not probe as this machine's own identity")
+    parser.add_argument("--resume", action="store_true", help="resume the watch of an unfinished change (no write)")
+    parser.add_argument("--account", metavar="ID", help="hub account owning the endpoint (default: the caller's)")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def read_policy_file(path: str) -> str:
+    """The file's exact text (no newline translation), as the bytes that will be written."""
+    try:
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not UTF-8 text") from None
+
+
+def lab_personas(ready: Mapping[str, Any] | None) -> list[Persona]:
+    """The engine personas a lab's ready-file lists (for the impact preview and passive evidence)."""
+    from dataclasses import fields
+
+    from vpce_console.policy.personas import Persona
+
+    allowed = {f.name for f in fields(Persona)}
+    personas: list[Persona] = []
+    for item in (ready or {}).get("personas") or ():
+        values = {k: v for k, v in item.items() if k in allowed}
+        values["tags"] = dict(values.get("tags") or {})
+        values["org_paths"] = tuple(values.get("org_paths") or ())
+        try:
+            personas.append(Persona(**values))
+        except TypeError:
+            continue
+    return personas
+
+
+def load_personas_file(path: str | None) -> list[Persona]:
+    """Personas from a YAML file, or none."""
+    if not path:
+        return []
+    from vpce_console.policy.personas import load_personas
+
+    text = read_policy_file(path)
+    try:
+        return load_personas(text)
+    except ValueError as exc:
+        raise UsageError(f"{path}: {exc}") from None
+
+
+def probe_identities(config: Config, caller_arn: str, account_id: str, *, self_probe: bool) -> list[ProbeIdentity]:
+    """Whom probes act as: ourselves (unless disabled) and every configured probe role."""
+    from vpce_console.services.probes import role_identity, self_identity
+
+    identities = [self_identity(caller_arn, account_id)] if self_probe else []
+    for probe in config.probes:
+        identities.append(
+            role_identity(
+                probe.name,
+                probe.role_arn,
+                kind=probe.persona_kind,
+                session_tags=dict(probe.session_tags),
+                vpc_id=probe.vpc_id,
+                private_ip=probe.private_ip,
+            )
+        )
+    return identities
+
+
+def printer(fmt: str, out: TextIO = sys.stdout) -> Callable[[RolloutEvent], None]:
+    """Print events: one JSON object per line, or a readable live progress line."""
+
+    def emit(event: RolloutEvent) -> None:
+        if fmt == "json":
+            out.write(json.dumps(event.to_json(), default=str) + "\n")
+        else:
+            out.write(render_event(event) + "\n")
+        out.flush()
+
+    return emit
+
+
+def render_event(event: RolloutEvent) -> str:
+    """One human line per event (text format)."""
+    d = event.data
+    name = event.event
+    if name == "plan":
+        versions = f"deployed {d['deployed_sha256'][:12]} → draft {d['draft_sha256'][:12]}"
+        return f"plan      {d['endpoint_id']} ({d['service']}) {versions}  as {d['caller']}"
+    if name == "refused":
+        extra = f"\n{d['diff']}" if d.get("diff") else ""
+        return f"REFUSED   {d['reason']}{extra}"
+    if name == "lint":
+        lines = [f"lint      {d['errors']} error(s), {d['warnings']} warning(s)"]
+        lines += [f"          {f['severity']:<7} line {f['line']}: {f['code']} {f['message']}" for f in d["findings"]]
+        return "\n".join(lines)
+    if name == "diff":
+        return "diff\n" + (d["diff"] or "          (no textual difference)")
+    if name == "impact":
+        if not d.get("changed"):
+            return f"impact    {d.get('personas', 0)} persona(s): no access changes" + (
+                f" ({d['note']})" if d.get("note") else ""
+            )
+        rows = [f"impact    {len(d['changed'])} change(s) for {d['personas']} persona(s):"]
+        rows += [
+            f"          {c['direction']:<8} {c['persona']} {c['action']} {c['resource']} ({c['before']} → {c['after']})"
+            for c in d["changed"]
+        ]
+        return "\n".join(rows)
+    if name == "round":
+        streaks = " ".join(f"{p['probe_id'].split(':', 1)[-1][:40]}={p['streak']}" for p in d["probes"])
+        return f"watch     {d['elapsed']:7.1f}s {d['status']:<9} flaps={d['flaps']} {streaks}"
+    if name == "probes":
+        rows = [f"probes    {d['count']} discriminating probe(s)" + (f" ({d['note']})" if d.get("note") else "")]
+        rows += [
+            f"          {p['identity']} → {p['action']} {p['resource']}: {p['before']} → {p['after']}"
+            for p in d.get("probes", [])
+        ]
+        return "\n".join(rows)
+    if name == "no_probes":
+        return f"probes    {d['message']}"
+    if name == "summary":
+        return json.dumps(d)
+    parts = " ".join(f"{k}={v}" for k, v in d.items() if not isinstance(v, list | dict))
+    return f"{name:<9} {parts}"
+
+
+def summary_line(summary: RolloutSummary, fmt: str, out: TextIO = sys.stdout) -> None:
+    """The closing line: the summary JSON object, or a sentence."""
+    if fmt == "json":
+        out.write(json.dumps(summary.to_json()) + "\n")
+    else:
+        prop = "" if summary.propagation_seconds is None else f" after {summary.propagation_seconds:.1f}s"
+        why = f": {summary.reason}" if summary.reason else ""
+        out.write(f"{summary.status.upper()}{prop} (journal {summary.journal_id}){why}\n")
+    out.flush()
+
+
+async def run_async(args: argparse.Namespace, config: Config, target: Target, action: str) -> RolloutSummary:
+    """Connect and run one rollout, resume or rollback; prints events and the summary, returns the summary."""
+    from vpce_console.aws.session import AwsGateway
+    from vpce_console.services.journal import Journal
+    from vpce_console.services.rollout import Rollout, RolloutContext, RolloutOptions
+
+    policy_text = read_policy_file(args.policy) if action == "apply" else ""
+    base_text = read_policy_file(args.base) if getattr(args, "base", None) else None
+    personas = load_personas_file(getattr(args, "personas", None)) or lab_personas(target.lab_ready)
+    async with AwsGateway(target, config) as gateway:
+        caller = await gateway.caller_identity()
+        self_probe = not (getattr(args, "no_self_probe", False) or target.is_lab)
+        ctx = RolloutContext(
+            gateway=gateway,
+            journal=Journal(),
+            identities=probe_identities(config, caller.arn, caller.account_id, self_probe=self_probe),
+            personas=personas,
+            log_groups=tuple(config.tail.log_groups),
+        )
+        rollout = Rollout(ctx, printer(args.format))
+        try:
+            if action == "rollback":
+                summary = await rollout.rollback(args.endpoint, account_id=getattr(args, "account", None))
+            else:
+                poll = args.poll if args.poll is not None else config.watch.poll_seconds
+                opts = RolloutOptions(
+                    endpoint_id=args.endpoint,
+                    policy_text=policy_text,
+                    base_text=base_text,
+                    poll_seconds=poll,
+                    timeout_seconds=args.timeout if args.timeout is not None else config.watch.timeout_seconds,
+                    required_streak=args.required_streak or config.watch.required_streak,
+                    samples=max(1, args.samples),
+                    settle_seconds=args.settle,
+                    rollback_on_denials=args.rollback_on_denials,
+                    force_lint=args.force_lint,
+                    account_id=getattr(args, "account", None),
+                )
+                summary = await (rollout.resume(opts) if action == "resume" else rollout.apply(opts))
+        finally:
+            await rollout.close()
+    summary_line(summary, args.format)
+    return summary
+
+
+def run(args: argparse.Namespace) -> int:
+    """Entry point of `vpce rollout`."""
+    from vpce_console.connect import connect
+    from vpce_console.services.rollout import check_write_gate
+
+    if args.poll is not None and args.poll <= 0:
+        raise UsageError("--poll must be positive")
+    if args.required_streak is not None and args.required_streak < 1:
+        raise UsageError("--required-streak must be at least 1")
+    if args.resume:
+        config, target = connect(args)
+        return asyncio.run(run_async(args, config, target, "resume")).exit_code
+    if not args.policy:
+        raise UsageError("--policy F is required (or --resume)")
+    read_policy_file(args.policy)  # unreadable input is exit 2 before anything else
+    config, target = connect(args)
+    check_write_gate(
+        allow_write=args.allow_write, config_allows=config.allow_write, confirm=args.confirm, endpoint_id=args.endpoint
+    )
+    return asyncio.run(run_async(args, config, target, "apply")).exit_code
