@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from vpce_console.policy.conditions import Check, ConditionError, compile_condition
@@ -21,6 +22,7 @@ from vpce_console.policy.matching import (
     VARIABLES_VERSION,
     Context,
     Template,
+    Variable,
     combined_glob,
     compile_source,
     glob_source,
@@ -100,6 +102,7 @@ _ARN_ACCOUNT = re.compile(r"^arn:[^:]+:(?:iam|sts)::(\d{12}):(.*)$", re.DOTALL)
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 
+@lru_cache(maxsize=4096)
 def _caller(principal: str) -> _Caller:
     if _ACCOUNT_ID.match(principal):
         return _Caller(principal, principal, None, True)
@@ -273,7 +276,7 @@ def _pick(stmt: Mapping[str, Any], name: str, negated: str, where: str) -> tuple
     return (stmt[name], False) if has else (stmt[negated], True)
 
 
-def _compile_statement(index: int, stmt: Any, *, variables: bool) -> CompiledStatement:
+def _compile_statement(index: int, stmt: Any, *, variables: bool, keys: set[str]) -> CompiledStatement:
     where = f"Statement[{index}]"
     if not isinstance(stmt, dict):
         raise PolicyError(f"{where} must be an object")
@@ -290,15 +293,19 @@ def _compile_statement(index: int, stmt: Any, *, variables: bool) -> CompiledSta
     block = stmt.get("Condition", {})
     if not isinstance(block, dict):
         raise PolicyError(f"{where}.Condition must be an object")
-    for operator, keys in block.items():
-        if not isinstance(keys, dict):
+    for operator, entries in block.items():
+        if not isinstance(entries, dict):
             raise PolicyError(f"{where}.Condition.{operator} must be an object of keys to values")
-        for key, values in keys.items():
+        for key, values in entries.items():
             path = f"{where}.Condition.{operator}.{key}"
+            if isinstance(key, str):
+                keys.add(key.lower())
+            keys.update(_variable_keys(values))
             try:
                 conditions.append(compile_condition(operator, key, values, variables=variables, where=path))
             except ConditionError as exc:
                 raise PolicyError(f"{path}: {exc}") from None
+    keys.update(_variable_keys(resource_value))
     return CompiledStatement(
         index=index,
         sid=sid,
@@ -319,21 +326,36 @@ def _compile_statement(index: int, stmt: Any, *, variables: bool) -> CompiledSta
 # ---------------------------------------------------------------- context
 
 
-def normalize_context(context: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
-    """Lower-case key names (E9) and turn every value into a tuple of strings; None and [] mean absent."""
+def _variable_keys(values: Any) -> set[str]:
+    """Lower-case keys of every `${key}` in a string or list of strings (a superset is harmless)."""
+    found: set[str] = set()
+    for value in values if isinstance(values, list) else [values]:
+        if isinstance(value, str) and "${" in value:
+            template = parse_template(value, variables=True)
+            found.update(part.key for part in template.parts if isinstance(part, Variable))
+    return found
+
+
+def normalize_context(context: Mapping[str, Any], keys: frozenset[str] | None = None) -> dict[str, tuple[str, ...]]:
+    """Lower-case key names (E9) and turn every value into a tuple of strings; None and [] mean absent.
+
+    With `keys` (lower-case names a policy refers to) every other key is skipped: a key the policy never
+    reads cannot change its decision, and skipping it is most of the per-request cost.
+    """
     out: dict[str, tuple[str, ...]] = {}
     for key, value in context.items():
-        if value is None:
+        lkey = key.lower()
+        if value is None or (keys is not None and lkey not in keys):
             continue
         if isinstance(value, str):
-            out[key.lower()] = (value,)
+            out[lkey] = (value,)
             continue
         if isinstance(value, (list, tuple)):
             values = tuple(_scalar(v) for v in value if v is not None)
             if values:
-                out[key.lower()] = values
+                out[lkey] = values
             continue
-        out[key.lower()] = (_scalar(value),)
+        out[lkey] = (_scalar(value),)
     return out
 
 
@@ -352,6 +374,8 @@ class CompiledPolicy:
 
     version: str | None
     statements: tuple[CompiledStatement, ...]
+    keys: frozenset[str] = frozenset()
+    """Lower-case context keys the policy reads (condition keys and variable references)."""
 
     @property
     def variables(self) -> bool:
@@ -360,7 +384,7 @@ class CompiledPolicy:
 
     def evaluate(self, request: Request) -> Decision:
         """Decide one request: explicit deny wins, then any allow, else implicit deny (E16/E17)."""
-        ctx = normalize_context(request.context)
+        ctx = normalize_context(request.context, self.keys)
         caller = _caller(request.principal)
         action = request.action.lower()
         resource = request.resource
@@ -399,11 +423,12 @@ def compile_policy(doc: str | Mapping[str, Any]) -> CompiledPolicy:
     if not isinstance(statements, list):
         raise PolicyError("Statement must be an object or a list of objects")
     variables = version == VARIABLES_VERSION
+    keys: set[str] = set()
     try:
-        compiled = tuple(_compile_statement(i, s, variables=variables) for i, s in enumerate(statements))
+        compiled = tuple(_compile_statement(i, s, variables=variables, keys=keys) for i, s in enumerate(statements))
     except RecursionError:
         raise PolicyError("policy nests too deeply") from None
-    return CompiledPolicy(version, compiled)
+    return CompiledPolicy(version, compiled, frozenset(keys))
 
 
 def evaluate(policy: CompiledPolicy | str | Mapping[str, Any], request: Request) -> Decision:
