@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `vpce rollback`."""
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = EPILOG
-    parser.add_argument("--endpoint", metavar="ID", required=True, help="VPC endpoint id (vpce-…)")
+    parser.add_argument("--endpoint", metavar="ID", help="VPC endpoint id (vpce-…), required")
     parser.add_argument("--confirm", metavar="ID", help="type the endpoint id again to confirm the write")
     parser.add_argument("--allow-write", action="store_true", help="leave read-only mode for this command")
     parser.add_argument("--account", metavar="ID", help="hub account owning the endpoint (default: the caller's)")
@@ -31,8 +31,11 @@ def run(args: argparse.Namespace) -> int:
     """Entry point of `vpce rollback`."""
     from vpce_console.commands.rollout import run_async
     from vpce_console.connect import connect
+    from vpce_console.errors import UsageError
     from vpce_console.services.rollout import check_write_gate
 
+    if not args.endpoint:
+        raise UsageError("--endpoint ID is required")
     config, target = connect(args)
     check_write_gate(
         allow_write=args.allow_write, config_allows=config.allow_write, confirm=args.confirm, endpoint_id=args.endpoint

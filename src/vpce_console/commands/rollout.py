@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `vpce rollout`."""
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = EPILOG
-    parser.add_argument("--endpoint", metavar="ID", required=True, help="VPC endpoint id (vpce-…)")
+    parser.add_argument("--endpoint", metavar="ID", help="VPC endpoint id (vpce-…), required")
     parser.add_argument("--policy", metavar="F", help="the new policy document (written byte for byte)")
     parser.add_argument("--base", metavar="F", help="the deployed version you edited from (compare-and-swap)")
     parser.add_argument("--confirm", metavar="ID", help="type the endpoint id again to confirm the write")
@@ -239,6 +239,8 @@ def run(args: argparse.Namespace) -> int:
     from vpce_console.connect import connect
     from vpce_console.services.rollout import check_write_gate
 
+    if not args.endpoint:
+        raise UsageError("--endpoint ID is required")
     if args.poll is not None and args.poll <= 0:
         raise UsageError("--poll must be positive")
     if args.required_streak is not None and args.required_streak < 1:
