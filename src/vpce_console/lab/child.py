@@ -1,0 +1,96 @@
+"""Start a lab in a child process that dies with its parent (stdin pipe EOF + parent-pid watch)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from vpce_console.errors import UsageError
+from vpce_console.lab.ready import read_ready_file
+
+
+class LabHandle:
+    """A running lab child: `.ready` (the ready-file dict), `.endpoint_url`, `.stop()`; a context manager."""
+
+    def __init__(self, process: subprocess.Popen[bytes], ready: dict[str, Any], workdir: Path) -> None:
+        self.process = process
+        self.ready = ready
+        self.endpoint_url: str = str(ready["endpoint_url"])
+        self.ready_file = workdir / "ready.json"
+        self._workdir = workdir
+
+    @property
+    def pid(self) -> int:
+        """The child's process id."""
+        return self.process.pid
+
+    def stop(self, timeout: float = 5.0) -> int | None:
+        """SIGTERM, wait up to `timeout`, then SIGKILL; returns the exit code."""
+        if self.process.poll() is None:
+            try:
+                self.process.send_signal(signal.SIGTERM)
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        if self.process.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()
+        return self.process.returncode
+
+    def __enter__(self) -> LabHandle:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def start_lab_child(
+    *,
+    scale: str = "demo",
+    seed: int | None = None,
+    propagation: str | tuple[float, float] | None = None,
+    no_limits: bool = False,
+    traffic: float | None = None,
+    extra_args: Sequence[str] = (),
+    timeout: float = 120.0,
+) -> LabHandle:
+    """Spawn `python -m vpce_console.lab.server` and wait for its ready-file; UsageError if it fails to start."""
+    workdir = Path(tempfile.mkdtemp(prefix="vpce-lab-"))
+    ready_file = workdir / "ready.json"
+    cmd = [sys.executable, "-m", "vpce_console.lab.server", "--scale", scale, "--port", "0"]
+    cmd += ["--ready-file", str(ready_file), "--watch-stdin", "--parent-pid", str(os.getpid())]
+    if seed is not None:
+        cmd += ["--seed", str(seed)]
+    if propagation is not None:
+        text = propagation if isinstance(propagation, str) else f"{propagation[0]}:{propagation[1]}"
+        cmd += ["--propagation", text]
+    if no_limits:
+        cmd.append("--no-limits")
+    if traffic is not None:
+        cmd += ["--traffic", str(traffic)]
+    cmd += list(extra_args)
+    log = open(workdir / "lab.log", "wb")  # noqa: SIM115 - the child owns it for its lifetime
+    process = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ready_file.exists():
+            return LabHandle(process, read_ready_file(ready_file), workdir)
+        if process.poll() is not None:
+            tail = (workdir / "lab.log").read_text(errors="replace")[-400:].strip().splitlines()
+            raise UsageError(f"the lab exited with code {process.returncode}: {tail[-1] if tail else 'no output'}")
+        time.sleep(0.05)
+    process.kill()
+    raise UsageError(f"the lab was not ready within {timeout:.0f} s")

@@ -1,0 +1,83 @@
+"""Background traffic: personas call their services continually, so a restrictive change makes denials flow."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import threading
+from typing import Any
+
+from vpce_console.lab.world import LabPersona, World
+
+
+class TrafficGenerator:
+    """Calls through the lab's own HTTP endpoint with persona keys, `rate` calls per second in total."""
+
+    def __init__(self, world: World, endpoint_url: str, rate: float, *, seed: int = 0) -> None:
+        self.world = world
+        self.endpoint_url = endpoint_url
+        self.rate = rate
+        self.rng = random.Random(seed)
+        self.stop_event = threading.Event()
+        self.calls = 0
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Run in a daemon thread until stop()."""
+        if self.rate <= 0:
+            return
+        self._thread = threading.Thread(target=self._run, name="lab-traffic", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop and wait briefly for the thread."""
+        self.stop_event.set()
+        if self._thread is not None:
+            self._thread.join(timeout=3)
+
+    def _client(self, persona: LabPersona, service: str) -> Any:
+        key = (persona.access_key_id, service)
+        if key not in self._clients:
+            import boto3
+            from botocore.config import Config
+
+            self._clients[key] = boto3.client(
+                service,
+                endpoint_url=self.endpoint_url,
+                region_name=self.world.region,
+                aws_access_key_id=persona.access_key_id,
+                aws_secret_access_key=persona.secret_access_key,
+                config=Config(retries={"total_max_attempts": 1}, connect_timeout=2, read_timeout=10),
+            )
+        return self._clients[key]
+
+    def call_once(self, persona: LabPersona, service: str) -> None:
+        """One representative call of `service` by `persona` against its own account's seeded targets."""
+        env = self.world.target_env.get(persona.account_id, "dev")
+        c = self._client(persona, service)
+        if service == "sqs":
+            url = f"{self.endpoint_url}/{persona.account_id}/orders-{env}"
+            c.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+        elif service == "kms":
+            c.describe_key(KeyId=f"alias/{env}-data")
+        elif service == "sts":
+            c.get_caller_identity()
+        elif service == "secretsmanager":
+            c.get_secret_value(SecretId=f"app/{env}/db")
+        elif service == "ssm":
+            c.get_parameter(Name=f"/app/{env}/feature-flags")
+        elif service == "logs":
+            c.describe_log_streams(logGroupName=f"/app/{env}", limit=5)
+
+    def _run(self) -> None:
+        personas = [p for p in self.world.personas if p.kind != "aws-service" and p.vpc_id]
+        if not personas:
+            return
+        interval = 1.0 / self.rate
+        while not self.stop_event.wait(interval):
+            persona = self.rng.choice(personas)
+            service = self.rng.choice(persona.services)
+            with contextlib.suppress(Exception):  # denials and injected faults are the point; keep going
+                self.call_once(persona, service)
+            self.calls += 1
