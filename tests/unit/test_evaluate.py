@@ -260,3 +260,29 @@ def test_context_values_are_used_exactly_as_given() -> None:
     assert kind(doc, req()) == "implicit_deny"
     assert kind(doc, req(**{"aws:SecureTransport": "true"})) == "allow"
     assert kind(doc, req(**{"aws:SecureTransport": True})) == "allow"
+
+
+def test_not_resource_entry_with_missing_variable_excludes_nothing() -> None:
+    """E15: an entry whose variable has no value matches no resource — in NotResource it then excludes nothing."""
+    doc = policy(stmt(Resource=None, NotResource="arn:aws:sqs:*:${aws:PrincipalAccount}:*"))
+    assert kind(doc, req()) == "allow"
+    assert kind(doc, req(**{"aws:PrincipalAccount": "111122223333"})) == "implicit_deny"
+
+
+def test_string_policies_are_compiled_once() -> None:
+    text = json.dumps(policy(stmt()))
+    evaluate(text, req())
+    from vpce_console.policy.evaluate import _compile_text
+
+    hits = _compile_text.cache_info().hits
+    evaluate(text, req())
+    assert _compile_text.cache_info().hits == hits + 1
+
+
+def test_package_exports_resolve_lazily() -> None:
+    import importlib
+
+    policy_package = importlib.import_module("vpce_console.policy")
+    assert policy_package.PolicyError is PolicyError
+    assert policy_package.compile_policy is compile_policy
+    assert policy_package.CREDENTIAL_KINDS[0] == "ec2-instance"

@@ -433,5 +433,16 @@ def compile_policy(doc: str | Mapping[str, Any]) -> CompiledPolicy:
 
 def evaluate(policy: CompiledPolicy | str | Mapping[str, Any], request: Request) -> Decision:
     """Evaluate one request; pass a CompiledPolicy when evaluating many requests against the same document."""
-    compiled = policy if isinstance(policy, CompiledPolicy) else compile_policy(policy)
+    if isinstance(policy, CompiledPolicy):
+        compiled = policy
+    elif isinstance(policy, str):
+        compiled = _compile_text(policy)
+    else:
+        compiled = compile_policy(policy)
     return compiled.evaluate(request)
+
+
+@lru_cache(maxsize=256)
+def _compile_text(text: str) -> CompiledPolicy:
+    """Compiled policies by text, so callers that pass the same document string pay compilation once."""
+    return compile_policy(text)
