@@ -7,7 +7,7 @@ started by the connector, which the app runs in a worker after it has painted.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, ClassVar
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,7 +29,6 @@ def make_connector(args: argparse.Namespace, *, read_only: bool) -> Any:
 
         from vpce_console.aws.session import AwsGateway
         from vpce_console.connect import connect as resolve
-        from vpce_console.tui.live import ServicesBackend
 
         config, target = await asyncio.to_thread(resolve, args)
         gateway = AwsGateway(target, config)
@@ -56,3 +55,469 @@ def run(args: argparse.Namespace) -> int:
     )
     result = app.run()
     return int(result or 0)
+
+
+# --- the services backend (composition root: the only place that hands the AWS gateway to the services) ---------
+
+
+def _short_service(name: str) -> str:
+    """`com.amazonaws.us-east-1.ecr.api` -> `ecr.api`."""
+    parts = name.split(".")
+    return ".".join(parts[3:]) if len(parts) > 3 and parts[0] == "com" else name
+
+
+def _epoch(text: str | None) -> float:
+    from datetime import datetime
+
+    if not text:
+        return 0.0
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
+
+
+class ServicesBackend:
+    """The console's backend over the real services; every method is called from a worker, never a widget."""
+
+    def __init__(
+        self,
+        gateway: Any,
+        config: Any,
+        target: Any,
+        *,
+        read_only: bool,
+        tail_poll_seconds: float = 0.0,
+        poll_seconds: float = 0.0,
+    ) -> None:
+        self.poll_seconds = poll_seconds
+        """Propagation-watch poll interval (0: the config's)."""
+        self.gateway = gateway
+        self.config = config
+        self.target = target
+        self.read_only = read_only
+        self.tail_poll_seconds = tail_poll_seconds or (1.0 if target.is_lab else 5.0)
+        self.inventory: Any = None
+
+    async def header(self) -> Any:
+        """Caller identity for the header."""
+        from vpce_console.tui.models import HeaderInfo
+
+        caller = await self.gateway.caller_identity()
+        return HeaderInfo(
+            account_id=caller.account_id,
+            region=self.gateway.region,
+            caller_arn=caller.arn,
+            read_only=self.read_only,
+            is_lab=bool(self.target.is_lab),
+            profile=self.target.profile,
+        )
+
+    async def load(self, progress: Any = None) -> Any:
+        """Inventory, then doctor and cost on top of it, as one snapshot of view models."""
+        from vpce_console.services.inventory import load_inventory
+
+        def say(message: str) -> None:
+            if progress is not None:
+                progress(message, 0.5)
+
+        inventory = await load_inventory(self.gateway, self.config, progress=say)
+        self.inventory = inventory
+        doctor = _doctor_findings(inventory, self.config)
+        cost = _cost_rows(inventory, self.config)
+        return build_snapshot(inventory, self.config, doctor, cost, self.target)
+
+    def rollout_context(self, caller: Any) -> Any:
+        """Collaborators of one rollout: journal, probe identities, personas, log groups."""
+        from vpce_console.commands.rollout import lab_personas, probe_identities
+        from vpce_console.services.journal import Journal
+        from vpce_console.services.rollout import RolloutContext
+
+        return RolloutContext(
+            gateway=self.gateway,
+            journal=Journal(),
+            identities=probe_identities(self.config, caller.arn, caller.account_id, self_probe=not self.target.is_lab),
+            personas=lab_personas(self.target.lab_ready),
+            log_groups=tuple(self.config.tail.log_groups),
+        )
+
+    async def rollout(self, endpoint_id: str, expected: str | None, draft: str, *, timeout: float | None = None) -> Any:
+        """Run the guided rollout service and turn its events into views, one per step and watch round."""
+        import asyncio
+
+        from vpce_console.errors import UsageError
+        from vpce_console.services.rollout import Rollout, RolloutOptions, RolloutSummary
+
+        if self.read_only:
+            raise UsageError("read-only mode: start the console with --allow-write to apply")
+        caller = await self.gateway.caller_identity()
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        rollout = Rollout(self.rollout_context(caller), queue.put_nowait)
+        watch = self.config.watch
+        opts = RolloutOptions(
+            endpoint_id=endpoint_id,
+            policy_text=draft,
+            base_text=expected,
+            poll_seconds=self.poll_seconds or watch.poll_seconds,
+            timeout_seconds=timeout if timeout is not None else watch.timeout_seconds,
+            required_streak=watch.required_streak,
+        )
+
+        async def run() -> None:
+            try:
+                queue.put_nowait(await rollout.apply(opts))
+            except BaseException as exc:
+                queue.put_nowait(exc)
+            finally:
+                await rollout.close()
+
+        task = asyncio.create_task(run())
+        tracker = RolloutTracker()
+        try:
+            while True:
+                item = await queue.get()
+                if isinstance(item, BaseException):
+                    raise item
+                if isinstance(item, RolloutSummary):
+                    yield tracker.finish(item)
+                    return
+                yield tracker.event(item)
+        finally:
+            if not task.done():
+                task.cancel()
+
+    async def rollback(self, endpoint_id: str) -> Any:
+        """Byte-exact restore of the previous document."""
+        from vpce_console.errors import UsageError
+        from vpce_console.tui.models import ApplyOutcome
+
+        if self.read_only:
+            raise UsageError("read-only mode: start the console with --allow-write to roll back")
+        from vpce_console.services.rollout import Rollout
+
+        caller = await self.gateway.caller_identity()
+        rollout = Rollout(self.rollout_context(caller))
+        try:
+            summary = await rollout.rollback(endpoint_id, reason="rolled back from the console")
+        finally:
+            await rollout.close()
+        applied = summary.status == "rolled_back"
+        message = f"restored (journal {summary.journal_id})" if applied else summary.reason
+        return ApplyOutcome(endpoint_id, applied, message, summary.journal_id or "")
+
+    async def tail(self) -> Any:
+        """Classified denials from the CloudTrail log groups, in batches, forever."""
+        import functools
+        import time
+
+        from vpce_console.aws.logs import filter_log_events
+        from vpce_console.services.tail import DenialTail, denial_filter_pattern, follow_log_groups
+
+        groups = tuple(self.config.tail.log_groups)
+        if not groups:
+            return
+        tail = DenialTail(ring_size=self.config.tail.ring_size, timeline=_timeline())
+        fetch = functools.partial(filter_log_events, self.gateway)
+        records = follow_log_groups(
+            fetch,
+            groups,
+            denial_filter_pattern(),
+            start_ms=int((time.time() - 900) * 1000),
+            follow=True,
+            poll_seconds=self.tail_poll_seconds,
+            clock_ms=lambda: int(time.time() * 1000),
+        )
+        async for record in records:
+            denial = tail.ingest(record)
+            if denial is not None:
+                yield [denial_row(denial)]
+
+    async def close(self) -> None:
+        """Close the gateway's clients (a lab child stops with the process)."""
+        await self.gateway.close()
+
+
+def _timeline() -> Any:
+    """Policy versions from the change journal, so each denial names the version it happened under."""
+    from vpce_console.services.journal import Journal
+    from vpce_console.services.tail import PolicyTimeline
+
+    timeline = PolicyTimeline()
+    try:
+        for at, endpoint_id, sha in Journal().policy_timeline():
+            timeline.add(endpoint_id, at, sha)
+    except (OSError, ValueError):
+        pass
+    return timeline
+
+
+def denial_row(denial: Any) -> Any:
+    """A tail `Denial` as the denials pane shows it."""
+    from vpce_console.tui.models import DenialRow
+
+    return DenialRow(
+        at=_epoch(denial.event_time),
+        endpoint_id=denial.endpoint_id or "-",
+        service=denial.service,
+        account_id=denial.account_id or "-",
+        principal=denial.principal or "(redacted)",
+        action=f"{denial.service}:{denial.event_name}",
+        reason=denial.reason,
+        policy_version=denial.policy_version or "",
+        message=denial.error_message,
+        raw=denial.to_row(),
+    )
+
+
+class RolloutTracker:
+    """Folds rollout events into the view the rollout screen shows (steps log, probes, status, elapsed)."""
+
+    STEP_WORDS: ClassVar[dict[str, str]] = {
+        "plan": "plan: deployed {deployed_sha256:.12} → draft {draft_sha256:.12}",
+        "journal": "journaled as {journal_id}",
+        "dry_run": "dry run: {outcome}",
+        "modify": "ModifyVpcEndpoint: {outcome}",
+        "verify": "verified: the API returns the new document",
+    }
+
+    def __init__(self) -> None:
+        self.log: list[str] = []
+        self.labels: dict[str, tuple[str, str]] = {}
+        self.probes: tuple[Any, ...] = ()
+        self.status = "planning"
+        self.elapsed = 0.0
+        self.applied = False
+
+    def view(self, *, done: bool = False, reason: str = "") -> Any:
+        from vpce_console.tui.models import WatchView
+
+        return WatchView(self.status, self.elapsed, self.probes, tuple(self.log[-12:]), self.applied, done, reason)
+
+    def event(self, event: Any) -> Any:
+        """Fold one RolloutEvent in and return the new view."""
+        from vpce_console.tui.models import ProbeView
+
+        data = dict(event.data)
+        name = event.event
+        if name == "refused":
+            self.status = "refused"
+            self.log.append(f"refused: {data.get('reason', '')}")
+            return self.view(done=True, reason=str(data.get("reason", "")))
+        if name in ("verify", "modify") and data.get("outcome", "ok") not in ("failed", "error"):
+            self.applied = self.applied or name == "verify"
+        if name == "verify":
+            self.applied = True
+            self.status = "pending"
+        if name == "probes":
+            for probe in data.get("probes") or ():
+                self.labels[str(probe.get("probe_id"))] = (
+                    str(probe.get("label") or probe.get("probe_id")),
+                    str(probe.get("after", "")),
+                )
+            self.log.append(f"{data.get('count', 0)} probes" + (f" ({data['note']})" if data.get("note") else ""))
+        elif name == "round":
+            self.status = str(data.get("status", self.status))
+            self.elapsed = float(data.get("elapsed", self.elapsed))
+            self.probes = tuple(
+                ProbeView(
+                    name=self.labels.get(str(p["probe_id"]), (str(p["probe_id"]), ""))[0],
+                    expected=self.labels.get(str(p["probe_id"]), ("", "new"))[1] or "new",
+                    last=str(p.get("last") or "-"),
+                    streak=int(p.get("streak", 0)),
+                    flaps=int(p.get("flaps", 0)),
+                )
+                for p in data.get("probes") or ()
+            )
+        elif name == "status":
+            self.status = str(data.get("status", self.status))
+            self.log.append(f"status: {self.status} at {float(data.get('elapsed', 0)):.0f}s")
+        elif name == "passive":
+            self.log.append(f"passive evidence: {data.get('events', 0)} CloudTrail denial(s) under the new policy")
+        elif name in self.STEP_WORDS:
+            try:
+                self.log.append(self.STEP_WORDS[name].format(**{"outcome": "ok", **data}))
+            except (KeyError, ValueError):
+                self.log.append(name)
+        elif name not in ("round",):
+            detail = ", ".join(f"{k}={v}" for k, v in data.items() if isinstance(v, (str, int, float)))
+            self.log.append(f"{name}: {detail}"[:110])
+        return self.view()
+
+    def finish(self, summary: Any) -> Any:
+        """The closing view from the RolloutSummary."""
+        self.status = str(summary.status)
+        if summary.propagation_seconds is not None:
+            self.elapsed = max(self.elapsed, float(summary.propagation_seconds))
+        self.log.append(f"{summary.status}: {summary.reason}" if summary.reason else str(summary.status))
+        return self.view(done=True, reason=str(summary.reason))
+
+
+def _doctor_findings(inventory: Any, config: Any) -> list[Any]:
+    """The doctor's findings (pure)."""
+    from vpce_console.services.doctor import diagnose
+
+    return list(diagnose(inventory, config))
+
+
+def _cost_rows(inventory: Any, config: Any) -> Any:
+    """The cost report with the config's price overrides (pure)."""
+    from vpce_console.services.cost import cost_report, prices_for
+
+    return cost_report(inventory, prices_for(config.prices), metrics_window_hours=config.aws.metrics_hours)
+
+
+def build_snapshot(inventory: Any, config: Any, doctor: list[Any], cost: Any, target: Any) -> Any:
+    """Translate the services' results into the console's view models."""
+    from vpce_console.services.inventory import LintSummary, is_default_policy
+    from vpce_console.tui.models import (
+        EndpointRow,
+        FindingCounts,
+        Snapshot,
+        SpokeRow,
+        SubscriberCell,
+    )
+
+    hub_vpcs = set(inventory.hub_vpc_ids)
+    endpoints = []
+    for e in inventory.endpoints:
+        lint = inventory.lint.get(e.endpoint_id, LintSummary())
+        zones = inventory.zones_for(e.service)
+        subscribers = {v.vpc_id for z in zones for v in z.vpcs} - hub_vpcs
+        details: list[tuple[str, str]] = []
+        for eni in e.enis:
+            details.append(("ENI", f"{eni.eni_id} {eni.availability_zone or '?'} {eni.private_ip or '?'}"))
+        for name in e.dns_names:
+            details.append(("DNS", name))
+        for group in e.security_groups:
+            cidrs = ", ".join(group.https_cidrs) or "none"
+            details.append(("SG rule", f"{group.group_id} ({group.name}) 443 from {cidrs}"))
+        for zone in zones:
+            details.append(("Hosted zone", f"{zone.zone_id} {zone.name} ({len(zone.vpcs)} VPCs)"))
+        if lint.codes:
+            details.append(("Lint", ", ".join(lint.codes)))
+        value = e.bytes_processed
+        endpoints.append(
+            EndpointRow(
+                endpoint_id=e.endpoint_id,
+                service=e.service,
+                service_name=e.service_name,
+                state=e.state,
+                vpc_id=e.vpc_id,
+                azs=tuple(e.availability_zones),
+                security_groups=tuple(g.group_id for g in e.security_groups),
+                private_dns=bool(e.private_dns_enabled),
+                policy_text=e.policy_text,
+                policy_custom=not is_default_policy(e.policy_text),
+                findings=FindingCounts(lint.errors, lint.warnings, lint.infos),
+                subscribers=len(subscribers),
+                bytes_total=None if value is None else float(value),
+                account_id=e.account_id,
+                details=tuple(details),
+            )
+        )
+    env_tag = config.environment_tag
+    spokes = tuple(
+        SpokeRow(s.account_id, s.vpc_id, s.name or s.vpc_id, s.tags.get(env_tag, "-")) for s in inventory.spokes
+    )
+    services = tuple(sorted({e.service for e in inventory.endpoints}))
+    doctor_rows = tuple(_doctor_row(f) for f in doctor)
+    cells = []
+    forbidden = config.forbidden_selectors
+    for spoke in inventory.spokes:
+        associated = set(inventory.services_of(spoke.vpc_id))
+        env = spoke.tags.get(env_tag)
+        expected = set(config.expected_services.get(env, ())) if env else set()
+        is_forbidden = any(sel.matches(spoke.vpc_id, spoke.tags) for sel in forbidden)
+        for service in services:
+            codes = tuple(f.code for f in doctor_rows if f.vpc_id == spoke.vpc_id and f.service in (None, service))
+            if service in associated:
+                status = "forbidden" if is_forbidden else "associated"
+            elif service in expected and not is_forbidden:
+                status = "missing"
+            else:
+                status = "none"
+            if "phz-forbidden-association" in codes:
+                status = "forbidden"
+            elif "phz-missing-association" in codes and service not in associated:
+                status = "missing"
+            elif "phz-stale-association" in codes:
+                status = "stale"
+            cells.append(SubscriberCell(spoke.vpc_id, service, status, codes))
+    known = {s.vpc_id for s in inventory.spokes} | hub_vpcs
+    stale_rows = []
+    for zone in inventory.zones:
+        service = inventory.zone_services.get(zone.zone_id)
+        for v in zone.vpcs:
+            if v.vpc_id not in known and service:
+                cells.append(SubscriberCell(v.vpc_id, service, "stale", ("phz-stale-association",)))
+                stale_rows.append(SpokeRow("?", v.vpc_id, "(unknown VPC)", "?"))
+    spokes = spokes + tuple({row.vpc_id: row for row in stale_rows}.values())
+    cost_rows = tuple(_cost_row(r) for r in (cost.services if cost is not None else ()))
+    personas, hub = _personas(target)
+    return Snapshot(
+        endpoints=tuple(endpoints),
+        spokes=spokes,
+        services=services,
+        cells=tuple(cells),
+        doctor=doctor_rows,
+        cost=cost_rows,
+        hub=hub,
+        personas=personas,
+    )
+
+
+def _doctor_row(finding: Any) -> Any:
+    """A DoctorFinding as the doctor pane shows it, with the catalog's consequence as the explanation."""
+    from vpce_console.services.doctor import catalog
+    from vpce_console.tui.models import DoctorRow
+
+    entry = catalog().get(finding.code)
+    return DoctorRow(
+        code=finding.code,
+        severity=finding.severity,
+        message=finding.message,
+        hint=finding.hint,
+        explanation=entry.consequence if entry is not None else "",
+        vpc_id=finding.vpc_id,
+        service=finding.service,
+        endpoint_id=finding.endpoint_id,
+        account_id=finding.account_id,
+    )
+
+
+def _cost_row(row: Any) -> Any:
+    """A ServiceCost as the cost pane shows it."""
+    from vpce_console.tui.models import CostRow
+
+    return CostRow(
+        service=row.service,
+        spokes=row.subscribers,
+        gb_month=row.gb_month,
+        hub_monthly=row.centralized.total,
+        per_vpc_monthly=row.per_vpc.total,
+        nat_monthly=row.nat.total,
+        break_even_gb=row.break_even_gb_per_spoke,
+        verdict=row.verdict,
+        gb_per_spoke=row.gb_per_spoke,
+    )
+
+
+def _personas(target: Any) -> tuple[tuple[Any, ...], Any]:
+    """Personas and hub for the impact matrix: the lab's workloads, else the packaged demo personas."""
+    from vpce_console.commands.impact import demo_personas_text
+    from vpce_console.commands.rollout import lab_personas
+    from vpce_console.policy.personas import Hub, load_persona_file
+
+    ready = getattr(target, "lab_ready", None)
+    personas = lab_personas(ready)
+    if ready and personas:
+        hub_info = ready.get("hub") or {}
+        hub = Hub(
+            account_id=str(hub_info.get("account_id", "")),
+            vpc_id=str(hub_info.get("vpc_id", "")),
+            endpoint_id="",
+            region=str(ready.get("region") or "us-east-1"),
+        )
+        return tuple(personas), hub
+    loaded = load_persona_file(demo_personas_text())
+    return tuple(loaded.personas), loaded.hub

@@ -26,12 +26,11 @@ class Backend(Protocol):
         """Inventory, doctor findings and cost in one snapshot."""
         ...
 
-    async def apply_policy(self, endpoint_id: str, expected: str | None, draft: str) -> ApplyOutcome:
-        """Write `draft` if the deployed document still equals `expected` (compare-and-swap)."""
-        ...
-
-    def watch(self, endpoint_id: str, *, timeout: float | None = None) -> AsyncIterator[WatchView]:
-        """Propagation watch ticks until converged or timed out."""
+    def rollout(
+        self, endpoint_id: str, expected: str | None, draft: str, *, timeout: float | None = None
+    ) -> AsyncIterator[WatchView]:
+        """Write `draft` if the deployed document still equals `expected` (compare-and-swap), then watch it
+        propagate; yields the flow's state after every step and round until converged, timed out or refused."""
         ...
 
     async def rollback(self, endpoint_id: str) -> ApplyOutcome:

@@ -59,7 +59,9 @@ class EndpointRow:
     findings: FindingCounts
     subscribers: int
     bytes_24h: tuple[float, ...] = ()
-    """Hourly BytesProcessed for the last 24 h (empty when metrics are unavailable)."""
+    """Hourly BytesProcessed for the last 24 h, when the inventory has the series."""
+    bytes_total: float | None = None
+    """BytesProcessed summed over the last 24 h (None when metrics are unavailable)."""
     account_id: str = ""
     details: tuple[tuple[str, str], ...] = ()
     """Extra (label, value) lines for the details screen: ENIs, DNS entries, SG rules."""
@@ -116,6 +118,8 @@ class CostRow:
     break_even_gb: float | None
     """GB/month per spoke above which per-VPC endpoints are cheaper than the hub; None when never."""
     verdict: str = ""
+    gb_per_spoke: float = 0.0
+    """Average GB/month per subscribing spoke, compared against the break-even."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +136,6 @@ class Snapshot:
     """The `policy.personas.Hub` the impact matrix evaluates against (None until known)."""
     personas: tuple[Any, ...] = ()
     """`policy.personas.Persona` values for the impact matrix."""
-    impact_actions: tuple[tuple[str, str], ...] = ()
-    """(action, resource) pairs per service for the impact matrix, keyed by `service:` prefix."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,12 +183,17 @@ class ProbeView:
 
 @dataclass(frozen=True, slots=True)
 class WatchView:
-    """One tick of the propagation watch."""
+    """Where a rollout stands: its steps so far, then each round of the propagation watch."""
 
     status: str
-    """`pending`, `converged`, `flapping` or `timed-out`."""
+    """`planning`, `refused`, `pending`, `converged`, `flapping`, `timed_out` or `rolled_back`."""
     elapsed: float
+    """Seconds since the write was confirmed (0 before it)."""
     probes: tuple[ProbeView, ...] = ()
     evidence: tuple[str, ...] = ()
-    """Passive evidence lines (e.g. denials seen under the new version)."""
+    """Step log and passive evidence lines (journal, dry run, write, denials seen …), newest last."""
+    applied: bool = False
+    """True once the new document is written and verified."""
     done: bool = False
+    reason: str = ""
+    """Why it ended (refusal reason, timeout …)."""

@@ -49,6 +49,35 @@ def deployed_text(endpoint: EndpointRow) -> str:
     return endpoint.policy_text if endpoint.policy_text else DEFAULT_POLICY
 
 
+MAX_IMPACT_ACTIONS = 6
+MAX_IMPACT_RESOURCES = 2
+
+
+def impact_plan(
+    endpoint: EndpointRow, snapshot: Snapshot, deployed: str, draft: str
+) -> tuple[Sequence[Any], list[str], list[str], Any] | None:
+    """Personas, actions, resources and hub for the matrix: what the policies name for this service, else defaults."""
+    import dataclasses
+
+    from vpce_console.policy.impact import DEFAULT_ACTIONS, named_in_policies
+
+    if not snapshot.personas or snapshot.hub is None:
+        return None
+    prefix = endpoint.service.split(".")[0] + ":"
+    named = [a for a in named_in_policies((deployed, draft), "Action") if a.lower().startswith(prefix)]
+    defaults = [a for a in DEFAULT_ACTIONS if a.startswith(prefix)]
+    actions = (named or defaults or [f"{prefix}ListQueues" if prefix == "sqs:" else f"{prefix}Describe"])[
+        :MAX_IMPACT_ACTIONS
+    ]
+    resources = list(named_in_policies((deployed, draft), "Resource"))[:MAX_IMPACT_RESOURCES] or ["*"]
+    hub = snapshot.hub
+    if dataclasses.is_dataclass(hub) and not isinstance(hub, type):
+        hub = dataclasses.replace(
+            hub, endpoint_id=endpoint.endpoint_id, vpc_id=endpoint.vpc_id or getattr(hub, "vpc_id", "")
+        )
+    return snapshot.personas, actions, resources, hub
+
+
 def pretty(text: str) -> str:
     """Indent a one-line JSON document for editing; leave anything else exactly as it is."""
     import json
@@ -214,23 +243,17 @@ class PolicyEditorScreen(Screen[None]):
                 view.append(line + "\n")
         self.query_one("#diff-view", Static).update(view)
 
-    def impact_inputs(self) -> tuple[Sequence[Any], list[str], list[str]]:
-        """Personas, actions and resources for this endpoint's service."""
-        prefix = self.endpoint.service.split(".")[0] + ":"
-        pairs = [(a, r) for a, r in self.snapshot.impact_actions if a.startswith(prefix)]
-        return self.snapshot.personas, [a for a, _ in pairs], [r for _, r in pairs]
-
     @work(exclusive=True, group="policy-impact", exit_on_error=False, thread=True)
     def compute_impact(self, deployed: str, draft: str) -> None:
         """Evaluate every persona × action under both documents (CPU work, off the event loop)."""
         from vpce_console.policy.impact import impact
 
-        personas, actions, resources = self.impact_inputs()
-        if not personas or not actions or self.snapshot.hub is None:
-            self.app.call_from_thread(self.show_impact, None, "no personas or actions for this service in config")
+        plan = impact_plan(self.endpoint, self.snapshot, deployed, draft)
+        if plan is None:
+            self.app.call_from_thread(self.show_impact, None, "no personas known: impact cannot be shown")
             return
         try:
-            result = impact(deployed, draft, personas, actions, resources, self.snapshot.hub)
+            result = impact(deployed, draft, *plan)
         except ValueError as exc:
             self.app.call_from_thread(self.show_impact, None, f"draft cannot be evaluated yet: {exc}")
             return
@@ -246,17 +269,18 @@ class PolicyEditorScreen(Screen[None]):
             table.add_row(note)
             return
         cells = list(result.cells)
-        actions = list(dict.fromkeys(cell.action for cell in cells))
+        columns = list(dict.fromkeys((cell.action, cell.resource) for cell in cells))
         personas = list(dict.fromkeys(cell.persona.name for cell in cells))
         table.add_column("Persona")
-        for action in actions:
-            table.add_column(action)
+        multi = len({resource for _, resource in columns}) > 1
+        for action, resource in columns:
+            table.add_column(f"{action} {resource.rsplit(':', 1)[-1]}" if multi else action)
         variables = self.app.theme_variables
-        by_key = {(cell.persona.name, cell.action): cell for cell in cells}
+        by_key = {(cell.persona.name, cell.action, cell.resource): cell for cell in cells}
         for name in personas:
             row: list[object] = [name]
-            for action in actions:
-                cell = by_key.get((name, action))
+            for action, resource in columns:
+                cell = by_key.get((name, action, resource))
                 if cell is None:
                     row.append("")
                     continue

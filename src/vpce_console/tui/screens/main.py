@@ -101,8 +101,13 @@ class MainScreen(Screen[None]):
     def start(self) -> None:
         """Begin loading once the app is connected."""
         self.refresh_data()
+        denials = self.query_one(DenialsPane)
+        denials.loaded = True
         if self.vapp.tail_enabled:
             self.tail_denials()
+            denials.update_title()
+        else:
+            denials.stale_reason = "tail off (--no-tail)"
 
     @work(exclusive=True, group="endpoint-refresh", exit_on_error=False)
     async def refresh_data(self) -> None:
@@ -137,9 +142,9 @@ class MainScreen(Screen[None]):
 
     @on(LoadProgress)
     def show_progress(self, message: LoadProgress) -> None:
-        text = f"loading {message.what}… {message.fraction:.0%}" if message.fraction < 1 else ""
+        text = f"⧗ {message.what}" if message.fraction < 1 else ""
         self.query_one(EndpointsPane).progress = text
-        self.query_one(ConsoleHeader).status = text or "ready"
+        self.query_one(ConsoleHeader).status = "loading…" if text else "ready"
 
     @on(SnapshotLoaded)
     def store_snapshot(self, message: SnapshotLoaded) -> None:

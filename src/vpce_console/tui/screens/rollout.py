@@ -26,7 +26,7 @@ from vpce_console.tui.messages import Applied, WatchTick
 from vpce_console.tui.models import EndpointRow, Snapshot, WatchView
 from vpce_console.tui.render import big_timer, colour, format_elapsed
 from vpce_console.tui.screens.confirm import ConfirmWrite
-from vpce_console.tui.screens.editor import deployed_text, pretty
+from vpce_console.tui.screens.editor import deployed_text, impact_plan, pretty
 
 if TYPE_CHECKING:
     from vpce_console.tui.app import VpceApp
@@ -153,7 +153,7 @@ class RolloutScreen(Screen[None]):
                 line.append("  →  ")
         self.query_one("#rollout-steps", Static).update(line)
         self.query_one("#rollout-body", Static).update(self.body())
-        self.query_one("#rollout-watch").display = self.step in ("watch", "done")
+        self.query_one("#rollout-watch").display = self.step in ("watch", "done") or self.watch_view is not None
 
     def body(self) -> Text:
         """What this step asks the person to check."""
@@ -214,20 +214,12 @@ class RolloutScreen(Screen[None]):
         from vpce_console.policy.impact import impact
 
         text = Text()
-        prefix = self.endpoint.service.split(".")[0] + ":"
-        pairs = [(a, r) for a, r in self.snapshot.impact_actions if a.startswith(prefix)]
-        if not self.snapshot.personas or not pairs or self.snapshot.hub is None:
-            text.append("No personas or actions configured for this service: impact cannot be shown.\n")
+        plan = impact_plan(self.endpoint, self.snapshot, self.deployed, self.draft)
+        if plan is None:
+            text.append("No personas known: impact cannot be shown.\n")
             return text
         try:
-            result = impact(
-                self.deployed,
-                self.draft,
-                self.snapshot.personas,
-                [a for a, _ in pairs],
-                [r for _, r in pairs],
-                self.snapshot.hub,
-            )
+            result = impact(self.deployed, self.draft, *plan)
         except ValueError as exc:
             text.append(f"Impact could not be evaluated: {exc}\n")
             return text
@@ -250,6 +242,7 @@ class RolloutScreen(Screen[None]):
         if view is None:
             return
         variables = self.app.theme_variables
+        self.query_one("#rollout-watch").display = True
         elapsed = view.elapsed
         self.query_one("#rollout-timer", Static).update(big_timer(elapsed))
         style = {
@@ -264,6 +257,8 @@ class RolloutScreen(Screen[None]):
             "flapping": "↯ FLAPPING",
             "timed_out": "✗ TIMED OUT",
             "timed-out": "✗ TIMED OUT",
+            "planning": "… writing (dry run, compare-and-swap, verify)",
+            "refused": "✗ REFUSED — nothing was written",
         }
         self.query_one("#rollout-status", Static).update(
             Text(f"{words.get(view.status, view.status)} after {format_elapsed(elapsed)}", style=f"bold {style}")
@@ -280,8 +275,6 @@ class RolloutScreen(Screen[None]):
                 str(probe.flaps),
             )
         self.query_one("#rollout-evidence", Static).update(Text("\n".join(view.evidence) or "no passive evidence yet"))
-        if view.done:
-            self.step = "done"
 
     # ----- actions ----------------------------------------------------------------------------------------------------
 
@@ -319,46 +312,48 @@ class RolloutScreen(Screen[None]):
 
     @work(exclusive=True, group="policy-apply", exit_on_error=False)
     async def apply_draft(self) -> None:
-        """Write the draft (compare-and-swap against the deployed text we showed)."""
+        """Write the draft (compare-and-swap against the deployed text we showed) and follow the watch."""
         backend = self.vapp.backend
         if backend is None or self.vapp.read_only:
             return
-        outcome = await backend.apply_policy(self.endpoint.endpoint_id, self.endpoint.policy_text, self.draft)
-        self.post_message(Applied(outcome))
-
-    @on(Applied)
-    def applied_done(self, message: Applied) -> None:
-        outcome = message.outcome
-        if not outcome.applied:
-            self.notify(outcome.message, title="Not applied", severity="warning", timeout=10)
-            return
-        if self.step in ("watch", "done"):
-            self.rolled_back = True
-            self.notify(outcome.message, title="Rolled back", timeout=8)
-            self.render_step()
-            self.refresh_bindings()
-            return
-        self.applied = True
-        DraftStore().discard(self.endpoint.endpoint_id)
-        self.notify(outcome.message, title="Applied", timeout=6)
-        self.watch_started = self.clock()
-        self.step = "watch"
-        self.watch_propagation()
-
-    @work(exclusive=True, group="policy-watch", exit_on_error=False)
-    async def watch_propagation(self) -> None:
-        """Follow the watch until it is done; each tick becomes a message."""
-        backend = self.vapp.backend
-        if backend is None:
-            return
-        async for view in backend.watch(self.endpoint.endpoint_id, timeout=self.watch_timeout):
+        async for view in backend.rollout(
+            self.endpoint.endpoint_id, self.endpoint.policy_text, self.draft, timeout=self.watch_timeout
+        ):
             self.post_message(WatchTick(view))
             if view.done:
                 break
 
     @on(WatchTick)
     def store_tick(self, message: WatchTick) -> None:
-        self.watch_view = message.view
+        view = message.view
+        if view.status == "refused":
+            self.notify(
+                view.reason or "refused", title="Not applied — nothing was written", severity="warning", timeout=12
+            )
+            self.watch_view = view
+            self.render_step()
+            return
+        if view.applied and not self.applied:
+            self.applied = True
+            DraftStore().discard(self.endpoint.endpoint_id)
+            self.watch_started = self.clock() - view.elapsed
+            self.notify("written and verified; watching propagation", title="Applied", timeout=6)
+            self.step = "watch"
+        self.watch_view = view
+        if view.done and self.applied:
+            self.step = "done"
+            self.refresh_bindings()
+
+    @on(Applied)
+    def rollback_done(self, message: Applied) -> None:
+        outcome = message.outcome
+        if not outcome.applied:
+            self.notify(outcome.message, title="Not rolled back", severity="warning", timeout=10)
+            return
+        self.rolled_back = True
+        self.notify(outcome.message, title="Rolled back", timeout=8)
+        self.render_step()
+        self.refresh_bindings()
 
     @work(exclusive=True, group="policy-apply", exit_on_error=False)
     async def rollback_policy(self) -> None:

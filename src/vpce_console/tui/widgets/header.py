@@ -25,7 +25,9 @@ class ConsoleHeader(Horizontal):
         yield Label("", id="hdr-where")
         yield Label("", id="hdr-status")
         yield Label("READ-ONLY", id="hdr-mode", classes="badge readonly")
-        yield Label("LAB", id="hdr-lab", classes="badge lab")
+        lab = Label("LAB", id="hdr-lab", classes="badge lab")
+        lab.display = False
+        yield lab
 
     def on_mount(self) -> None:
         self._render_info()
@@ -37,11 +39,11 @@ class ConsoleHeader(Horizontal):
         self._render_info()
 
     def watch_status(self, status: str) -> None:
-        if self.is_mounted:
+        if self.children:
             self.query_one("#hdr-status", Label).update(status)
 
     def _render_info(self) -> None:
-        if not self.is_mounted:
+        if not self.children:
             return
         info = self.info
         where = self.query_one("#hdr-where", Label)

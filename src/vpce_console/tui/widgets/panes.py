@@ -19,8 +19,10 @@ from textual.widgets import DataTable, Sparkline, Static
 from vpce_console.tui.filtering import RowFilter, parse_filter
 from vpce_console.tui.models import CostRow, DenialRow, DoctorRow, EndpointRow, Snapshot
 from vpce_console.tui.render import (
+    SPARK_CHARS,
     bar,
     colour,
+    human_bytes,
     severity_text,
     sparkline,
     state_text,
@@ -107,6 +109,15 @@ def _restore_cursor(table: DataTable[object], key: str | None) -> None:
         table.move_cursor(row=table.get_row_index(key), animate=False)
 
 
+def _short_sgs(groups: tuple[str, ...]) -> str:
+    """One SG id shortened, or a count: the details screen has the full list and rules."""
+    if not groups:
+        return "—"
+    if len(groups) == 1:
+        return groups[0] if len(groups[0]) <= 12 else groups[0][:11] + "…"
+    return f"{len(groups)} SGs"
+
+
 def _cursor_key(table: DataTable[object]) -> str | None:
     if table.row_count == 0:
         return None
@@ -165,7 +176,7 @@ class EndpointsPane(Pane):
         """`default`, `custom ✓`, or `custom 2✗ 1!` with severity colour and symbols."""
         variables = self.variables
         if not row.policy_custom:
-            return Text("default (full access)", style=colour(variables, "finding-info"))
+            return Text("default", style=colour(variables, "finding-info"))
         counts = row.findings
         if counts.total == 0:
             return Text("custom ✓ clean", style=colour(variables, "state-available"))
@@ -178,22 +189,33 @@ class EndpointsPane(Pane):
             text.append(f"{counts.infos}i", style=colour(variables, "finding-info"))
         return text
 
+    @staticmethod
+    def bytes_cell(row: EndpointRow, top: float) -> str:
+        """The hourly sparkline when there is a series, else the 24 h total and its share of the busiest endpoint."""
+        if row.bytes_24h:
+            return sparkline(row.bytes_24h)
+        if row.bytes_total is None:
+            return "— no metrics"
+        level = SPARK_CHARS[min(7, int(row.bytes_total / top * 7))] if top > 0 else SPARK_CHARS[0]
+        return f"{level} {human_bytes(row.bytes_total)}"
+
     def rerender(self) -> None:
         table = self.query_one("#endpoints-table", DataTable)
         keep = _cursor_key(table)
         table.clear()
         rows = self.visible_rows()
+        top = max([row.bytes_total or 0.0 for row in self.snapshot.endpoints] + [0.0])
         for row in rows:
             table.add_row(
                 row.service,
                 row.endpoint_id,
                 state_text(row.state, self.variables),
                 str(len(row.azs)),
-                ",".join(row.security_groups) if len(row.security_groups) < 2 else f"{len(row.security_groups)} SGs",
+                _short_sgs(row.security_groups),
                 "on ⚠" if row.private_dns else "off",
                 self.policy_cell(row),
                 str(row.subscribers),
-                sparkline(row.bytes_24h),
+                self.bytes_cell(row, top),
                 key=row.endpoint_id,
             )
         _restore_cursor(table, keep)
@@ -369,7 +391,8 @@ class CostPane(Pane):
             "Service", "Spokes", "GB/month", "Hub $/mo", "Per-VPC $/mo", "NAT $/mo", "Break-even", "Verdict"
         )
         yield table
-        yield Static("", id="cost-chart", classes="chart")
+        with VerticalScroll(id="cost-chart-scroll"):
+            yield Static("", id="cost-chart", classes="chart")
 
     def on_mount(self) -> None:
         self.update_title()
@@ -383,7 +406,8 @@ class CostPane(Pane):
         table.clear()
         rows = self.visible_rows()
         for row in rows:
-            cheapest = min(row.hub_monthly, row.per_vpc_monthly, row.nat_monthly)
+            # With no subscribers the alternatives cost nothing, so "cheapest" would mislead: mark only real choices.
+            cheapest = min(row.hub_monthly, row.per_vpc_monthly, row.nat_monthly) if row.spokes else -1.0
             hub = Text(f"{row.hub_monthly:,.2f}" + (" ◆ cheapest" if row.hub_monthly == cheapest else ""))
             table.add_row(
                 row.service,
@@ -405,42 +429,43 @@ class CostPane(Pane):
         self.update_title(f"{len(rows)} services · hub ${totals[0]:,.2f}/mo vs per-VPC ${totals[1]:,.2f}/mo")
 
     def chart(self, rows: Sequence[CostRow], totals: Sequence[float]) -> Table:
-        """Bars per service (hub / per-VPC / NAT) on one scale; ◆ marks where the break-even lies."""
+        """Total monthly cost of the three designs as bars, then each service's usage against its break-even.
+
+        The usage scale runs from 0 to twice the break-even: ◆ marks the break-even, ● the GB/month per spoke.
+        """
         table = Table.grid(padding=(0, 1))
         table.add_column(justify="right", no_wrap=True)
         table.add_column(no_wrap=True)
         table.add_column(no_wrap=True)
-        top = max([*(max(r.hub_monthly, r.per_vpc_monthly, r.nat_monthly) for r in rows), 0.01])
-        styles = {
-            "hub": colour(self.variables, "decision-allow"),
-            "per-VPC": colour(self.variables, "finding-warning"),
-            "NAT": colour(self.variables, "finding-error"),
-        }
-        for row in rows[:8]:
-            for label, value in (("hub", row.hub_monthly), ("per-VPC", row.per_vpc_monthly), ("NAT", row.nat_monthly)):
-                table.add_row(
-                    f"{row.service} {label}" if label == "hub" else label,
-                    Text(bar(value, top, 50) or "▏", style=styles[label]),
-                    f"${value:,.2f}",
-                )
-            if row.break_even_gb is not None:
-                marker = "◆ break-even"
-                side = (
-                    "below: hub cheaper"
-                    if row.gb_month / max(row.spokes, 1) < row.break_even_gb
-                    else "above: per-VPC cheaper"
-                )
-                table.add_row(
-                    "",
-                    Text(
-                        f"{marker} at {row.break_even_gb:,.0f} GB/spoke/month ({side})",
-                        style=colour(self.variables, "break-even"),
-                    ),
-                    "",
-                )
-        table.add_row("total hub", Text(f"${totals[0]:,.2f}"), "")
-        table.add_row("total per-VPC", Text(f"${totals[1]:,.2f}"), "")
-        table.add_row("total NAT", Text(f"${totals[2]:,.2f}"), "")
+        top = max([*totals, 0.01])
+        designs = (
+            ("hub (centralized)", totals[0], "decision-allow"),
+            ("per-VPC endpoints", totals[1], "finding-warning"),
+            ("NAT gateway", totals[2], "finding-error"),
+        )
+        for label, value, var in designs:
+            table.add_row(
+                label, Text(bar(value, top, 60) or "▏", style=colour(self.variables, var)), f"${value:,.2f}/mo"
+            )
+        table.add_row("", "", "")
+        table.add_row(Text("usage vs break-even", style="bold"), Text("0 ─── ◆ break-even ─── 2×", style="bold"), "")
+        width = 41
+        marker_style = colour(self.variables, "break-even")
+        for row in rows:
+            if row.break_even_gb is None or row.break_even_gb <= 0:
+                table.add_row(row.service, "no break-even (per-VPC never cheaper)", "")
+                continue
+            position = min(width - 1, int(row.gb_per_spoke / (2 * row.break_even_gb) * (width - 1)))
+            middle = (width - 1) // 2
+            line = Text("─" * width)
+            line.stylize(marker_style, middle, middle + 1)
+            cells = list(line.plain)
+            cells[middle] = "◆"
+            cells[position] = "●"
+            scale = Text("".join(cells))
+            scale.stylize(f"bold {marker_style}", middle, middle + 1)
+            side = "hub cheaper" if row.gb_per_spoke <= row.break_even_gb else "per-VPC cheaper"
+            table.add_row(row.service, scale, f"{row.gb_per_spoke:,.1f} of {row.break_even_gb:,.0f} GB/spoke · {side}")
         return table
 
 
