@@ -190,7 +190,7 @@ class Config:
     environment_tag: str = "environment"
     """Tag key on spoke VPCs that names their environment (used by expected_services)."""
     expected_services: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    """Environment -> short service names (sqs, kms, …) every VPC of that environment should be associated with."""
+    """Environment (or a VPC id) -> short service names (sqs, kms, …) those VPCs should be associated with."""
     prices: Mapping[str, float] = field(default_factory=dict)
     """Overrides of data/prices.yaml entries by key (e.g. endpoint_az_hour: 0.011)."""
     allow_write: bool = False

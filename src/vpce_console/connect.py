@@ -104,7 +104,7 @@ def lab_config_defaults(ready: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(suggestions, Mapping):
         from vpce_console.config import deep_merge
 
-        defaults = deep_merge(defaults, suggestions)
+        defaults = deep_merge(defaults, _translate_lab_config(suggestions, ready))
     return defaults
 
 
@@ -131,3 +131,32 @@ def _stop_quietly(handle: Any) -> None:
         handle.stop()
     except Exception:
         return
+
+
+def _translate_lab_config(suggestions: Mapping[str, Any], ready: Mapping[str, Any]) -> dict[str, Any]:
+    """Map the lab's `config` suggestions onto our config keys; keys we do not use are ignored (not user input)."""
+    out: dict[str, Any] = {}
+    hub_account = suggestions.get("hub_account_id")
+    region = suggestions.get("region") or ready.get("region")
+    hub_vpcs = suggestions.get("hub_vpc_ids") or []
+    if hub_account:
+        out["hubs"] = [
+            {k: v for k, v in (("account_id", hub_account), ("region", region), ("vpc_id", vpc)) if v}
+            for vpc in (hub_vpcs or [None])
+        ]
+    forbidden: list[str] = []
+    for selector in suggestions.get("forbidden_selectors") or ():
+        if isinstance(selector, str):
+            forbidden.append(selector)
+        elif isinstance(selector, Mapping) and selector.get("vpc_id"):
+            forbidden.append(str(selector["vpc_id"]))
+        elif isinstance(selector, Mapping) and selector.get("tag"):
+            forbidden.append(f"{selector['tag']}={selector.get('value', '')}")
+    if forbidden:
+        out["forbidden"] = forbidden
+    expected = suggestions.get("expected_services")
+    if isinstance(expected, Mapping):
+        out["expected_services"] = {str(k): list(v) for k, v in expected.items()}
+    if suggestions.get("read_role_name"):
+        out["roles"] = {"read_role_name": suggestions["read_role_name"]}
+    return out

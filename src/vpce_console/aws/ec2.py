@@ -57,8 +57,14 @@ async def describe_interface_endpoints(
     items = await _all(
         gw, "describe_vpc_endpoints", "VpcEndpoints", account_id=account_id, region=region, Filters=filters
     )
-    # Some implementations ignore the type filter; keep interface endpoints only.
-    return [i for i in items if str(i.get("VpcEndpointType", "Interface")).lower() == "interface"]
+    # Keep interface endpoints only (some implementations ignore the type filter) and drop deleted ones,
+    # which DescribeVpcEndpoints keeps listing for a while after deletion.
+    return [
+        i
+        for i in items
+        if str(i.get("VpcEndpointType", "Interface")).lower() == "interface"
+        and normalize_state(i.get("State")) not in ("deleted", "deleting")
+    ]
 
 
 async def describe_enis(gw: AwsGateway, eni_ids: Sequence[str], *, account_id: str, region: str) -> dict[str, Eni]:
@@ -139,34 +145,43 @@ async def describe_security_groups(
 async def describe_services(
     gw: AwsGateway, service_names: Sequence[str], *, account_id: str, region: str
 ) -> dict[str, ServiceDetail]:
-    """Service name -> policy support and private DNS name (DescribeVpcEndpointServices); {} if unavailable."""
+    """Service name -> policy support and private DNS name (DescribeVpcEndpointServices); {} if unavailable.
+
+    Asks by `ServiceNames`; if AWS rejects the batch (one unknown name fails all), asks name by name.
+    """
     if not service_names:
         return {}
     out: dict[str, ServiceDetail] = {}
-    try:
-        for names in _batches(service_names):
-            async for page in gw.paginate(
-                "ec2",
-                "describe_vpc_endpoint_services",
-                account_id=account_id,
-                region=region,
-                Filters=[{"Name": "service-name", "Values": names}],
-            ):
-                for item in page.get("ServiceDetails", []):
-                    name = item.get("ServiceName")
-                    if name not in names:
-                        continue
-                    supported = item.get("VpcEndpointPolicySupported")
-                    out[name] = ServiceDetail(
-                        service_name=name,
-                        policy_supported=bool(supported) if supported is not None else None,
-                        private_dns_name=item.get("PrivateDnsName"),
-                        availability_zones=tuple(item.get("AvailabilityZones", [])),
-                    )
-    except AwsError as exc:
-        if exc.kind in ("credentials", "connection"):
-            raise
-        return out  # policy support stays unknown; the inventory still works
+
+    async def ask(names: list[str]) -> None:
+        async for page in gw.paginate(
+            "ec2", "describe_vpc_endpoint_services", account_id=account_id, region=region, ServiceNames=names
+        ):
+            for item in page.get("ServiceDetails", []):
+                name = item.get("ServiceName")
+                if name not in names:
+                    continue
+                supported = item.get("VpcEndpointPolicySupported")
+                out[name] = ServiceDetail(
+                    service_name=name,
+                    policy_supported=bool(supported) if supported is not None else None,
+                    private_dns_name=item.get("PrivateDnsName"),
+                    availability_zones=tuple(item.get("AvailabilityZones", [])),
+                )
+
+    for names in _batches(service_names):
+        try:
+            await ask(names)
+        except AwsError as exc:
+            if exc.kind in ("credentials", "connection"):
+                raise
+            for name in names:
+                try:
+                    await ask([name])
+                except AwsError as inner:
+                    if inner.kind in ("credentials", "connection"):
+                        raise
+                    # policy support stays unknown for this service; the inventory still works
     return out
 
 
@@ -377,6 +392,23 @@ async def spoke_vpcs(
             )
         )
     return out
+
+
+async def tgw_attachments(gw: AwsGateway, *, account_id: str, region: str) -> list[tuple[str, str]]:
+    """(VPC id, attachment id) of every live VPC attachment visible in an account (a TGW owner sees all)."""
+    items = await _all(
+        gw,
+        "describe_transit_gateway_vpc_attachments",
+        "TransitGatewayVpcAttachments",
+        account_id=account_id,
+        region=region,
+    )
+    live = ("available", "pending", "pendingacceptance", "modifying")
+    return [
+        (str(a["VpcId"]), str(a["TransitGatewayAttachmentId"]))
+        for a in items
+        if a.get("VpcId") and str(a.get("State", "available")).lower() in live
+    ]
 
 
 async def vpc_dns_attributes(gw: AwsGateway, vpc_id: str, *, account_id: str, region: str) -> tuple[bool, bool]:

@@ -135,7 +135,10 @@ def check_missing_associations(inventory: Inventory, config: Config) -> Iterable
             continue
         env = _environment(spoke, config)
         have = subscribed.get(spoke.vpc_id, set())
-        if env is not None and env in config.expected_services:
+        if spoke.vpc_id in config.expected_services:
+            expected = set(config.expected_services[spoke.vpc_id])
+            why = "config expects this VPC to use"
+        elif env is not None and env in config.expected_services:
             expected = set(config.expected_services[env])
             why = f"config expects environment {env!r} to use"
         else:

@@ -266,28 +266,33 @@ async def load_inventory(
         with_bytes = [_with_bytes(e, metrics.get(e.endpoint_id)) for e in endpoints]
         return Hub(account, region, tuple(vpcs)), with_bytes
 
-    async def read_zones(account: str) -> list[tuple[str, str, str]]:
-        zones = await route53.list_private_zones(gateway, account_id=account)
-        return [(account, zid, name) for zid, name in zones]
+    async def read_zones(account: str) -> list[HostedZone]:
+        # Zone details do not depend on the endpoints, so they start at once: Route 53 is the slow lane.
+        listed = await route53.list_private_zones(gateway, account_id=account)
+        candidates = [(zid, name) for zid, name in listed if _looks_like_service_zone(name)]
+        say(f"{len(candidates)} service hosted zone(s) in {account}; reading associations and records")
+        return list(
+            await asyncio.gather(
+                *(route53.zone_details(gateway, zid, name, account_id=account) for zid, name in candidates)
+            )
+        )
 
     spoke_accounts = await _spoke_accounts(gateway, config, caller, warnings)
     say(f"{len(spoke_accounts)} spoke account(s)")
-    hub_results_task = asyncio.gather(*(read_hub(a, r, v) for a, r, v in hubs_cfg))
-    zone_lists_task = asyncio.gather(*(read_zones(a) for a in hub_accounts))
-    spokes_task = asyncio.gather(
-        *(_read_spoke_account(gateway, config, a, r, warnings, say) for a in spoke_accounts for r in regions)
+    hub_results, zone_lists, spoke_lists = await asyncio.gather(
+        asyncio.gather(*(read_hub(a, r, v) for a, r, v in hubs_cfg)),
+        asyncio.gather(*(read_zones(a) for a in hub_accounts)),
+        asyncio.gather(
+            *(_read_spoke_account(gateway, config, a, r, warnings, say) for a in spoke_accounts for r in regions)
+        ),
     )
-    hub_results, zone_lists = await asyncio.gather(hub_results_task, zone_lists_task)
     endpoints = [e for _, eps in hub_results for e in eps]
     hubs = tuple(h for h, _ in hub_results)
     all_zones = [z for zl in zone_lists for z in zl]
-    zone_services = map_zones_to_services([(zid, name) for _, zid, name in all_zones], endpoints, regions)
-    relevant = [z for z in all_zones if z[1] in zone_services]
-    say(f"{len(relevant)} service hosted zone(s); reading associations and records")
-    zones_task = asyncio.gather(
-        *(route53.zone_details(gateway, zid, name, account_id=account) for account, zid, name in relevant)
-    )
-    zones, spoke_lists = await asyncio.gather(zones_task, spokes_task)
+    zone_services = map_zones_to_services([(z.zone_id, z.name) for z in all_zones], endpoints, regions)
+    zones = [z for z in all_zones if z.zone_id in zone_services]
+    attachments = await _hub_attachments(gateway, hubs)
+    spoke_lists = [[_merge_attachments(s, attachments) for s in sl] for sl in spoke_lists]
     hub_vpc_ids = {v.vpc_id for h in hubs for v in h.vpcs} | {e.vpc_id for e in endpoints}
     spokes = tuple(
         sorted(
@@ -318,6 +323,35 @@ async def load_inventory(
         warnings=tuple(warnings),
         spoke_accounts=tuple(spoke_accounts),
     )
+
+
+def _looks_like_service_zone(name: str) -> bool:
+    """Zones named after an AWS service endpoint (`sqs.us-east-1.amazonaws.com`); others are not ours to read."""
+    return name.endswith((".amazonaws.com", ".amazonaws.com.cn"))
+
+
+async def _hub_attachments(gateway: AwsGateway, hubs: Sequence[Hub]) -> dict[str, tuple[str, ...]]:
+    """VPC id -> TGW attachment ids as the hub (TGW owner) sees them, for attachments made from spoke accounts."""
+    out: dict[str, list[str]] = {}
+    for hub in hubs:
+        try:
+            found = await ec2.tgw_attachments(gateway, account_id=hub.account_id, region=hub.region)
+        except AwsError as exc:
+            if exc.kind in ("credentials", "connection"):
+                raise
+            continue
+        for vpc_id, attachment_id in found:
+            out.setdefault(vpc_id, []).append(attachment_id)
+    return {k: tuple(sorted(set(v))) for k, v in out.items()}
+
+
+def _merge_attachments(spoke: SpokeVpc, attachments: Mapping[str, tuple[str, ...]]) -> SpokeVpc:
+    extra = attachments.get(spoke.vpc_id)
+    if not extra:
+        return spoke
+    from dataclasses import replace
+
+    return replace(spoke, tgw_attachments=tuple(sorted(set(spoke.tgw_attachments) | set(extra))))
 
 
 def _with_bytes(endpoint: Endpoint, value: float | None) -> Endpoint:

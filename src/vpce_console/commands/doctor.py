@@ -1,0 +1,59 @@
+"""`vpce doctor [--format text|json]`: wiring findings for the hub and its spokes; exit 1 when there are errors."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+
+from vpce_console.commands._inventory_run import add_format_argument, load
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Only the output format."""
+    add_format_argument(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Diagnose and print; 1 if any finding is an error, else 0."""
+    from vpce_console.services.doctor import diagnose, has_errors
+
+    config, inventory = load(args, show_progress=args.format == "text")
+    findings = diagnose(inventory, config)
+    counts = Counter(f.severity for f in findings)
+    if args.format == "json":
+        document = {
+            "findings": [f.to_json() for f in findings],
+            "summary": {
+                "errors": counts.get("error", 0),
+                "warnings": counts.get("warning", 0),
+                "infos": counts.get("info", 0),
+                "endpoints": len(inventory.endpoints),
+                "spoke_vpcs": len(inventory.spokes),
+                "subscribers": len(inventory.subscribers),
+            },
+        }
+        json.dump(document, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for f in findings:
+            where = " ".join(
+                x
+                for x in (
+                    f.service,
+                    f.endpoint_id,
+                    f.vpc_id,
+                    f"({f.account_id})" if f.account_id else None,
+                )
+                if x
+            )
+            print(f"{f.severity.upper():<8}{f.code}  {where}")
+            print(f"        {f.message}")
+            print(f"        fix: {f.hint}")
+        print(
+            f"{counts.get('error', 0)} error(s), {counts.get('warning', 0)} warning(s), {counts.get('info', 0)} info "
+            f"— {len(inventory.endpoints)} endpoints, {len(inventory.subscribers)} subscribers of "
+            f"{len(inventory.spokes)} spoke VPCs"
+        )
+    return 1 if has_errors(findings) else 0
