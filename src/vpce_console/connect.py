@@ -145,7 +145,7 @@ def _translate_lab_config(suggestions: Mapping[str, Any], ready: Mapping[str, An
             for vpc in (hub_vpcs or [None])
         ]
     forbidden: list[str] = []
-    for selector in suggestions.get("forbidden_selectors") or ():
+    for selector in [*(suggestions.get("forbidden_selectors") or ()), *(suggestions.get("forbidden") or ())]:
         if isinstance(selector, str):
             forbidden.append(selector)
         elif isinstance(selector, Mapping) and selector.get("vpc_id"):

@@ -101,7 +101,13 @@ def test_lab_ready_file_feeds_defaults_that_the_file_overrides(tmp_path: Path) -
         "read_role_name": "LabRead",
         "spokes": [{"account_id": "222222222222"}, {"account_id": "333333333333"}, {"account_id": "222222222222"}],
         "cloudtrail_log_group": "lab-trail",
-        "config": {"forbidden": ["environment=prod"]},
+        "config": {
+            "forbidden_selectors": [{"tag": "environment", "value": "prod"}, {"vpc_id": "vpc-0123456789abcdef0"}],
+            "expected_services": {"vpc-0bbbbbbbbbbbbbbbb": ["sqs"]},
+            "hub_account_id": "111111111111",
+            "hub_vpc_ids": ["vpc-0aaaaaaaaaaaaaaaa"],
+            "some_future_key": True,
+        },
     }
     user = tmp_path / "c.yaml"
     user.write_text("roles:\n  read_role_name: Mine\n")
@@ -110,7 +116,8 @@ def test_lab_ready_file_feeds_defaults_that_the_file_overrides(tmp_path: Path) -
     assert config.spokes.accounts == ("222222222222", "333333333333")
     assert config.roles.read_role_name == "Mine"
     assert config.tail.log_groups == ("lab-trail",)
-    assert config.forbidden == ("environment=prod",)
+    assert config.forbidden == ("environment=prod", "vpc-0123456789abcdef0")
+    assert config.expected_services == {"vpc-0bbbbbbbbbbbbbbbb": ("sqs",)}
 
 
 @pytest.mark.parametrize(
