@@ -63,3 +63,27 @@ def spoke_session(lab_ready: dict[str, Any]) -> Callable[[str, str], Any]:
         return make_client(lab_ready, service, creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
 
     return client
+
+
+@pytest.fixture(scope="module")
+def own_lab(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A demo lab of this module's own (instant propagation, no rate limits), for tests that change policies."""
+    import os
+
+    from vpce_console.lab.child import start_lab_child
+
+    saved = os.environ.get("HOME")
+    os.environ["HOME"] = str(tmp_path_factory.mktemp("own-lab-home"))
+    try:
+        handle = start_lab_child(scale="demo", seed=11, propagation="0:0", traffic=0, no_limits=True)
+    finally:
+        if saved is not None:
+            os.environ["HOME"] = saved
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture(scope="session")
+def lab_client() -> Callable[..., Any]:
+    """`lab_client(ready, service, key, secret, token=None)`: one-attempt boto3 client against a lab."""
+    return make_client
