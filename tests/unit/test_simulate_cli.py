@@ -134,3 +134,30 @@ def test_request_and_requests_are_exclusive(policy_file: Path, capsys: pytest.Ca
 def test_missing_required_options_are_usage_errors(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(args) == 2
     assert "required" in capsys.readouterr().err
+
+
+def test_persona_request_is_synthesized(repo_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ex = repo_root / "examples"
+    args = ["--policy", str(ex / "policy-draft.json"), "--personas", str(ex / "personas.yaml"), "--show-context"]
+    code, out, _ = run([*args, "--persona", "resize-lambda", "--action", "sqs:ReceiveMessage"], capsys)
+    assert code == 0
+    data = json.loads(out)
+    assert data["decision"] == "explicit_deny"  # StringNotEquals on a key Lambda never carries (E2)
+    context = data["request"]["context"]
+    assert context["aws:SourceVpc"] == "vpc-0hub0000000000001"
+    assert "aws:Ec2InstanceSourceVpc" not in context
+    code, out, _ = run([*args, "--persona", "web-ec2", "--action", "sqs:ReceiveMessage"], capsys)
+    assert json.loads(out)["decision"] == "allow"
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (["--persona", "nobody", "--action", "sqs:SendMessage"], "no persona named 'nobody'"),
+        (["--persona", "web-ec2"], "needs --action"),
+    ],
+)
+def test_persona_errors(repo_root: Path, capsys: pytest.CaptureFixture[str], extra: list[str], needle: str) -> None:
+    code, _, err = run(["--policy", str(repo_root / "examples" / "policy-draft.json"), *extra], capsys)
+    assert code == 2
+    assert needle in err

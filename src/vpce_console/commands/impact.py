@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 from vpce_console.errors import UsageError
@@ -186,6 +187,7 @@ def run(args: argparse.Namespace) -> int:
         resources,
         hub,
         through_endpoint=not args.via_nat,
+        now=datetime.now(UTC),
     )
     if args.format == "json":
         print(json.dumps(to_json(result, hub), indent=2, ensure_ascii=False))

@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from vpce_console.errors import UsageError
@@ -18,8 +19,8 @@ EPILOG = """\
 request JSON: {"principal": ARN, "action": "sqs:SendMessage", "resource": ARN or "*",
                "context": {"aws:SourceVpc": "vpc-…", "aws:PrincipalOrgPaths": ["o-…/r-…/ou-…/"]}}
 answer JSON:  {"decision": "allow|explicit_deny|implicit_deny", "matched": [{"sid", "index", "effect"}]}
-The context is evaluated exactly as given: add the keys the real service would see (see `vpce impact`
-and examples/personas.yaml for synthesized contexts).
+The context is evaluated exactly as given: add the keys the real service would see, or let
+--persona NAME synthesize them (personas from --personas F or the built-in demo set, examples/personas.yaml).
 exit codes: 0 every request evaluated (whatever the decisions), 2 unreadable/invalid input.
 """
 
@@ -32,6 +33,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--request", metavar="F", help="one request as a JSON object")
     source.add_argument("--requests", metavar="F", help="many requests, one JSON object per line (JSON Lines)")
+    source.add_argument(
+        "--persona",
+        metavar="NAME",
+        help="synthesize the request a persona sends through the hub endpoint (with --action, --resource)",
+    )
+    persona = parser.add_argument_group("persona requests (--persona)")
+    persona.add_argument("--personas", metavar="F", help="personas YAML (default: the built-in demo set)")
+    persona.add_argument("--action", metavar="A", help="action, e.g. sqs:SendMessage")
+    persona.add_argument("--resource", metavar="R", default="*", help="resource ARN (default *)")
+    persona.add_argument("--via-nat", action="store_true", help="the request bypasses the endpoint (NAT path)")
+    persona.add_argument(
+        "--show-context", action="store_true", help="include the synthesized request in the answer (json only)"
+    )
     parser.add_argument(
         "--format",
         choices=("json", "jsonl"),
@@ -76,7 +90,37 @@ def parse_request(data: Any, where: str) -> Any:
     return Request(data["principal"], data["action"], data["resource"], dict(context))
 
 
+def _persona_request(args: argparse.Namespace) -> Any:
+    from vpce_console.commands.impact import DEFAULT_HUB, demo_personas_text
+    from vpce_console.policy.impact import resource_account
+    from vpce_console.policy.personas import PersonaError, hub_from_mapping, load_persona_file, persona_request
+
+    if not args.action:
+        raise UsageError("--persona needs --action (and optionally --resource)")
+    source = args.personas or "built-in demo personas"
+    try:
+        persona_file = load_persona_file(_read(args.personas) if args.personas else demo_personas_text())
+    except PersonaError as exc:
+        raise UsageError(f"{source}: {exc}") from None
+    by_name = {p.name: p for p in persona_file.personas}
+    if args.persona not in by_name:
+        raise UsageError(f"{source}: no persona named {args.persona!r} (known: {', '.join(by_name)})")
+    hub = persona_file.hub or hub_from_mapping(DEFAULT_HUB)
+    return persona_request(
+        by_name[args.persona],
+        hub,
+        args.action,
+        args.resource,
+        through_endpoint=not args.via_nat,
+        resource_account=resource_account(args.resource),
+        now=datetime.now(UTC),
+    )
+
+
 def _requests(args: argparse.Namespace) -> Iterator[tuple[str, Any]]:
+    if args.persona:
+        yield args.persona, _persona_request(args)
+        return
     if args.request:
         text = _read(args.request)
         try:
@@ -111,19 +155,29 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.policy:
         raise UsageError("--policy F is required")
-    if not (args.request or args.requests):
-        raise UsageError("one of --request F or --requests F.jsonl is required")
+    if not (args.request or args.requests or args.persona):
+        raise UsageError("one of --request F, --requests F.jsonl or --persona NAME is required")
     policy_text = _read(args.policy)
     try:
         compiled = compile_policy(policy_text)
     except PolicyError as exc:
         raise UsageError(f"{args.policy}: unusable policy: {exc} (run `vpce lint {args.policy}`)") from None
-    answers = [answer(compiled.evaluate(request)) for _, request in _requests(args)]
+    answers = []
+    for _, request in _requests(args):
+        item = answer(compiled.evaluate(request))
+        if args.persona and args.show_context:
+            item["request"] = {
+                "principal": request.principal,
+                "action": request.action,
+                "resource": request.resource,
+                "context": dict(request.context),
+            }
+        answers.append(item)
     fmt = args.format or ("jsonl" if args.requests else "json")
     if fmt == "jsonl":
         for item in answers:
             print(json.dumps(item, separators=(", ", ": ")))
-    elif args.request:
+    elif args.request or args.persona:
         print(json.dumps(answers[0], indent=2))
     else:
         print(json.dumps(answers, indent=2))
