@@ -12,8 +12,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from vpce_console.policy.evaluate import compile_policy  # noqa: E402
-from vpce_console.policy.personas import load_persona_file, persona_request  # noqa: E402
+from vpce_console.policy.evaluate import compile_policy
+from vpce_console.policy.personas import load_persona_file, persona_request
 
 POLICY = {
     "Version": "2012-10-17",
