@@ -84,6 +84,8 @@ class RolloutSummary:
     flaps: int = 0
     mode: str = "probes"
     """probes | passive | none: what the watch relied on."""
+    converged_at: float | None = None
+    """Clock time (epoch seconds) the watch first converged."""
 
     @property
     def exit_code(self) -> int:
@@ -102,6 +104,7 @@ class RolloutSummary:
             "reason": self.reason,
             "flaps": self.flaps,
             "mode": self.mode,
+            "converged_at": self.converged_at,
         }
 
 
@@ -518,6 +521,7 @@ class Rollout:
             reason=reason,
             flaps=report.flaps,
             mode=mode,
+            converged_at=report.converged_at,
         )
 
     async def _round(self, probes: Sequence[Probe], samples: int) -> list[Observation]:
