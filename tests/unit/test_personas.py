@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from vpce_console.policy.evaluate import evaluate
+from vpce_console.policy.evaluate import Request, evaluate
 from vpce_console.policy.personas import (
     CREDENTIAL_KINDS,
     DEFAULT_NOW,
@@ -305,3 +305,85 @@ def test_load_personas_errors_name_the_entry(text: str, needle: str) -> None:
         load_personas(text)
     assert needle in str(exc.value)
     assert isinstance(exc.value, ValueError)
+
+
+def _doc(*statements: dict[str, object]) -> dict[str, object]:
+    allow = {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}
+    return {"Version": "2012-10-17", "Statement": [allow, *statements]}
+
+
+def test_require_same_vpc_pattern_breaks_every_ec2_call_through_a_central_endpoint() -> None:
+    """facts §1d: SourceVpc (hub) vs ${aws:Ec2InstanceSourceVpc} (spoke) are never equal through a shared endpoint."""
+    same_vpc = _doc(
+        {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {
+                "StringNotEquals": {"aws:SourceVpc": "${aws:Ec2InstanceSourceVpc}"},
+                "Null": {"ec2:SourceInstanceARN": "false"},
+                "BoolIfExists": {"aws:ViaAWSService": "false"},
+            },
+        }
+    )
+    ec2 = persona_request(persona("ec2-instance"), HUB, "sqs:SendMessage", "*")
+    assert evaluate(same_vpc, ec2).kind == "explicit_deny"
+    lambda_fn = persona_request(persona("lambda"), HUB, "sqs:SendMessage", "*")
+    assert evaluate(same_vpc, lambda_fn).kind == "allow"  # scoped away by Null ec2:SourceInstanceARN = false
+    # An endpoint in the instance's own VPC (decentralized) would pass.
+    local_hub = Hub("999900001111", "vpc-spoke1", "vpce-local")
+    assert evaluate(same_vpc, persona_request(persona("ec2-instance"), local_hub, "sqs:SendMessage", "*")).allowed
+
+
+def test_private_ip_pairing_passes_across_tgw() -> None:
+    """facts §1d: Ec2InstanceSourcePrivateIPv4 == ${aws:VpcSourceIp} holds when no NAT is in the path."""
+    same_ip = _doc(
+        {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {
+                "StringNotEquals": {"aws:Ec2InstanceSourcePrivateIPv4": "${aws:VpcSourceIp}"},
+                "Null": {"ec2:SourceInstanceARN": "false"},
+            },
+        }
+    )
+    assert evaluate(same_ip, persona_request(persona("ec2-instance"), HUB, "sqs:SendMessage", "*")).allowed
+    request = persona_request(persona("ec2-instance"), HUB, "sqs:SendMessage", "*")
+    # A pod IP that differs from the node's primary IP (VPC CNI, node role) breaks the pairing (facts §1b, INF).
+    pod_context = {**request.context, "aws:VpcSourceIp": "10.20.99.7"}
+    pod = Request(request.principal, request.action, request.resource, pod_context)
+    assert evaluate(same_ip, pod).kind == "explicit_deny"
+
+
+def test_vpce_org_paths_cannot_separate_spokes() -> None:
+    """facts §1d: aws:VpceOrgPaths names the hub account's OU for every spoke."""
+    dev_only = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {"ForAnyValue:StringLike": {"aws:VpceOrgPaths": ["o-abc123/r-root/ou-dev/*"]}},
+            }
+        ],
+    }
+    for kind in ("ec2-instance", "lambda", "ecs-task"):
+        assert not evaluate(dev_only, persona_request(persona(kind), HUB, "s3:GetObject", "*")).allowed
+    by_principal = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": ["o-abc123/r-root/ou-dev/*"]}},
+            }
+        ],
+    }
+    assert evaluate(by_principal, persona_request(persona("lambda"), HUB, "s3:GetObject", "*")).allowed
