@@ -178,3 +178,42 @@ def test_random_garbage_never_raises() -> None:
         else:
             assert parsed.ok and isinstance(parsed.root, Node)
             assert parsed.root.to_python() == expected
+
+
+def test_long_white_space_runs_parse_like_json_loads() -> None:
+    """Long runs (padding, a huge indent) must not make the position scan retry them at every offset."""
+    pad = " " * 30_000
+    for text in (
+        '{"a": [1, 2]}' + pad,
+        "{" + pad + '"a":' + pad + "[1," + pad + "2" + pad + "]" + pad + "}" + pad,
+        '{"a": {}}' + "\n" * 30_000,
+    ):
+        parsed = parse_policy(text)
+        assert parsed.ok and parsed.root is not None
+        assert parsed.root.to_python() == json.loads(text)
+        second = parsed.root.get("a")
+        assert second is not None and text[second.value.offset] in "[{"
+
+
+def test_fast_and_careful_parsers_agree() -> None:
+    """The C-backed fast path and the recursive-descent parser give identical trees and duplicates."""
+    from vpce_console.policy.parse import careful_parse
+
+    rng = random.Random(7)
+
+    def value(depth: int) -> str:
+        roll = rng.random()
+        if depth > 3 or roll < 0.4:
+            return rng.choice(['"s"', '"a\\"b"', "1", "-2.5e3", "true", "false", "null", '"${aws:x}"', '"é"'])
+        if roll < 0.7:
+            return "[" + ", ".join(value(depth + 1) for _ in range(rng.randint(0, 3))) + "]"
+        keys = [rng.choice(["a", "b", "Effect", "c"]) for _ in range(rng.randint(0, 4))]
+        sep = rng.choice([" ", "\n  ", ""])
+        return "{" + ("," + sep).join(f'"{k}":{sep}{value(depth + 1)}' for k in keys) + "}"
+
+    for _ in range(300):
+        text = value(0)
+        fast, careful = parse_policy(text), careful_parse(text)
+        assert fast.ok and careful.ok
+        assert fast.root == careful.root
+        assert fast.duplicates == careful.duplicates

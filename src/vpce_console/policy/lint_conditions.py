@@ -93,7 +93,21 @@ class Operator:
 
 
 def parse_operator(raw: str) -> Operator | None:
-    """Parse an operator name (case-insensitive), or None if it is not an IAM condition operator."""
+    """Parse an operator name (case-insensitive), or None if it is not an IAM condition operator (cached)."""
+    try:
+        return _parsed[raw]
+    except KeyError:
+        pass
+    op = _parse_operator(raw)
+    if len(_parsed) < 4096:
+        _parsed[raw] = op
+    return op
+
+
+_parsed: dict[str, Operator | None] = {}
+
+
+def _parse_operator(raw: str) -> Operator | None:
     m = _OPERATOR.match(raw)
     if m is None:
         return None
@@ -140,5 +154,7 @@ def literal_runs_ok(value: str, minimum: int = 6) -> bool:
 
 def has_wildcard(value: str) -> bool:
     """True when `value` has `*` or `?` outside policy variables."""
+    if "*" not in value and "?" not in value:
+        return False
     plain = VARIABLE.sub("", value)
     return "*" in plain or "?" in plain
