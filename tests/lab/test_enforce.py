@@ -284,3 +284,28 @@ def test_reset_policy_and_private_dns_stick(world: World, reset: None) -> None:
     with pytest.raises(ClientError) as dry:
         ec2.modify_vpc_endpoint(VpcEndpointId=endpoint, PolicyDocument=json.dumps(ALLOW_ALL), DryRun=True)
     assert dry.value.response["Error"]["Code"] == "DryRunOperation"
+
+
+def test_filter_log_events_and_lookup_events_page(world: World, reset: None) -> None:
+    for _ in range(3):
+        world.set_policy("ec2", ALLOW_ALL)
+    logs = world.op("logs")
+    group = world.ready["cloudtrail_log_group"]
+    pattern = '{ $.eventName = "ModifyVpcEndpoint" }'
+    everything = logs.filter_log_events(logGroupName=group, filterPattern=pattern)["events"]
+    assert len(everything) >= 3
+    paged = [
+        e["eventId"]
+        for p in logs.get_paginator("filter_log_events").paginate(
+            logGroupName=group, filterPattern=pattern, PaginationConfig={"PageSize": 2}
+        )
+        for e in p["events"]
+    ]
+    assert paged == [e["eventId"] for e in everything]
+    trail = world.op("cloudtrail")
+    attr = [{"AttributeKey": "EventName", "AttributeValue": "ModifyVpcEndpoint"}]
+    first = trail.lookup_events(LookupAttributes=attr, MaxResults=2)
+    assert len(first["Events"]) == 2
+    second = trail.lookup_events(LookupAttributes=attr, MaxResults=2, NextToken=first["NextToken"])
+    assert {e["EventId"] for e in first["Events"]}.isdisjoint({e["EventId"] for e in second["Events"]})
+    assert first["Events"][0]["EventTime"] >= second["Events"][0]["EventTime"]  # newest first

@@ -14,6 +14,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted."""
+    from vpce_console.lab.server import exit_now
     from vpce_console.lab.server import run as run_lab
 
-    return run_lab(args)
+    exit_now(run_lab(args))
+    return 0

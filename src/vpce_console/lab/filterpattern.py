@@ -73,6 +73,8 @@ def _number(text: str) -> float | None:
 
 def _compare(selector: str, op: str, raw: str, quoted: bool) -> Matcher:
     number = None if quoted else _number(raw)
+    if number is None and op in ("<", "<=", ">", ">="):
+        raise PatternError(f"{op} needs a number, got {raw!r}")
 
     def match(doc: Any) -> bool:
         value = _select(doc, selector)
@@ -93,8 +95,6 @@ def _compare(selector: str, op: str, raw: str, quoted: bool) -> Matcher:
                 "=": v == number,
                 "!=": v != number,
             }[op]
-        if op in ("<", "<=", ">", ">="):
-            raise PatternError("numeric comparison needs a number")
         text = json.dumps(value) if isinstance(value, bool) else str(value)
         hit = fnmatch.fnmatchcase(text, raw) if "*" in raw else text == raw
         return hit if op == "=" else not hit

@@ -75,7 +75,7 @@ class Lab:
             DomainDispatcherApplication(create_backend_app),
             world,
             propagation=Propagation(self.window, rng=random.Random(self.seed + 1)),
-            faults=FaultTable(self.fault_rules, rng=random.Random(self.seed + 2)),
+            faults=FaultTable([], rng=random.Random(self.seed + 2)),  # armed after the warm-up
             limiter=None if self.args.no_limits else RateLimiter(),
             moto_lock=lock,
         )
@@ -87,6 +87,7 @@ class Lab:
         endpoint_url = f"http://{self.args.host}:{port}"
         threading.Thread(target=self.server.serve_forever, name="lab-http", daemon=True).start()
         self._warm(endpoint_url, world)
+        middleware.faults.set(self.fault_rules)
         self.world = world
         self.ready = {
             "endpoint_url": endpoint_url,
@@ -169,11 +170,9 @@ def _watch_parent(lab: Lab, parent_pid: int | None, watch_stdin: bool) -> None:
     """Stop when the parent goes away: stdin reaches EOF or our parent pid changes."""
 
     def stdin_watch() -> None:
-        try:
-            while sys.stdin.buffer.read(1024):
+        with contextlib.suppress(OSError):
+            while os.read(0, 1024):  # raw fd: a buffered reader's lock aborts the interpreter at exit
                 pass
-        except (OSError, ValueError):
-            pass
         lab.stopped.set()
 
     def ppid_watch() -> None:
@@ -231,10 +230,19 @@ def main(argv: list[str] | None = None) -> int:
     from vpce_console.errors import VpceError
 
     try:
-        return run(args)
+        code = run(args)
     except VpceError as exc:
         print(f"vpce lab: {exc}", file=sys.stderr)
-        return 2
+        code = 2
+    exit_now(code)
+    return code
+
+
+def exit_now(code: int) -> None:
+    """Leave without tearing moto's backends down object by object (seconds at org scale); state is throwaway."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
