@@ -34,6 +34,7 @@ BAD: dict[str, tuple[str, dict[str, Any]]] = {
     "bad_variables_need_version.json": ("variables-need-version", {}),
     "bad_default_full_access.json": ("default-full-access", {}),
     "bad_action_other_service.json": ("action-other-service", {"service": "sqs"}),
+    "bad_ec2_ip_primary_eni_only.json": ("ec2-ip-primary-eni-only", {}),
     "bad_unconfirmed_notprincipal.json": ("unconfirmed-notprincipal", {}),
     "bad_unconfirmed_vpcsourceip_path.json": ("unconfirmed-vpcsourceip-path", {}),
 }

@@ -814,6 +814,21 @@ class _Linter:
                 f'Add "{info.pair_with}" (the spoke VPC id) to the same statement, or use aws:VpcSourceIp with the '
                 "spoke CIDRs plus aws:SourceVpce.",
             )
+        if lower == "aws:ec2instancesourceprivateipv4" and any(
+            isinstance(v.value, str) and "aws:vpcsourceip" in v.value.lower() for v in cond.values
+        ):
+            self.emit(
+                "ec2-ip-primary-eni-only",
+                cond.key_member,
+                cond.path,
+                "aws:Ec2InstanceSourcePrivateIPv4 is the private IPv4 of the instance's PRIMARY network interface, "
+                "while aws:VpcSourceIp is the address the request came from. They differ for EKS pods with VPC CNI "
+                "addresses and ECS awsvpc tasks that use the node's instance role, and for calls from secondary "
+                "interfaces or addresses, so those callers fail this comparison (inferred from AWS's definitions "
+                "of the two keys).",
+                "Give pods and tasks their own roles (IRSA, Pod Identity, ECS task roles) and match them with "
+                "principal tags, or compare aws:VpcSourceIp with the spoke CIDRs instead of exact addresses.",
+            )
         if lower == "aws:vpcsourceip" and not self.vpcsourceip_noted:
             self.vpcsourceip_noted = True
             self.emit(
@@ -892,12 +907,18 @@ class _Linter:
         if st.effect == "Allow" and info.carried_by and not cond.op.true_when_missing:
             losers = [CALLER_WORDS.get(k, k) for k in info.absent_for if k != "aws-service"]
             carriers = ", ".join(CALLER_WORDS.get(k, k) for k in info.carried_by)
+            inferred = (
+                " (for ECS tasks and EKS pods this is inferred from AWS's 'EC2 role credential' wording)"
+                if info.scope_group == "ec2-role-credential"
+                else ""
+            )
             self.emit(
                 "credential-scoped-key",
                 cond.key_member,
                 cond.path,
                 f"{cond.key} is only in requests signed by {carriers}. {_upper_first(_join(losers))} never carry "
-                "it, so this Allow silently stops matching for them and they are denied through the endpoint.",
+                f"it{inferred}, so this Allow silently stops matching for them and they are denied through the "
+                "endpoint.",
                 "Allow those workloads in their own statement (principal tags such as aws:PrincipalTag/vpc-id, "
                 "aws:PrincipalOrgID, or aws:VpcSourceIp with spoke CIDRs paired with aws:SourceVpce); if the "
                 f"statement is meant only for {carriers}, say so with "
