@@ -543,3 +543,31 @@ def test_lint_never_raises_on_odd_shapes() -> None:
     for text in odd:
         findings = lint(text)
         assert findings and all(f.code in default_catalog() for f in findings)
+
+
+@pytest.mark.parametrize(
+    ("service", "prefixes"),
+    [
+        ("sqs", {"sqs"}),
+        ("SQS", {"sqs"}),
+        ("ecr.api", {"ecr"}),
+        ("ecr.dkr", {"ecr"}),
+        ("com.amazonaws.us-east-1.sqs", {"sqs"}),
+        ("com.amazonaws.eu-west-1.monitoring", {"cloudwatch"}),
+        ("s3", {"s3", "s3express"}),
+        ("no-such-endpoint", None),
+    ],
+)
+def test_endpoint_service_names_map_to_iam_prefixes(service: str, prefixes: set[str] | None) -> None:
+    from vpce_console.data.knowledge import default_knowledge
+    from vpce_console.policy.lint import endpoint_prefixes
+
+    found = endpoint_prefixes(service, default_knowledge())
+    assert (None if found is None else set(found)) == prefixes
+
+
+def test_unknown_endpoint_service_disables_service_rules() -> None:
+    text = _policy(_st(ORG, action=["s3:GetObject"]))
+    assert "action-other-service" in _codes(lint(text, service="com.amazonaws.us-east-1.sqs"))
+    assert "action-other-service" not in _codes(lint(text, service="com.amazonaws.us-east-1.s3"))
+    assert "action-other-service" not in _codes(lint(text, service="custom-partner-service"))

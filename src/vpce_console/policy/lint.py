@@ -120,7 +120,10 @@ class _Linter:
     def __init__(self, text: str, policy_type: str, service: str | None, knowledge: Knowledge, catalog: Catalog):
         self.text = text
         self.vpce = policy_type == "vpce"
-        self.service = service.lower() if service else None
+        self.service = service
+        """The endpoint's service as given (e.g. `sqs`, `ecr.api`, `com.amazonaws.us-east-1.monitoring`)."""
+        self.prefixes = endpoint_prefixes(service, knowledge) if service else None
+        """IAM prefixes of the endpoint's service, or None when unknown (then no service-specific rules run)."""
         self.knowledge = knowledge
         self.catalog = catalog
         self.findings: list[Finding] = []
@@ -467,7 +470,7 @@ class _Linter:
                 "Fix the spelling; check the action list in the Service Authorization Reference.",
             )
             return
-        if self.vpce and self.service and prefix_l != self.service:
+        if self.vpce and self.prefixes and prefix_l not in self.prefixes:
             self.emit(
                 "action-other-service",
                 item,
@@ -658,7 +661,7 @@ class _Linter:
         if service in st.services:
             return True
         if st.any_service:
-            return self.service is None or service == self.service
+            return self.prefixes is None or service in self.prefixes
         return False
 
     def unknown_key(self, st: _Statement, cond: _Cond) -> None:
@@ -990,6 +993,36 @@ class _Linter:
 
 
 _ALL_OPERATOR_NAMES = list(OPERATOR_FAMILY)
+
+ENDPOINT_SERVICE_PREFIXES: dict[str, tuple[str, ...]] = {
+    "monitoring": ("cloudwatch",),
+    "ecs-agent": ("ecs",),
+    "ecs-telemetry": ("ecs",),
+    "email-smtp": ("ses",),
+    "git-codecommit": ("codecommit",),
+    "kinesis-streams": ("kinesis",),
+    "kinesis-firehose": ("firehose",),
+    "bedrock-runtime": ("bedrock",),
+    "bedrock-agent-runtime": ("bedrock",),
+    "runtime.sagemaker": ("sagemaker",),
+    "s3": ("s3", "s3express"),
+}
+"""Endpoint service names whose IAM action prefix differs from the name (the rest: the part before the first dot)."""
+
+
+def endpoint_prefixes(service: str, knowledge: Knowledge) -> frozenset[str] | None:
+    """IAM prefixes reached through an endpoint for `service` (`sqs`, `ecr.api`, `com.amazonaws.<region>.sqs`)."""
+    name = service.strip().lower()
+    if name.startswith("com.amazonaws."):
+        name = ".".join(name.split(".")[3:])  # drop `com.amazonaws.<region>.`
+    if name in ENDPOINT_SERVICE_PREFIXES:
+        return frozenset(ENDPOINT_SERVICE_PREFIXES[name])
+    first = name.split(".", 1)[0]
+    if first in ENDPOINT_SERVICE_PREFIXES:
+        return frozenset(ENDPOINT_SERVICE_PREFIXES[first])
+    if first in knowledge.service_names:
+        return frozenset({first})
+    return None
 
 
 def _show(node: Node) -> str:
