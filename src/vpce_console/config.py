@@ -145,6 +145,8 @@ class AwsConfig:
     """Family -> limit overriding the built-in ones (route53, ec2:describe, cloudtrail:LookupEvents, …)."""
     metrics_hours: int = 24
     """Window for the BytesProcessed totals shown per endpoint."""
+    page_size: int | None = None
+    """MaxResults/MaxItems for EC2 and Route 53 list calls; None lets AWS choose (tests use small pages)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -427,6 +429,8 @@ def _check_semantics(config: Config, problems: list[str]) -> None:
             problems.append(f"aws.{key}: must be > 0")
     if config.aws.max_concurrency < 1:
         problems.append("aws.max_concurrency: must be >= 1")
+    if config.aws.page_size is not None and not 5 <= config.aws.page_size <= 1000:
+        problems.append("aws.page_size: between 5 and 1000")
     if not 1 <= config.aws.metrics_hours <= 24 * 31:
         problems.append("aws.metrics_hours: between 1 and 744")
     for family, limit in config.aws.rate_limits.items():

@@ -207,6 +207,9 @@ class AwsGateway:
         self, service: str, operation: str, *, account_id: str | None = None, region: str | None = None, **params: Any
     ) -> AsyncIterator[dict[str, Any]]:
         """Yield every page of a paginated operation (botocore paginators; NextToken/Marker handled there)."""
+        page_size = self.config.aws.page_size
+        if page_size and service in ("ec2", "route53") and "PaginationConfig" not in params:
+            params = {**params, "PaginationConfig": {"PageSize": page_size}}
         async with self.client(service, account_id=account_id, region=region) as client:
             paginator = client.get_paginator(operation)
             async for page in paginator.paginate(**params):
