@@ -90,6 +90,8 @@ class ServicesBackend:
         tail_poll_seconds: float = 0.0,
         poll_seconds: float = 0.0,
     ) -> None:
+        self.preloaded: Any = None
+        """A snapshot to answer the next load with (set by tests that already read this lab)."""
         self.poll_seconds = poll_seconds
         """Propagation-watch poll interval (0: the config's)."""
         self.gateway = gateway
@@ -121,6 +123,9 @@ class ServicesBackend:
             if progress is not None:
                 progress(message, 0.5)
 
+        if self.preloaded is not None:
+            snapshot, self.preloaded = self.preloaded, None
+            return snapshot
         inventory = await load_inventory(self.gateway, self.config, progress=say)
         self.inventory = inventory
         doctor = _doctor_findings(inventory, self.config)

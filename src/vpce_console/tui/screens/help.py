@@ -26,17 +26,24 @@ class HelpScreen(ModalScreen[None]):
         self.keymap = keymap
         self.read_only = read_only
 
+    def rows(self) -> list[tuple[str, str, str]]:
+        """(keys, what it does, id) for every key of the scopes, as the user's keymap has them."""
+        out = []
+        for spec in actions_for(*self.scopes):
+            note = ""
+            if spec.dangerous:
+                note = " — writes; disabled in read-only mode" if self.read_only else " — writes to AWS"
+            out.append((effective_keys(spec, self.keymap), spec.description + note, spec.id))
+        out.append((PALETTE_KEY, "command palette (themes, panes, quit)", "(Textual)"))
+        return out
+
     def compose(self) -> ComposeResult:
         table = Table(title=f"Keys — {self.help_title}", expand=True, show_lines=False)
         table.add_column("Keys", no_wrap=True)
         table.add_column("Does")
         table.add_column("Id (config keymap:)", no_wrap=True)
-        for spec in actions_for(*self.scopes):
-            note = ""
-            if spec.dangerous:
-                note = " — writes; disabled in read-only mode" if self.read_only else " — writes to AWS"
-            table.add_row(effective_keys(spec, self.keymap), spec.description + note, spec.id)
-        table.add_row(PALETTE_KEY, "command palette (themes, panes, quit)", "(Textual)")
+        for keys, does, action_id in self.rows():
+            table.add_row(keys, does, action_id)
         commands = ":endpoints :subscribers :policy [id] :rollout [id] :denials :cost :doctor :theme NAME :quit"
         with VerticalScroll(id="help-body"):
             yield Static(table)
