@@ -21,7 +21,7 @@ watch:
   timeout_seconds: 60
   required_streak: 2
 """
-"""Few attempts (a fault shows within seconds; the lab enforces real rate limits) and a short propagation watch for the lab's 1-2 s windows."""
+"""Few attempts (a fault shows within seconds; the lab enforces real rate limits); a short propagation watch."""
 
 
 def write_ready(ready: Mapping[str, Any], folder: Path) -> Path:

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from tests.functional.conftest import notifications, wait_for
 from textual.widgets import DataTable
 
-from tests.functional.conftest import notifications, wait_for
 from vpce_console.tui.app import VpceApp
 from vpce_console.tui.screens.help import HelpScreen
 from vpce_console.tui.screens.main import MainScreen

@@ -8,9 +8,9 @@ from typing import Any
 
 import boto3
 import pytest
+from tests.functional.conftest import wait_for
 from textual.widgets import DataTable, TextArea
 
-from tests.functional.conftest import wait_for
 from vpce_console.tui.app import VpceApp
 from vpce_console.tui.drafts import DraftStore
 from vpce_console.tui.screens.editor import PolicyEditorScreen
