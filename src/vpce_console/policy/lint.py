@@ -7,7 +7,6 @@ here are the ones in facts.md §1-§3; the knowledge itself (key types, presence
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -248,7 +247,7 @@ class _Linter:
         self, member: Member, path: tuple[str | int, ...], allowed: tuple[str, ...], where: str
     ) -> None:
         near = [name for name in allowed if name.lower() == member.key.lower()]
-        near = near or difflib.get_close_matches(member.key, allowed, n=1, cutoff=0.75)
+        near = near or _close_matches(member.key, allowed, n=1, cutoff=0.75)
         suggestion = f' Did you mean "{near[0]}"? Element names are case-sensitive.' if near else ""
         self.emit(
             "invalid-structure",
@@ -445,7 +444,7 @@ class _Linter:
         prefix_l = prefix.lower()
         data = self.knowledge.service(prefix_l)
         if data is None:
-            near = difflib.get_close_matches(prefix_l, sorted(self.knowledge.service_names), n=1, cutoff=0.75)
+            near = _close_matches(prefix_l, sorted(self.knowledge.service_names), n=1, cutoff=0.75)
             guess = f' Did you mean "{near[0]}"?' if near else ""
             self.emit(
                 "unknown-action",
@@ -458,7 +457,7 @@ class _Linter:
         if positive:
             st.services.add(prefix_l)
         if not self.knowledge.action_exists(prefix_l, name):
-            near = difflib.get_close_matches(name.lower(), list(data.actions), n=1, cutoff=0.7)
+            near = _close_matches(name.lower(), list(data.actions), n=1, cutoff=0.7)
             guess = f' Did you mean "{prefix}:{data.actions[near[0]]}"?' if near else ""
             what = "Allow grants nothing" if st.effect != "Deny" else "Deny protects nothing"
             self.emit(
@@ -562,7 +561,7 @@ class _Linter:
             op = parse_operator(op_member.key)
             opath = (*cpath, op_member.key)
             if op is None:
-                near = difflib.get_close_matches(op_member.key, _ALL_OPERATOR_NAMES, n=1, cutoff=0.7)
+                near = _close_matches(op_member.key, _ALL_OPERATOR_NAMES, n=1, cutoff=0.7)
                 guess = f' Did you mean "{near[0]}"?' if near else ""
                 self.emit(
                     "invalid-structure",
@@ -671,10 +670,10 @@ class _Linter:
         data = self.knowledge.service(prefix) if prefix != "aws" else None
         if data is not None:
             candidates += [k.name for k in data.keys.values()]
-        near = difflib.get_close_matches(key, candidates, n=1, cutoff=0.8)
+        near = _close_matches(key, candidates, n=1, cutoff=0.8)
         if not near:
             lowered = {c.lower(): c for c in candidates}
-            near = difflib.get_close_matches(key.lower(), list(lowered), n=1, cutoff=0.8)
+            near = _close_matches(key.lower(), list(lowered), n=1, cutoff=0.8)
             near = [lowered[n] for n in near]
         guess = f' Did you mean "{near[0]}"?' if near else ""
         what = "Allow never matches" if not cond.op.true_when_missing else "condition is always true"
@@ -714,15 +713,7 @@ class _Linter:
                 )
             return
         ktype = info.type
-        fits = {
-            "String": ktype == "String",
-            "ARN": ktype == "ARN",
-            "IP": ktype == "IP",
-            "Bool": ktype == "Bool",
-            "Numeric": ktype == "Numeric" or info.name.lower() == "aws:epochtime",
-            "Date": ktype == "Date",
-            "Binary": ktype == "Binary",
-        }[family]
+        fits = family == ktype or (family == "Numeric" and info.name == "aws:EpochTime")
         if family == "String" and ktype == "ARN":
             fits = True  # AWS allows string operators on ARN keys (ArnLike is recommended, not required)
         if family == "String" and ktype == "IP" and all(_is_variable_of_type(v, "IP", self) for v in cond.values):
@@ -1023,6 +1014,13 @@ def endpoint_prefixes(service: str, knowledge: Knowledge) -> frozenset[str] | No
     if first in knowledge.service_names:
         return frozenset({first})
     return None
+
+
+def _close_matches(word: str, candidates: Iterable[str], n: int = 1, cutoff: float = 0.75) -> list[str]:
+    """Spelling suggestions; difflib is imported only when a finding needs one (keeps `vpce lint` start-up lean)."""
+    import difflib
+
+    return difflib.get_close_matches(word, list(candidates), n=n, cutoff=cutoff)
 
 
 def _show(node: Node) -> str:
