@@ -571,3 +571,17 @@ def test_unknown_endpoint_service_disables_service_rules() -> None:
     assert "action-other-service" in _codes(lint(text, service="com.amazonaws.us-east-1.sqs"))
     assert "action-other-service" not in _codes(lint(text, service="com.amazonaws.us-east-1.s3"))
     assert "action-other-service" not in _codes(lint(text, service="custom-partner-service"))
+
+
+def test_lint_restores_the_garbage_collector_state() -> None:
+    import gc
+
+    assert gc.isenabled()
+    lint(_read("clean_orgpaths.json"))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        lint(_read("clean_orgpaths.json"))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -474,7 +474,7 @@ class _Linter:
                 "action-other-service",
                 item,
                 path,
-                f"{_show(item)} is a {prefix} action, but this is the endpoint policy of a {self.service} endpoint; "
+                f"{_show(item)} belongs to {prefix}, but this is the endpoint policy of a {self.service} endpoint; "
                 f"{prefix} requests never go through it, so this element has no effect here.",
                 f"Remove it, or put it in the policy of the {prefix} endpoint.",
             )
