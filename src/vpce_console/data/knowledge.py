@@ -174,8 +174,7 @@ class Knowledge:
         if prefix in self._services:
             return self._services[prefix]
         if prefix not in self.service_names:
-            self._services[prefix] = None
-            return None
+            return None  # not cached: typing in the editor must not grow the cache without bound
         with self._lock:
             if prefix not in self._services:
                 self._services[prefix] = self._load_service(prefix)
@@ -235,7 +234,8 @@ class Knowledge:
             result = any(regex.match(name) for name in data.actions)
         else:
             result = cache_key[1] in data.actions
-        self._action_match_cache[cache_key] = result
+        if len(self._action_match_cache) < 65536:
+            self._action_match_cache[cache_key] = result
         return result
 
 
