@@ -218,7 +218,7 @@ def test_flapping_is_reported_when_old_behaviour_returns(lab: dict[str, Any], tm
         "-m",
         "vpce_console",
         *_rollout_args(
-            endpoint, policy, "--timeout", "25", "--settle", "30", "--samples", "4", "--required-streak", "2"
+            endpoint, policy, "--timeout", "12", "--settle", "30", "--samples", "4", "--required-streak", "2"
         ),
     ]
     cmd[4:4] = ["--lab-ready", lab["ready_path"], "--config", lab["config"]]
@@ -299,3 +299,48 @@ def test_resume_after_crash_finishes_the_watch(lab: dict[str, Any], tmp_path: Pa
     assert summary["mode"] in ("none", "passive") and summary["status"] == "timed_out"
     assert any(line["event"] == "no_probes" for line in lines)
     assert code == 1
+
+
+def test_passive_evidence_when_no_probe_discriminates(lab: dict[str, Any], tmp_path: Path) -> None:
+    """The change only hits web workloads (we cannot act as them): CloudTrail VpceAccessDenied events converge it."""
+    import boto3
+
+    ready = lab["ready"]
+    endpoint = ready["hub"]["endpoints"]["sqs"]
+    text = _deny_probe_policy("sqs:ListQueues", extra="web").replace(
+        '"aws:PrincipalTag/team": "probe"', '"aws:PrincipalTag/team": "web"'
+    )
+    persona = next(p for p in ready["personas"] if p["tags"].get("team") == "web")
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=ready["endpoint_url"],
+        region_name=ready["region"],
+        aws_access_key_id=persona["access_key_id"],
+        aws_secret_access_key=persona["secret_access_key"],
+    )
+    stop = threading.Event()
+
+    def traffic() -> None:
+        while not stop.is_set():
+            try:
+                sqs.list_queues()
+            except Exception:  # denials are the point
+                pass
+            stop.wait(0.3)
+
+    worker = threading.Thread(target=traffic, daemon=True)
+    worker.start()
+    try:
+        code, lines, err = _vpce(
+            lab, *_rollout_args(endpoint, _write(tmp_path, "p.json", text), "--timeout", "40", "--settle", "0")
+        )
+    finally:
+        stop.set()
+        worker.join(5)
+    summary = _summary(lines)
+    assert any(line["event"] == "no_probes" and "cannot act as" in line["message"] for line in lines), [
+        (line["event"], line.get("reason"), line.get("message")) for line in lines
+    ]
+    assert summary["mode"] == "passive" and summary["probes"] == 0
+    assert any(line["event"] == "passive" and line.get("events") for line in lines)
+    assert code == 0 and summary["status"] == "converged", (summary, err)
