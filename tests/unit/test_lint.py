@@ -35,6 +35,7 @@ BAD: dict[str, tuple[str, dict[str, Any]]] = {
     "bad_default_full_access.json": ("default-full-access", {}),
     "bad_action_other_service.json": ("action-other-service", {"service": "sqs"}),
     "bad_ec2_ip_primary_eni_only.json": ("ec2-ip-primary-eni-only", {}),
+    "bad_principal_account_root.json": ("principal-account-root", {}),
     "bad_unconfirmed_notprincipal.json": ("unconfirmed-notprincipal", {}),
     "bad_unconfirmed_vpcsourceip_path.json": ("unconfirmed-vpcsourceip-path", {}),
 }
@@ -476,6 +477,14 @@ CASES: list[tuple[str, str, dict[str, Any], bool]] = [
     ("invalid-structure", _policy(_st({"Null": {"aws:PrincipalOrgID": "maybe"}})), {}, True),
     ("invalid-structure", _policy(_st(ORG, resource="sqs-queue")), {}, True),
     ("invalid-structure", _policy(_st(ORG), version="2012-10-18"), {}, True),
+    # principal-account-root
+    ("principal-account-root", _policy(_st(ORG, principal={"AWS": "111122223333"})), {}, True),
+    (
+        "principal-account-root",
+        _policy(_st(ORG, principal={"AWS": "arn:aws:iam::111122223333:role/app"})),
+        {},
+        False,
+    ),
     # action-other-service
     ("action-other-service", _policy(_st(ORG, action=["s3:GetObject"])), {}, False),
     ("action-other-service", _policy(_st(ORG, action=["sqs:SendMessage"])), {"service": "sqs"}, False),

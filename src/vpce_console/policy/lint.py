@@ -390,6 +390,17 @@ class _Linter:
                         "partial wildcards are not supported.",
                         'Use "Principal": "*" with an ArnLike condition on aws:PrincipalArn instead.',
                     )
+                elif self.vpce and member.key == "AWS" and _ACCOUNT_ROOT.match(str(item.value)):
+                    self.emit(
+                        "principal-account-root",
+                        item,
+                        item_path,
+                        f"Principal {_show(item)} names an account. For gateway endpoints AWS documents that this "
+                        "grants only the account's ROOT user, not its roles and users; for interface endpoints the "
+                        "behaviour is not documented (UNCONFIRMED). Workloads of that account may be denied.",
+                        'Use "Principal": "*" with "StringEquals": {"aws:PrincipalAccount": ["<account id>"]} '
+                        "(or aws:PrincipalArn for specific roles).",
+                    )
 
     def actions(self, st: _Statement, action: Member | None, not_action: Member | None) -> None:
         if action is not None and not_action is not None:
@@ -1059,6 +1070,7 @@ def _is_star_map(node: Node) -> bool:
     return aws is not None and _is_star(aws.value)
 
 
+_ACCOUNT_ROOT = re.compile(r"\A(?:[0-9]{12}|arn:aws[a-z-]*:iam::[0-9]{12}:root)\Z")
 _IP = re.compile(r"\A[0-9a-fA-F:.]+(/[0-9]{1,3})?\Z")
 _NUMERIC = re.compile(r"\A-?[0-9]+(\.[0-9]+)?\Z")
 _DATE = re.compile(r"\A([0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9:.]+(Z|[+-][0-9:]+)?)?|[0-9]+)\Z")
