@@ -93,8 +93,6 @@ def test_bad_policy_fires_nothing_else_that_is_a_problem(name: str) -> None:
     """Each fixture is minimal, so a finding from another rule would be a false positive."""
     code, options = BAD[name]
     others = {f.code for f in lint(_read(name), **options)} - {code} - ALLOWED_IN_CLEAN
-    if name == "bad_operator_type_mismatch.json":
-        others -= set()  # StringEquals on aws:VpcSourceIp is still paired with aws:SourceVpce
     assert others == set()
 
 
