@@ -1,0 +1,213 @@
+"""The denial tail against a real lab: network events classified with versions, throttling survived, bounded memory."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vpce_console.cli import main
+
+pytestmark = [pytest.mark.lab]
+
+ROW_KEYS = {
+    "event_time",
+    "event_id",
+    "reason",
+    "endpoint_id",
+    "service",
+    "account_id",
+    "source_ip",
+    "principal",
+    "event_name",
+    "policy_version",
+}
+DENY_WEB = (
+    '{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"},'
+    ' {"Sid": "NoWeb", "Effect": "Deny", "Principal": "*", "Action": "sqs:ListQueues", "Resource": "*",'
+    ' "Condition": {"StringEquals": {"aws:PrincipalTag/team": "web"}}}]}'
+)
+
+
+@pytest.fixture(scope="module")
+def denied(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Own lab (instant propagation): apply DENY_WEB with `vpce rollout`, then the web persona is denied 6 times."""
+    import os
+
+    import boto3
+
+    from vpce_console.lab.child import start_lab_child
+
+    os.environ.update({"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"})
+    handle = start_lab_child(scale="demo", seed=3, propagation="0:0", traffic=0)
+    ready = dict(handle.ready)
+    folder = tmp_path_factory.mktemp("tail-lab")
+    state = folder / "state"
+    (folder / "ready.json").write_text(json.dumps(ready))
+    (folder / "policy.json").write_text(DENY_WEB)
+    endpoint = ready["hub"]["endpoints"]["sqs"]
+    saved = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = str(state)
+    try:
+        code = main(
+            [
+                "rollout",
+                "--lab-ready",
+                str(folder / "ready.json"),
+                "--endpoint",
+                endpoint,
+                "--policy",
+                str(folder / "policy.json"),
+                "--confirm",
+                endpoint,
+                "--allow-write",
+                "--timeout",
+                "0.5",
+                "--poll",
+                "0.2",
+                "--format",
+                "json",
+            ]
+        )
+    finally:
+        if saved is not None:
+            os.environ["XDG_STATE_HOME"] = saved
+    assert code in (0, 1)
+    persona = next(p for p in ready["personas"] if p["tags"].get("team") == "web")
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=ready["endpoint_url"],
+        region_name=ready["region"],
+        aws_access_key_id=persona["access_key_id"],
+        aws_secret_access_key=persona["secret_access_key"],
+    )
+    for _ in range(6):
+        with contextlib.suppress(Exception):
+            sqs.list_queues()
+    yield {
+        "ready": ready,
+        "ready_path": str(folder / "ready.json"),
+        "endpoint": endpoint,
+        "state": str(state),
+        "persona": persona,
+    }
+    handle.stop()
+
+
+def _rows(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+
+
+def test_tail_classifies_network_events_with_policy_version(
+    denied: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vpce_console.services.journal import sha256_text
+
+    monkeypatch.setenv("XDG_STATE_HOME", denied["state"])
+    code = main(
+        [
+            "tail",
+            "--lab-ready",
+            denied["ready_path"],
+            "--since",
+            "10m",
+            "--format",
+            "jsonl",
+            "--endpoint",
+            denied["endpoint"],
+        ]
+    )
+    assert code == 0
+    rows = _rows(capsys)
+    assert len(rows) == 6
+    for row in rows:
+        assert row.keys() >= ROW_KEYS
+        assert row["reason"] == "vpce-network-event"
+        assert row["principal"] is None  # redacted on network events
+        assert row["account_id"] == denied["persona"]["account_id"]
+        assert row["source_ip"] == denied["persona"]["private_ip"]
+        assert row["service"] == "sqs" and row["event_name"] == "ListQueues"
+        assert row["policy_version"] == sha256_text(DENY_WEB)[:12]
+
+
+def test_tail_survives_throttling(denied: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    url = denied["ready"]["endpoint_url"] + "/lab-api/faults"
+
+    def faults(spec: str) -> None:
+        body = json.dumps({"spec": spec, "replace": True}).encode()
+        request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
+    faults("logs:FilterLogEvents=throttle@0.6")
+    try:
+        code = main(
+            [
+                "tail",
+                "--lab-ready",
+                denied["ready_path"],
+                "--since",
+                "10m",
+                "--format",
+                "jsonl",
+                "--endpoint",
+                denied["endpoint"],
+                "--no-history",
+                "--poll",
+                "0.2",
+            ]
+        )
+    finally:
+        faults("")
+    captured = capsys.readouterr()
+    rows = [json.loads(line) for line in captured.out.splitlines()]
+    assert code == 0
+    assert len({r["event_id"] for r in rows}) == len(rows) == 6
+
+
+async def test_follow_keeps_memory_bounded(denied: dict[str, Any]) -> None:
+    from vpce_console.aws.logs import filter_log_events
+    from vpce_console.aws.session import AwsGateway
+    from vpce_console.connect import connect
+    from vpce_console.services.tail import DenialTail, denial_filter_pattern, follow_log_groups
+
+    args = argparse.Namespace(lab=False, lab_ready=denied["ready_path"], config=None, region=None, profile=None)
+    config, target = connect(args)
+    tail = DenialTail(ring_size=2, dedupe_size=3)
+    async with AwsGateway(target, config) as gateway:
+
+        async def fetch(group: str, pattern: str, start: int, token: str | None) -> Any:
+            return await filter_log_events(gateway, group, pattern, start, token)
+
+        async for record in follow_log_groups(
+            fetch, list(config.tail.log_groups), denial_filter_pattern(), start_ms=0, follow=False, clock_ms=lambda: 0
+        ):
+            tail.ingest(record)
+    assert tail.denials == 6
+    assert len(tail.rows()) == 2 and tail.seen_size == 3
+
+
+def test_file_and_live_rows_agree(denied: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Export the log group's records to a CloudTrail-style file: offline analysis gives the same rows."""
+    import boto3
+
+    ready = denied["ready"]
+    op = ready["operator"]
+    logs = boto3.client(
+        "logs",
+        endpoint_url=ready["endpoint_url"],
+        region_name=ready["region"],
+        aws_access_key_id=op["access_key_id"],
+        aws_secret_access_key=op["secret_access_key"],
+    )
+    events = logs.filter_log_events(logGroupName=ready["cloudtrail_log_group"], startTime=0)["events"]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps({"Records": [json.loads(e["message"]) for e in events]}))
+    assert main(["tail", "--file", str(path), "--format", "jsonl", "--endpoint", denied["endpoint"]]) == 0
+    rows = _rows(capsys)
+    assert len(rows) == 6 and {r["reason"] for r in rows} == {"vpce-network-event"}
