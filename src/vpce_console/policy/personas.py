@@ -142,16 +142,27 @@ class Persona:
     tags: Mapping[str, str] = field(default_factory=dict)
     """Principal tags, including session tags; each becomes aws:PrincipalTag/<key>."""
     org_id: str | None = None
+    """The workload account's organization: aws:PrincipalOrgID."""
     org_paths: tuple[str, ...] = ()
+    """aws:PrincipalOrgPaths (multivalued), e.g. `o-abc/r-ab12/ou-ab12-dev/`."""
     session_name: str = "session"
+    """Role-session name for role kinds (EC2 uses the instance id, Lambda the function name)."""
     instance_id: str | None = None
+    """ec2-instance: the instance, for ec2:SourceInstanceARN and the session name."""
     function_arn: str | None = None
+    """lambda: lambda:SourceFunctionArn."""
     cluster_arn: str | None = None
+    """eks-pod-identity: the eks-cluster-arn session tag (eks-cluster-name is derived from it)."""
     namespace: str | None = None
+    """eks-pod-identity: the kubernetes-namespace session tag."""
     service_account: str | None = None
+    """eks-pod-identity: the kubernetes-service-account session tag."""
     oidc_provider_arn: str | None = None
+    """eks-irsa: aws:FederatedProvider (the cluster's OIDC provider ARN)."""
     pod_name: str | None = None
+    """eks-pod-identity: the kubernetes-pod-name session tag."""
     pod_uid: str | None = None
+    """eks-pod-identity: the kubernetes-pod-uid session tag."""
     public_ip: str | None = None
     """The NAT/public address seen as aws:SourceIp when the call does not use the endpoint."""
     unique_id: str | None = None
@@ -163,11 +174,16 @@ class Hub:
     """The shared endpoint the spokes reach, which every endpoint-scoped key names (facts §1d)."""
 
     account_id: str
+    """The endpoint owner (network account): aws:VpceAccount."""
     vpc_id: str
+    """The endpoints VPC: aws:SourceVpc for every caller."""
     endpoint_id: str
+    """aws:SourceVpce for every caller."""
     region: str = "us-east-1"
     org_id: str | None = None
+    """The hub account's organization: aws:VpceOrgID (supporting services only)."""
     org_paths: tuple[str, ...] = ()
+    """The hub account's OU paths: aws:VpceOrgPaths (supporting services only)."""
 
 
 @dataclass(frozen=True, slots=True)
