@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--service",
         metavar="NAME",
-        help="the endpoint's service prefix (e.g. sqs): flags actions and keys of other services",
+        help="the endpoint's service (sqs, ecr.api, com.amazonaws.us-east-1.sqs): flags other services' actions/keys",
     )
     parser.add_argument(
         "--policy-type",
