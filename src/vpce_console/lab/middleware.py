@@ -45,6 +45,8 @@ _SQS_DATA = {
     "ChangeMessageVisibility",
     "ChangeMessageVisibilityBatch",
 }
+PAGE_CACHE_SECONDS = 5.0
+"""How long a full describe result serves later pages (cleared by any EC2 write)."""
 _UNLOGGED = {"sts:GetCallerIdentity", "logs:PutLogEvents", "logs:FilterLogEvents", "cloudtrail:LookupEvents"}
 
 
@@ -182,6 +184,7 @@ class LabMiddleware:
         self.enforcer = Enforcer(world, propagation, moto_lock=moto_lock)
         self.authorizations: dict[tuple[str, str], list[tuple[str, str]]] = {}
         """(zone owner, zone id) -> authorized (vpc id, region) pairs: moto has no association authorizations."""
+        self._pages: dict[tuple[str, str, str], tuple[float, tuple[str, list[tuple[str, str]], bytes]]] = {}
         self.stats = {"requests": 0, "denied": 0, "throttled": 0, "faults": 0}
 
     # -- WSGI ------------------------------------------------------------------------------------------------
@@ -338,6 +341,8 @@ class LabMiddleware:
         self, environ: dict[str, Any], call: Call, identity: Identity | None, account: str | None
     ) -> WireResponse | tuple[str, list[tuple[str, str]], bytes]:
         key = (call.service, call.action)
+        if call.service == "ec2" and not call.action.startswith("Describe"):
+            self._pages.clear()
         if key == ("sts", "GetCallerIdentity") and identity is not None and identity.kind == WORKLOAD:
             return self._caller_identity(identity)
         if key == ("sts", "AssumeRole"):
@@ -526,10 +531,17 @@ class LabMiddleware:
             offset = read_token(token, fp)
         except PageError as exc:
             return errors.error_response("ec2", exc.code, str(exc))
-        body = urlencode([(k, v) for k, vs in form.items() for v in vs]).encode()
-        status, headers, data = self._forward(environ, body, account)
-        if not status.startswith("200"):
-            return status, headers, data
+        cache_key = (account or "", call.action, fp)
+        cached = self._pages.get(cache_key)
+        if cached is not None and cached[0] > time.monotonic():
+            status, headers, data = cached[1]
+        else:
+            body = urlencode([(k, v) for k, vs in form.items() for v in vs]).encode()
+            status, headers, data = self._forward(environ, body, account)
+            if not status.startswith("200"):
+                return status, headers, data
+            # moto serializes the whole set per call (~5 ms per endpoint): keep it for the rest of the paging loop
+            self._pages[cache_key] = (time.monotonic() + PAGE_CACHE_SECONDS, (status, headers, data))
         paged = paginate_ec2_xml(data, offset, size, fp)
         headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
         headers.append(("Content-Length", str(len(paged))))

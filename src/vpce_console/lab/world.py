@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import ipaddress
 import json
 import os
@@ -269,6 +270,7 @@ class _Seeder:
         self.sg_by_service: dict[str, str] = {}
         self.sg_cidrs: dict[str, list[str]] = {}
         self.sg_cidr: dict[str, str] = {}
+        self.shared_kms_key: Any = None
         """vpc id -> the CIDR SG rules use for it (an account supernet at org scale, the rule limit is 60)."""
 
     def ec2(self, account: str) -> Any:
@@ -466,13 +468,12 @@ class _Seeder:
                 tags={"subnet": {"Name": f"{name}-private-{AZS[i][-1]}"}},
             )
             subnet_ids.append(sub.id)
-            ec2.associate_route_table(rt.id, subnet_id=sub.id)
+            _associate(rt, sub.id)
         route = ec2.create_route(rt.id, HUB_CIDR, transit_gateway_id=self.tgw_id)
         # the TGW lives in the hub account (shared via RAM in reality); moto only looks in the spoke's backend
         route.transit_gateway = self.ec2(self.world.hub_account).transit_gateways[self.tgw_id]
         self._attach(account, vpc.id, subnet_ids, name)
-        hub = self.ec2(self.world.hub_account)
-        hub.create_route(self.hub_rt_id, cidr, transit_gateway_id=self.tgw_id)
+        self._hub_route(cidr)
         spoke = Spoke(account, vpc.id, cidr, name, env, subnet_ids, [])
         if sg_cidr:
             self.sg_cidr[vpc.id] = sg_cidr
@@ -480,6 +481,17 @@ class _Seeder:
             self.associate(spoke, svc)
         self.world.spokes.append(spoke)
         return spoke
+
+    def _hub_route(self, cidr: str) -> None:
+        """Add `cidr -> TGW` to the hub route table directly: moto validates each new route against every existing
+        one with ipaddress parsing, which is quadratic (minutes at 1,000 spokes)."""
+        from moto.ec2.models.route_tables import Route
+
+        hub = self.ec2(self.world.hub_account)
+        table = hub.route_tables[self.hub_rt_id]
+        route_cls: Any = Route  # moto's CloudFormation mixin leaves abstract stubs mypy objects to
+        route = route_cls(table, cidr, None, transit_gateway=hub.transit_gateways[self.tgw_id])
+        table._routes[route.id] = route
 
     def associate(self, spoke: Spoke, svc: str, *, sg: bool = True) -> None:
         zone = self.r53().zones[self.world.zones[svc]]
@@ -507,9 +519,17 @@ class _Seeder:
         self.world.target_env[account] = env
         self.b["sqs"][account][REGION].create_queue(f"orders-{env}")
         self.b["sqs"][account][REGION].create_queue(f"audit-{env}")
-        key = self.b["kms"][account][REGION].create_key(
-            None, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT", f"{env} data key", None
-        )
+        kms_models: Any = importlib.import_module("moto.kms.models")
+        if self.shared_kms_key is None:
+            self.shared_kms_key = kms_models.generate_private_key("SYMMETRIC_DEFAULT")
+        real = kms_models.generate_private_key
+        kms_models.generate_private_key = lambda _spec: self.shared_kms_key  # ~0.15 s of RSA per key otherwise
+        try:
+            key = self.b["kms"][account][REGION].create_key(
+                None, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT", f"{env} data key", None
+            )
+        finally:
+            kms_models.generate_private_key = real
         self.b["kms"][account][REGION].create_alias(key.id, f"alias/{env}-data")
         self.b["secretsmanager"][account][REGION].create_secret(
             f"app/{env}/db", '{"password": "lab"}', None, f"{env} database", None, None, None, [], False
@@ -525,6 +545,13 @@ class _Seeder:
         logs = self.b["logs"][account][REGION]
         logs.create_log_group(LOG_GROUP, {"purpose": "cloudtrail"})
         logs.create_log_stream(LOG_GROUP, f"{account}_CloudTrail_{REGION}")
+
+
+def _associate(route_table: Any, subnet_id: str) -> None:
+    """Associate a fresh subnet with a route table without moto's scan of every table in the account."""
+    from moto.ec2.utils import random_subnet_association_id
+
+    route_table._associations[random_subnet_association_id()] = subnet_id
 
 
 def _persona(
