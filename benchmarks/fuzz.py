@@ -262,8 +262,11 @@ def run(iterations: int, seed: int, lint: Callable[[str], Any] | None) -> dict[s
         for _ in range(3):
             request = random_request(rng)
             try:
-                compiled.evaluate(request)
+                decision = compiled.evaluate(request)
                 stats["evaluations"] += 1
+                applied = [t.index for t in compiled.explain(request) if t.applies]
+                if applied != [m.index for m in decision.matched]:
+                    raise AssertionError(f"explain() disagrees with evaluate(): {applied} vs {decision.matched}")
             except Exception:
                 failures.append(
                     {

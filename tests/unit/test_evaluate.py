@@ -286,3 +286,21 @@ def test_package_exports_resolve_lazily() -> None:
     assert policy_package.PolicyError is PolicyError
     assert policy_package.compile_policy is compile_policy
     assert policy_package.CREDENTIAL_KINDS[0] == "ec2-instance"
+
+
+def test_explain_reports_every_element_without_short_circuit() -> None:
+    doc = policy(
+        stmt(Sid="A", Action="kms:*", Condition={"StringEquals": {"aws:PrincipalOrgID": "o-1"}}),
+        stmt(Sid="B", Effect="Deny", Condition={"Null": {"aws:SourceVpc": "true"}, "Bool": {"aws:X": "true"}}),
+    )
+    compiled = compile_policy(doc)
+    request = req(**{"aws:PrincipalOrgID": "o-1"})
+    first, second = compiled.explain(request)
+    assert (first.sid, first.applies, first.action, first.principal, first.resource) == ("A", False, False, True, True)
+    assert first.conditions[0].result is True and first.conditions[0].key_present
+    assert second.applies is False
+    assert [(c.operator, c.key, c.result, c.key_present) for c in second.conditions] == [
+        ("Null", "aws:SourceVpc", True, False),
+        ("Bool", "aws:X", False, False),
+    ]
+    assert compiled.evaluate(request).kind == "implicit_deny"

@@ -161,3 +161,20 @@ def test_persona_errors(repo_root: Path, capsys: pytest.CaptureFixture[str], ext
     code, _, err = run(["--policy", str(repo_root / "examples" / "policy-draft.json"), *extra], capsys)
     assert code == 2
     assert needle in err
+
+
+def test_explain_traces_each_statement(repo_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ex = repo_root / "examples"
+    args = ["--policy", str(ex / "policy-draft.json"), "--persona", "resize-lambda", "--action", "sqs:ReceiveMessage"]
+    code, out, _ = run([*args, "--explain"], capsys)
+    assert code == 0
+    data = json.loads(out)
+    traces = data["statements"]
+    assert [t["index"] for t in traces] == [0, 1, 2, 3]
+    assert [t["applies"] for t in traces] == [True, False, False, True]
+    assert [t["index"] for t in traces if t["applies"]] == [m["index"] for m in data["matched"]]
+    deny_ec2 = traces[3]["conditions"]
+    assert {"operator": "StringNotEquals", "key": "aws:Ec2InstanceSourceVpc", "result": True, "key_present": False} in (
+        deny_ec2
+    )
+    assert traces[1]["conditions"][0]["result"] is False  # aws:PrincipalIsAWSService is false for a Lambda

@@ -47,6 +47,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--show-context", action="store_true", help="include the synthesized request in the answer (json only)"
     )
     parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="add a per-statement trace (action, principal, resource and each condition's result) to every answer",
+    )
+    parser.add_argument(
         "--format",
         choices=("json", "jsonl"),
         default=None,
@@ -149,6 +154,23 @@ def answer(decision: Any) -> dict[str, Any]:
     }
 
 
+def trace_json(trace: Any) -> dict[str, Any]:
+    """The stable JSON shape of one statement trace (--explain)."""
+    return {
+        "index": trace.index,
+        "sid": trace.sid,
+        "effect": trace.effect,
+        "applies": trace.applies,
+        "action": trace.action,
+        "principal": trace.principal,
+        "resource": trace.resource,
+        "conditions": [
+            {"operator": c.operator, "key": c.key, "result": c.result, "key_present": c.key_present}
+            for c in trace.conditions
+        ],
+    }
+
+
 def run(args: argparse.Namespace) -> int:
     """Evaluate every request; all input is validated before anything is printed."""
     from vpce_console.policy.evaluate import PolicyError, compile_policy
@@ -165,6 +187,8 @@ def run(args: argparse.Namespace) -> int:
     answers = []
     for _, request in _requests(args):
         item = answer(compiled.evaluate(request))
+        if args.explain:
+            item["statements"] = [trace_json(t) for t in compiled.explain(request)]
         if args.persona and args.show_context:
             item["request"] = {
                 "principal": request.principal,

@@ -83,6 +83,31 @@ class Decision:
         return self.kind == ALLOW
 
 
+@dataclass(frozen=True, slots=True)
+class ConditionTrace:
+    """One condition (operator, key) and what it evaluated to for a request."""
+
+    operator: str
+    key: str
+    result: bool
+    key_present: bool
+    """Whether the request context had the key: a missing key decides most outcomes (E1–E3, E5, E6)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StatementTrace:
+    """Why one statement did or did not match a request: each element's result."""
+
+    index: int
+    sid: str | None
+    effect: str
+    applies: bool
+    action: bool
+    principal: bool
+    resource: bool
+    conditions: tuple[ConditionTrace, ...]
+
+
 # ---------------------------------------------------------------- request principal
 
 
@@ -252,6 +277,22 @@ class CompiledStatement:
     conditions: tuple[Check, ...]
     matched: MatchedStatement
     """Prebuilt so a matching statement costs no allocation."""
+    condition_labels: tuple[tuple[str, str], ...] = ()
+    """(operator, key) of each check in `conditions`, as written, for explanations."""
+
+    def trace(self, caller: _Caller, action: str, resource: str, ctx: Context) -> StatementTrace:
+        """Every element's result (not short-circuited), so a person can see why a statement did or did not match."""
+        action_ok = self.actions.matches(action, ctx) != self.not_action
+        principal_ok = not self.principal.excludes(caller) if self.not_principal else self.principal.matches(caller)
+        resource_ok = self.resources.matches(resource, ctx) != self.not_resource
+        conditions = tuple(
+            ConditionTrace(operator, key, check(ctx), key.lower() in ctx)
+            for (operator, key), check in zip(self.condition_labels, self.conditions, strict=True)
+        )
+        applies = action_ok and principal_ok and resource_ok and all(c.result for c in conditions)
+        return StatementTrace(
+            self.index, self.sid, self.effect, applies, action_ok, principal_ok, resource_ok, conditions
+        )
 
     def applies(self, caller: _Caller, action: str, resource: str, ctx: Context) -> bool:
         """True when every element matches (cheapest first: action, principal, resource, conditions)."""
@@ -290,6 +331,7 @@ def _compile_statement(index: int, stmt: Any, *, variables: bool, keys: set[str]
     action_value, not_action = _pick(stmt, "Action", "NotAction", where)
     resource_value, not_resource = _pick(stmt, "Resource", "NotResource", where)
     conditions: list[Check] = []
+    labels: list[tuple[str, str]] = []
     block = stmt.get("Condition", {})
     if not isinstance(block, dict):
         raise PolicyError(f"{where}.Condition must be an object")
@@ -303,6 +345,7 @@ def _compile_statement(index: int, stmt: Any, *, variables: bool, keys: set[str]
             keys.update(_variable_keys(values))
             try:
                 conditions.append(compile_condition(operator, key, values, variables=variables, where=path))
+                labels.append((operator, key))
             except ConditionError as exc:
                 raise PolicyError(f"{path}: {exc}") from None
     keys.update(_variable_keys(resource_value))
@@ -319,6 +362,7 @@ def _compile_statement(index: int, stmt: Any, *, variables: bool, keys: set[str]
         ),
         not_resource=not_resource,
         conditions=tuple(conditions),
+        condition_labels=tuple(labels),
         matched=MatchedStatement(index, sid, effect),
     )
 
@@ -399,6 +443,13 @@ class CompiledPolicy:
                     allow = True
         kind = EXPLICIT_DENY if deny else ALLOW if allow else IMPLICIT_DENY
         return Decision(kind, tuple(matched))
+
+    def explain(self, request: Request) -> tuple[StatementTrace, ...]:
+        """Per-statement traces for one request (slower than `evaluate`; for people, not for the hot path)."""
+        ctx = normalize_context(request.context, self.keys)
+        caller = _caller(request.principal)
+        action = request.action.lower()
+        return tuple(s.trace(caller, action, request.resource, ctx) for s in self.statements)
 
 
 def compile_policy(doc: str | Mapping[str, Any]) -> CompiledPolicy:
