@@ -387,3 +387,44 @@ def test_vpce_org_paths_cannot_separate_spokes() -> None:
         ],
     }
     assert evaluate(by_principal, persona_request(persona("lambda"), HUB, "s3:GetObject", "*")).allowed
+
+
+def _curated_keys() -> list[dict[str, object]]:
+    from importlib.resources import files
+
+    import yaml
+
+    resource = files("vpce_console.data").joinpath("condition_keys.yaml")
+    if not resource.is_file():
+        pytest.skip("data/condition_keys.yaml (lint knowledge) not present yet")
+    return list(yaml.safe_load(resource.read_text(encoding="utf-8"))["keys"])
+
+
+def test_synthesis_agrees_with_lint_knowledge_on_credential_scoped_keys() -> None:
+    """The linter's `carried_by` (credential-origin keys) must match what personas actually carry."""
+    full = {
+        "instance_id": "i-0abc",
+        "function_arn": f"arn:aws:lambda:us-east-1:{ACCT}:function:f",
+        "oidc_provider_arn": f"arn:aws:iam::{ACCT}:oidc-provider/x",
+    }
+    contexts = {
+        kind: keys(request_context(persona(kind, **full), HUB, action="s3:GetObject", resource="*"))
+        for kind in CREDENTIAL_KINDS
+    }
+    checked = 0
+    for entry in _curated_keys():
+        name = str(entry["name"]).lower()
+        carried_by = entry.get("carried_by")
+        if isinstance(carried_by, list):
+            for kind in CREDENTIAL_KINDS:
+                assert (name in contexts[kind]) == (kind in carried_by), (name, kind)
+            checked += 1
+        if entry.get("never_present"):
+            assert not any(name in ctx for ctx in contexts.values()), name
+            checked += 1
+        if entry.get("hub_scoped"):
+            for ctx_kind, ctx in contexts.items():
+                if ctx_kind != "aws-service":
+                    assert name in ctx, (name, ctx_kind)  # s3 supports every hub-scoped key
+            checked += 1
+    assert checked >= 8
