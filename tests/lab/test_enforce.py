@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -309,3 +310,26 @@ def test_filter_log_events_and_lookup_events_page(world: World, reset: None) -> 
     second = trail.lookup_events(LookupAttributes=attr, MaxResults=2, NextToken=first["NextToken"])
     assert {e["EventId"] for e in first["Events"]}.isdisjoint({e["EventId"] for e in second["Events"]})
     assert first["Events"][0]["EventTime"] >= second["Events"][0]["EventTime"]  # newest first
+
+
+def test_endpoint_created_through_the_api_gets_realistic_enis_and_dns(world: World) -> None:
+    ec2 = world.op("ec2")
+    hub = world.ready["hub"]
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [hub["vpc_id"]]}])["Subnets"][:2]
+    sg = ec2.create_security_group(GroupName="vpce-sns-test", Description="test", VpcId=hub["vpc_id"])["GroupId"]
+    created = ec2.create_vpc_endpoint(
+        VpcId=hub["vpc_id"],
+        ServiceName="com.amazonaws.us-east-1.sns",
+        VpcEndpointType="Interface",
+        SubnetIds=[s["SubnetId"] for s in subnets],
+        SecurityGroupIds=[sg],
+        PrivateDnsEnabled=False,
+    )["VpcEndpoint"]
+    ep = ec2.describe_vpc_endpoints(VpcEndpointIds=[created["VpcEndpointId"]])["VpcEndpoints"][0]
+    names = [d["DnsName"] for d in ep["DnsEntries"]]
+    assert len(names) == 3 and names[0].endswith(".sns.us-east-1.vpce.amazonaws.com")
+    cidrs = {s["SubnetId"]: s["CidrBlock"] for s in subnets}
+    for eni in ec2.describe_network_interfaces(NetworkInterfaceIds=ep["NetworkInterfaceIds"])["NetworkInterfaces"]:
+        assert ipaddress.ip_address(eni["PrivateIpAddress"]) in ipaddress.ip_network(cidrs[eni["SubnetId"]])
+        assert [g["GroupId"] for g in eni["Groups"]] == [sg]
+        assert eni["InterfaceType"] == "vpc_endpoint"

@@ -349,6 +349,11 @@ class LabMiddleware:
             return self._assume_role(environ, call, identity, account)
         if key == ("ec2", "ModifyVpcEndpoint"):
             return self._modify_endpoint(environ, call, identity, account)
+        if key == ("ec2", "CreateVpcEndpoint"):
+            answer = self._forward(environ, call.body, account)
+            if answer[0].startswith("200"):
+                self._realistic_endpoint(account or self.world.hub_account, call.region, answer[2])
+            return answer
         if call.service == "ec2" and call.action in EC2_PAGED:
             return self._ec2_paged(environ, call, account)
         if key == ("cloudtrail", "LookupEvents"):
@@ -514,6 +519,52 @@ class LabMiddleware:
         if old is not None and new != old and acct == self.world.hub_account:
             self.propagation.changed(endpoint_id, old, new)
         return status, headers, data
+
+    def _realistic_endpoint(self, account: str, region: str, body: bytes) -> None:
+        """Give an endpoint created through the API what AWS gives it: ENIs inside their subnets with the endpoint's
+        security groups, and regional + per-AZ DNS entries (the create answer itself stays moto's)."""
+        import ipaddress
+        import random
+
+        from moto.ec2.models import ec2_backends
+
+        from vpce_console.lab.world import VPCE_ZONE_ID, service_dns_label
+
+        match = re.search(rb"<vpcEndpointId>([^<]+)</vpcEndpointId>", body)
+        if match is None:
+            return
+        with self.lock:
+            backend = ec2_backends[account][region]
+            ep = backend.vpc_end_points.get(match.group(1).decode())
+            if ep is None or str(ep.vpc_endpoint_type).lower() != "interface":
+                return
+            rng = random.Random(ep.id)
+            service = str(ep.service_name).split(".", 3)[-1]
+            label = service_dns_label(service)
+            suffix = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(8))
+            entries = [
+                {"dns_name": f"{ep.id}-{suffix}.{label}.{region}.vpce.amazonaws.com", "hosted_zone_id": VPCE_ZONE_ID}
+            ]
+            groups = [backend.get_security_group_from_id(g) for g in ep.security_group_ids]
+            for eni_id in ep.network_interface_ids:
+                eni = backend.get_network_interface(eni_id)
+                net = ipaddress.ip_network(eni.subnet.cidr_block)
+                ip = str(net[rng.randint(4, net.num_addresses - 2)])
+                eni.private_ip_address = ip
+                eni.private_ip_addresses = [{"Primary": True, "PrivateIpAddress": ip}]
+                eni.interface_type = "vpc_endpoint"
+                eni.requester_managed = True
+                eni.description = f"VPC Endpoint Interface {ep.id}"
+                eni._group_set = [g for g in groups if g is not None]
+                az = eni.subnet.availability_zone
+                entries.append(
+                    {
+                        "dns_name": f"{ep.id}-{suffix}-{az}.{label}.{region}.vpce.amazonaws.com",
+                        "hosted_zone_id": VPCE_ZONE_ID,
+                    }
+                )
+            ep.dns_entries = entries
+            ep.ip_address_type = "ipv4"  # type: ignore[attr-defined]
 
     def _ec2_paged(
         self, environ: dict[str, Any], call: Call, account: str | None
