@@ -235,8 +235,18 @@ class _Patterns:
     static: re.Pattern[str] | None
     dynamic: tuple[Template, ...]
     """Entries with policy variables, rendered per request (E14); an unresolved one matches nothing (E15)."""
+    memo: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
+    """Answers for variable-free lists: actions and resources repeat, a dict lookup beats a regex."""
 
     def matches(self, value: str, ctx: Context) -> bool:
+        if not self.dynamic:
+            known = self.memo.get(value)
+            if known is None:
+                known = self.static is not None and self.static.fullmatch(value) is not None
+                if len(self.memo) >= 4096:
+                    self.memo.clear()
+                self.memo[value] = known
+            return known
         if self.static is not None and self.static.fullmatch(value) is not None:
             return True
         for template in self.dynamic:
@@ -305,7 +315,10 @@ class CompiledStatement:
             return False
         if self.resources.matches(resource, ctx) == self.not_resource:
             return False
-        return all(check(ctx) for check in self.conditions)
+        for check in self.conditions:  # noqa: SIM110 - a plain loop; all(genexpr) costs more on the hot path
+            if not check(ctx):
+                return False
+        return True
 
 
 def _pick(stmt: Mapping[str, Any], name: str, negated: str, where: str) -> tuple[Any, bool]:
@@ -403,6 +416,24 @@ def normalize_context(context: Mapping[str, Any], keys: frozenset[str] | None = 
     return out
 
 
+def _normalize_planned(context: Mapping[str, Any], plan: tuple[tuple[str, str], ...]) -> dict[str, tuple[str, ...]]:
+    """`normalize_context` for a precomputed (original key, lower-case key) plan: only the keys a policy reads."""
+    out: dict[str, tuple[str, ...]] = {}
+    for key, lkey in plan:
+        value = context[key]
+        if value is None:
+            continue
+        if isinstance(value, str):
+            out[lkey] = (value,)
+        elif isinstance(value, (list, tuple)):
+            values = tuple(_scalar(v) for v in value if v is not None)
+            if values:
+                out[lkey] = values
+        else:
+            out[lkey] = (_scalar(value),)
+    return out
+
+
 def _scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -420,6 +451,19 @@ class CompiledPolicy:
     statements: tuple[CompiledStatement, ...]
     keys: frozenset[str] = frozenset()
     """Lower-case context keys the policy reads (condition keys and variable references)."""
+    _plans: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = field(default_factory=dict, compare=False, repr=False)
+    """Per context key-set: which of its keys this policy reads. Requests from one kind of caller share key sets,
+    so normalising a context costs a tuple() and a lookup instead of lower-casing every key."""
+
+    def _context(self, context: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+        names = tuple(context)
+        plan = self._plans.get(names)
+        if plan is None:
+            plan = tuple((name, name.lower()) for name in names if name.lower() in self.keys)
+            if len(self._plans) >= 1024:
+                self._plans.clear()  # bounded: a stream of ever-new key sets must not grow memory
+            self._plans[names] = plan
+        return _normalize_planned(context, plan)
 
     @property
     def variables(self) -> bool:
@@ -428,7 +472,7 @@ class CompiledPolicy:
 
     def evaluate(self, request: Request) -> Decision:
         """Decide one request: explicit deny wins, then any allow, else implicit deny (E16/E17)."""
-        ctx = normalize_context(request.context, self.keys)
+        ctx = self._context(request.context)
         caller = _caller(request.principal)
         action = request.action.lower()
         resource = request.resource
@@ -446,7 +490,7 @@ class CompiledPolicy:
 
     def explain(self, request: Request) -> tuple[StatementTrace, ...]:
         """Per-statement traces for one request (slower than `evaluate`; for people, not for the hot path)."""
-        ctx = normalize_context(request.context, self.keys)
+        ctx = self._context(request.context)
         caller = _caller(request.principal)
         action = request.action.lower()
         return tuple(s.trace(caller, action, request.resource, ctx) for s in self.statements)
