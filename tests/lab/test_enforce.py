@@ -333,3 +333,34 @@ def test_endpoint_created_through_the_api_gets_realistic_enis_and_dns(world: Wor
         assert ipaddress.ip_address(eni["PrivateIpAddress"]) in ipaddress.ip_network(cidrs[eni["SubnetId"]])
         assert [g["GroupId"] for g in eni["Groups"]] == [sg]
         assert eni["InterfaceType"] == "vpc_endpoint"
+
+
+def test_traffic_generator_makes_denials_flow(world: World, reset: None) -> None:
+    import time
+    import urllib.request
+
+    world.set_policy("kms", {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}]})
+    world.set_policy("sts", {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}]})
+    started = int(time.time() * 1000)
+
+    def set_rate(rate: float) -> dict[str, Any]:
+        req = urllib.request.Request(
+            f"{world.ready['endpoint_url']}/lab-api/traffic", data=json.dumps({"rate": rate}).encode(), method="POST"
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read())  # type: ignore[no-any-return]
+
+    set_rate(40)
+    try:
+        logs = world.op("logs")
+        pattern = '{ $.errorCode = "VpceAccessDenied" && ($.eventSource = "kms.*" || $.eventSource = "sts.*") }'
+        deadline = time.monotonic() + 20
+        found: list[Any] = []
+        while not found and time.monotonic() < deadline:
+            time.sleep(0.3)
+            found = logs.filter_log_events(
+                logGroupName=world.ready["cloudtrail_log_group"], filterPattern=pattern, startTime=started
+            )["events"]
+    finally:
+        assert set_rate(0)["calls"] > 0
+    assert found

@@ -184,6 +184,8 @@ class LabMiddleware:
         self.enforcer = Enforcer(world, propagation, moto_lock=moto_lock)
         self.authorizations: dict[tuple[str, str], list[tuple[str, str]]] = {}
         """(zone owner, zone id) -> authorized (vpc id, region) pairs: moto has no association authorizations."""
+        self.traffic: Any = None
+        """The background TrafficGenerator (set by the server once it knows its URL)."""
         self._pages: dict[tuple[str, str, str], tuple[float, tuple[str, list[tuple[str, str]], bytes]]] = {}
         self.stats = {"requests": 0, "denied": 0, "throttled": 0, "faults": 0}
 
@@ -283,6 +285,14 @@ class LabMiddleware:
                     k: (float(v), float(v)) for k, v in data.get("rates", {}).items()
                 } or self.limiter.rates
             return _json(200, {"enabled": self.limiter is not None})
+        if path == "/lab-api/traffic" and method == "POST" and self.traffic is not None:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            data = json.loads(environ["wsgi.input"].read(length) or b"{}") if length else {}
+            self.traffic.set_rate(float(data.get("rate", 0)))
+            return _json(200, {"rate": self.traffic.rate, "calls": self.traffic.calls})
+        if path == "/lab-api/traffic":
+            rate = self.traffic.rate if self.traffic is not None else 0.0
+            return _json(200, {"rate": rate, "calls": self.traffic.calls if self.traffic else 0})
         if path == "/lab-api/stats":
             return _json(200, self.stats)
         return _json(404, {"error": f"no route {path}"})

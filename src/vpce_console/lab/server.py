@@ -121,6 +121,7 @@ class Lab:
 
         self.traffic = TrafficGenerator(world, endpoint_url, rate, seed=self.seed + 3)
         self.traffic.start()
+        middleware.traffic = self.traffic
         return self.ready
 
     def _warm(self, endpoint_url: str, world: Any) -> None:

@@ -30,6 +30,13 @@ class TrafficGenerator:
         self._thread = threading.Thread(target=self._run, name="lab-traffic", daemon=True)
         self._thread.start()
 
+    def set_rate(self, rate: float) -> None:
+        """Change the rate at run time (0 pauses); starts the thread if it was never started."""
+        self.rate = max(0.0, rate)
+        if self.rate > 0 and (self._thread is None or not self._thread.is_alive()):
+            self.stop_event.clear()
+            self.start()
+
     def stop(self) -> None:
         """Stop and wait briefly for the thread."""
         self.stop_event.set()
@@ -74,8 +81,9 @@ class TrafficGenerator:
         personas = [p for p in self.world.personas if p.kind != "aws-service" and p.vpc_id]
         if not personas:
             return
-        interval = 1.0 / self.rate
-        while not self.stop_event.wait(interval):
+        while not self.stop_event.wait(1.0 / self.rate if self.rate > 0 else 0.5):
+            if self.rate <= 0:
+                continue
             persona = self.rng.choice(personas)
             service = self.rng.choice(persona.services)
             with contextlib.suppress(Exception):  # denials and injected faults are the point; keep going
