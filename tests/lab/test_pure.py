@@ -105,7 +105,8 @@ def test_error_bodies() -> None:
     assert errors.throttled("route53", "ListHostedZones").status == 400
     assert b"RequestLimitExceeded" in errors.throttled("ec2", "DescribeVpcs").body
     msg = errors.endpoint_denial_message("arn:x", "sqs:SendMessage", "*", explicit=False)
-    assert (
-        msg
-        == "User: arn:x is not authorized to perform: sqs:SendMessage because no VPC endpoint policy allows the sqs:SendMessage action"
+    expected = (
+        "User: arn:x is not authorized to perform: sqs:SendMessage "
+        "because no VPC endpoint policy allows the sqs:SendMessage action"
     )
+    assert msg == expected
