@@ -120,15 +120,16 @@ def probe_identities(config: Config, caller_arn: str, account_id: str, *, self_p
     return identities
 
 
-def printer(fmt: str, out: TextIO = sys.stdout) -> Callable[[RolloutEvent], None]:
+def printer(fmt: str, out: TextIO | None = None) -> Callable[[RolloutEvent], None]:
     """Print events: one JSON object per line, or a readable live progress line."""
 
     def emit(event: RolloutEvent) -> None:
+        stream = out or sys.stdout
         if fmt == "json":
-            out.write(json.dumps(event.to_json(), default=str) + "\n")
+            stream.write(json.dumps(event.to_json(), default=str) + "\n")
         else:
-            out.write(render_event(event) + "\n")
-        out.flush()
+            stream.write(render_event(event) + "\n")
+        stream.flush()
 
     return emit
 
@@ -178,8 +179,9 @@ def render_event(event: RolloutEvent) -> str:
     return f"{name:<9} {parts}"
 
 
-def summary_line(summary: RolloutSummary, fmt: str, out: TextIO = sys.stdout) -> None:
+def summary_line(summary: RolloutSummary, fmt: str, out: TextIO | None = None) -> None:
     """The closing line: the summary JSON object, or a sentence."""
+    out = out or sys.stdout
     if fmt == "json":
         out.write(json.dumps(summary.to_json()) + "\n")
     else:
