@@ -428,3 +428,14 @@ def test_synthesis_agrees_with_lint_knowledge_on_credential_scoped_keys() -> Non
                     assert name in ctx, (name, ctx_kind)  # s3 supports every hub-scoped key
             checked += 1
     assert checked >= 8
+
+
+def test_arns_use_the_hub_region_partition() -> None:
+    hub = Hub("999900001111", "vpc-hub", "vpce-0hub", region="cn-north-1")
+    ctx = request_context(persona("ec2-instance", instance_id="i-1"), hub, action="s3:GetObject", resource="*")
+    assert ctx["aws:SourceVpcArn"] == "arn:aws-cn:ec2:cn-north-1:999900001111:vpc/vpc-hub"
+    assert ctx["ec2:SourceInstanceARN"] == f"arn:aws-cn:ec2:cn-north-1:{ACCT}:instance/i-1"
+    gov = Hub("999900001111", "vpc-hub", "vpce-0hub", region="us-gov-west-1")
+    assert str(
+        request_context(persona("lambda"), gov, action="s3:GetObject", resource="*")["lambda:SourceFunctionArn"]
+    ).startswith("arn:aws-us-gov:lambda:us-gov-west-1:")

@@ -202,6 +202,15 @@ def _partition(arn: str) -> str:
     return parts[1] if len(parts) >= 2 and parts[0] == "arn" and parts[1] else "aws"
 
 
+def partition_of(region: str) -> str:
+    """The ARN partition of a region: `aws-cn` for China, `aws-us-gov` for GovCloud, else `aws`."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
 def role_name(role_arn: str) -> str:
     """The role name (without path) from a role ARN; session ARNs carry the name only."""
     return role_arn.rsplit("/", 1)[-1]
@@ -274,7 +283,7 @@ def _endpoint_owner_keys(hub: Hub, action: str) -> dict[str, str | list[str]]:
         return {}
     keys: dict[str, str | list[str]] = {}
     if service in SOURCE_VPC_ARN_SERVICES:
-        keys["aws:SourceVpcArn"] = f"arn:aws:ec2:{hub.region}:{hub.account_id}:vpc/{hub.vpc_id}"
+        keys["aws:SourceVpcArn"] = f"arn:{partition_of(hub.region)}:ec2:{hub.region}:{hub.account_id}:vpc/{hub.vpc_id}"
     if service in VPCE_ACCOUNT_SERVICES:
         keys["aws:VpceAccount"] = hub.account_id
     if hub.org_id and service in VPCE_ORG_ID_SERVICES:
@@ -350,6 +359,7 @@ def request_context(
         ctx["aws:TokenIssueTime"] = _iso(moment)  # stand-in: the session was issued no later than now
         ctx["aws:MultiFactorAuthPresent"] = "false"  # present for temporary credentials, false without MFA
 
+    part = partition_of(hub.region)
     if persona.kind == "ec2-instance":
         # Only EC2 instance-role credentials carry these, with or without an endpoint (facts §1b).
         if persona.vpc_id:
@@ -357,15 +367,15 @@ def request_context(
         if persona.private_ip:
             ctx["aws:Ec2InstanceSourcePrivateIPv4"] = persona.private_ip
         instance = persona.instance_id or persona.session_name
-        ctx["ec2:SourceInstanceARN"] = f"arn:aws:ec2:{hub.region}:{persona.account_id}:instance/{instance}"
+        ctx["ec2:SourceInstanceARN"] = f"arn:{part}:ec2:{hub.region}:{persona.account_id}:instance/{instance}"
         ctx["ec2:RoleDelivery"] = "2.0"  # IMDSv2 assumed
     elif persona.kind == "lambda":
         ctx["lambda:SourceFunctionArn"] = persona.function_arn or (
-            f"arn:aws:lambda:{hub.region}:{persona.account_id}:function:{session_name(persona)}"
+            f"arn:{part}:lambda:{hub.region}:{persona.account_id}:function:{session_name(persona)}"
         )
     elif persona.kind == "eks-irsa":
         ctx["aws:FederatedProvider"] = persona.oidc_provider_arn or (
-            f"arn:aws:iam::{persona.account_id}:oidc-provider/oidc.eks.{hub.region}.amazonaws.com/id/EXAMPLE"
+            f"arn:{part}:iam::{persona.account_id}:oidc-provider/oidc.eks.{hub.region}.amazonaws.com/id/EXAMPLE"
         )
 
     if through_endpoint:
