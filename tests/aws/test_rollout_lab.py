@@ -343,3 +343,48 @@ def test_passive_evidence_when_no_probe_discriminates(lab: dict[str, Any], tmp_p
     assert summary["mode"] == "passive" and summary["probes"] == 0
     assert any(line["event"] == "passive" and line.get("events") for line in lines)
     assert code == 0 and summary["status"] == "converged", (summary, err)
+
+
+def test_rollback_on_denials_guard(lab: dict[str, Any], tmp_path: Path) -> None:
+    """After convergence the web workload is denied several times a second: the guard restores the old document."""
+    import boto3
+
+    ready = lab["ready"]
+    endpoint = ready["hub"]["endpoints"]["sqs"]
+    original = _deployed(ready, endpoint)
+    # denies both the probe (so the watch converges on probes) and the web persona (whose denials trip the guard)
+    text = _deny_probe_policy("sqs:ListQueues", extra="guard").replace(
+        '{"StringEquals": {"aws:PrincipalTag/team": "probe"}}',
+        '{"StringEquals": {"aws:PrincipalTag/team": ["probe", "web"]}}',
+    )
+    persona = next(p for p in ready["personas"] if p["tags"].get("team") == "web")
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=ready["endpoint_url"],
+        region_name=ready["region"],
+        aws_access_key_id=persona["access_key_id"],
+        aws_secret_access_key=persona["secret_access_key"],
+    )
+    stop = threading.Event()
+
+    def traffic() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(Exception):
+                sqs.list_queues()
+            stop.wait(0.1)
+
+    worker = threading.Thread(target=traffic, daemon=True)
+    worker.start()
+    try:
+        code, lines, err = _vpce(
+            lab,
+            *_rollout_args(endpoint, _write(tmp_path, "p.json", text), "--timeout", "40", "--rollback-on-denials", "2"),
+        )
+    finally:
+        stop.set()
+        worker.join(5)
+    summary = _summary(lines)
+    assert code == 1 and summary["status"] == "rolled_back", (summary, err)
+    assert any(line["event"] == "denials" and line["per_minute"] > 2 for line in lines)
+    assert any(line["event"] == "rollback" for line in lines)
+    assert _deployed(ready, endpoint) == original

@@ -211,3 +211,79 @@ def test_file_and_live_rows_agree(denied: dict[str, Any], tmp_path: Path, capsys
     assert main(["tail", "--file", str(path), "--format", "jsonl", "--endpoint", denied["endpoint"]]) == 0
     rows = _rows(capsys)
     assert len(rows) == 6 and {r["reason"] for r in rows} == {"vpce-network-event"}
+
+
+async def test_follow_picks_up_new_denials_through_dropped_connections(denied: dict[str, Any]) -> None:
+    """--follow semantics: new denials arrive while polling, with 30% of FilterLogEvents calls dropped."""
+    import asyncio
+
+    import boto3
+
+    from vpce_console.aws.logs import filter_log_events
+    from vpce_console.aws.session import AwsGateway
+    from vpce_console.connect import connect
+    from vpce_console.services.tail import DenialTail, LogCursor, denial_filter_pattern, follow_log_groups
+
+    ready, persona = denied["ready"], denied["persona"]
+    url = ready["endpoint_url"] + "/lab-api/faults"
+
+    def faults(spec: str) -> None:
+        body = json.dumps({"spec": spec, "replace": True}).encode()
+        request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
+    def more_denials() -> None:
+        sqs = boto3.client(
+            "sqs",
+            endpoint_url=ready["endpoint_url"],
+            region_name=ready["region"],
+            aws_access_key_id=persona["access_key_id"],
+            aws_secret_access_key=persona["secret_access_key"],
+        )
+        for _ in range(4):
+            with contextlib.suppress(Exception):
+                sqs.list_queues()
+
+    args = argparse.Namespace(lab=False, lab_ready=denied["ready_path"], config=None, region=None, profile=None)
+    config, target = connect(args)
+    tail = DenialTail(ring_size=100)
+    cursors: dict[str, LogCursor] = {}
+    errors: list[str] = []
+    async with AwsGateway(target, config, total_max_attempts=1) as gateway:
+
+        async def fetch(group: str, pattern: str, start: int, token: str | None) -> Any:
+            return await filter_log_events(gateway, group, pattern, start, token)
+
+        async def consume() -> None:
+            async for record in follow_log_groups(
+                fetch,
+                list(config.tail.log_groups),
+                denial_filter_pattern(denied["endpoint"]),
+                start_ms=0,
+                follow=True,
+                poll_seconds=0.2,
+                overlap_ms=60_000,
+                clock_ms=lambda: 0,
+                cursors=cursors,
+                on_error=lambda g, e, w: errors.append(e.kind),
+                max_backoff=0.5,
+            ):
+                tail.ingest(record)
+                if tail.denials >= 10:
+                    return
+
+        task = asyncio.create_task(consume())
+        for _ in range(100):
+            if tail.denials >= 6:
+                break
+            await asyncio.sleep(0.1)
+        assert tail.denials == 6
+        faults("logs:FilterLogEvents=drop@0.3")
+        try:
+            await asyncio.to_thread(more_denials)
+            await asyncio.wait_for(task, timeout=30)
+        finally:
+            faults("")
+    assert tail.denials == 10 and len({d.event_id for d in tail.rows()}) == 10
+    assert tail.duplicates > 0  # the overlap window re-reads old events; dedupe drops them
