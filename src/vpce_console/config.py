@@ -139,8 +139,8 @@ class AwsConfig:
     """Seconds to open a connection."""
     read_timeout: float = 30.0
     """Seconds to wait for a response."""
-    max_concurrency: int = 32
-    """Requests in flight at once (per gateway)."""
+    max_concurrency: int = 16
+    """Requests in flight at once per service (Route 53 never queues behind EC2)."""
     rate_limits: Mapping[str, RateLimitConfig] = field(default_factory=dict)
     """Family -> limit overriding the built-in ones (route53, ec2:describe, cloudtrail:LookupEvents, …)."""
     metrics_hours: int = 24

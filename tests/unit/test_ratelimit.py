@@ -99,3 +99,14 @@ def test_each_ec2_api_has_its_own_bucket() -> None:
 def test_bad_limits_are_rejected() -> None:
     with pytest.raises(ValueError):
         TokenBucket(Limit(rate=0.0), clock=lambda: 0.0)
+
+
+def test_a_throttle_pushes_the_next_slot_back() -> None:
+    t = FakeTime()
+    limiter = RateLimiter({"route53": Limit(5.0, 1)}, clock=t.clock, sleep=t.sleep)
+    bucket = limiter.bucket("1", "us-east-1", "route53", "GetHostedZone")
+    assert bucket is not None
+    assert bucket.reserve() == 0.0
+    limiter.throttled("1", "us-east-1", "route53", "GetHostedZone")
+    assert bucket.reserve() == pytest.approx(1.0)
+    assert bucket.reserve() == pytest.approx(1.2)

@@ -99,6 +99,10 @@ class TokenBucket:
         self._tat = max(self._tat, slot) + self._interval
         return slot - now
 
+    def penalize(self, seconds: float) -> None:
+        """Push the next slot back after AWS throttled us anyway (its bucket must refill before we go on)."""
+        self._tat = max(self._tat, self._clock() + seconds + self._tolerance)
+
     async def acquire(self) -> float:
         """Wait for the next slot; returns the seconds waited."""
         wait = self.reserve()
@@ -134,6 +138,12 @@ class RateLimiter:
             limit = limit_for(family, self.limits)
             self._buckets[key] = TokenBucket(limit, clock=self._clock, sleep=self._sleep) if limit is not None else None
         return self._buckets[key]
+
+    def throttled(self, account: str, region: str, service: str, operation: str) -> None:
+        """Back off one family after a throttling answer: no new call for one bucket-refill period."""
+        bucket = self.bucket(account, region, service, operation)
+        if bucket is not None:
+            bucket.penalize(max(1.0, bucket.limit.burst / bucket.limit.rate))
 
     async def acquire(self, account: str, region: str, service: str, operation: str) -> float:
         """Wait until one call of `service:operation` may be sent for `account`."""

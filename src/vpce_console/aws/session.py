@@ -32,6 +32,10 @@ Clock = Callable[[], float]
 
 _current_operation: contextvars.ContextVar[str] = contextvars.ContextVar("vpce_current_operation", default="")
 
+SLOW_LANE = frozenset({"route53", "cloudtrail", "organizations"})
+"""Services whose per-account limits are a few requests per second: sent one or two at a time, paced."""
+SLOW_LANE_CONCURRENCY = 2
+
 CREDENTIAL_REFRESH_MARGIN = 300.0
 """Seconds before expiry at which assumed-role credentials are renewed."""
 
@@ -133,8 +137,8 @@ class AwsGateway:
         self._credential_locks: dict[str, asyncio.Lock] = {}
         self._caller: CallerIdentity | None = None
         self._caller_lock = asyncio.Lock()
-        self._semaphore = asyncio.Semaphore(config.aws.max_concurrency)
-        self._permits: dict[asyncio.Task[Any] | None, int] = {}
+        self._semaphores: dict[str, asyncio.Semaphore] = {}
+        self._permits: dict[tuple[asyncio.Task[Any] | None, str], int] = {}
         self._closed = False
 
     # --- lifecycle ------------------------------------------------------------------------------------------
@@ -193,7 +197,7 @@ class AwsGateway:
                 operation = f"{service}:?"
             raise map_exception(exc, operation=operation, account_id=account_id) from exc
         finally:
-            self._return_all_permits()
+            self._return_all_permits(service)
 
     async def call(
         self, service: str, operation: str, *, account_id: str | None = None, region: str | None = None, **params: Any
@@ -223,25 +227,33 @@ class AwsGateway:
         """
         return list(await asyncio.gather(*aws))
 
-    async def _take_permit(self) -> None:
-        await self._semaphore.acquire()
-        task = asyncio.current_task()
-        self._permits[task] = self._permits.get(task, 0) + 1
+    def _semaphore(self, service: str) -> asyncio.Semaphore:
+        # One pool per service: a slow-lane call (Route 53) is sent right after its rate-limit slot instead of
+        # queueing behind a flood of EC2 calls, which would bunch it up and trip the per-second limit.
+        if service not in self._semaphores:
+            size = SLOW_LANE_CONCURRENCY if service in SLOW_LANE else self.config.aws.max_concurrency
+            self._semaphores[service] = asyncio.Semaphore(size)
+        return self._semaphores[service]
 
-    def _return_permit(self) -> None:
-        task = asyncio.current_task()
-        held = self._permits.get(task, 0)
+    async def _take_permit(self, service: str) -> None:
+        await self._semaphore(service).acquire()
+        key = (asyncio.current_task(), service)
+        self._permits[key] = self._permits.get(key, 0) + 1
+
+    def _return_permit(self, service: str) -> None:
+        key = (asyncio.current_task(), service)
+        held = self._permits.get(key, 0)
         if held > 0:
-            self._permits[task] = held - 1
             if held == 1:
-                del self._permits[task]
-            self._semaphore.release()
+                del self._permits[key]
+            else:
+                self._permits[key] = held - 1
+            self._semaphore(service).release()
 
-    def _return_all_permits(self) -> None:
+    def _return_all_permits(self, service: str) -> None:
         """Release permits a cancelled or failed request of this task still holds."""
-        task = asyncio.current_task()
-        for _ in range(self._permits.pop(task, 0)):
-            self._semaphore.release()
+        for _ in range(self._permits.pop((asyncio.current_task(), service), 0)):
+            self._semaphore(service).release()
 
     async def caller_identity(self) -> CallerIdentity:
         """sts:GetCallerIdentity for the base credentials (cached)."""
@@ -366,15 +378,21 @@ class AwsGateway:
 
         async def before_send(event_name: str, **_: Any) -> None:
             operation = event_name.rsplit(".", 1)[-1]
-            waited = await limiter.acquire(account_key(), region, service, operation)
+            if service in SLOW_LANE:
+                # Few in flight, and the slot is taken only when the request can really go: a stall on the
+                # server side then cannot bank slots that would later arrive back to back and trip the limit.
+                await self._take_permit(service)
+                waited = await limiter.acquire(account_key(), region, service, operation)
+            else:
+                waited = await limiter.acquire(account_key(), region, service, operation)
+                await self._take_permit(service)
             stats.rate_limit_wait_seconds += waited
-            await self._take_permit()
             stats.api_calls[f"{service}:{operation}"] += 1
             if service == "route53":
                 stats.route53_calls_by_account[account_key()] += 1
 
         def response_received(event_name: str, parsed_response: Any = None, exception: Any = None, **_: Any) -> None:
-            self._return_permit()
+            self._return_permit(service)
             operation = f"{service}:{event_name.rsplit('.', 1)[-1]}"
             if exception is not None:
                 stats.server_errors[operation] += 1
@@ -387,6 +405,7 @@ class AwsGateway:
 
             if code and kind_for_code(code, status)[0] == "throttled":
                 stats.throttled[operation] += 1
+                limiter.throttled(account_key(), region, service, operation.split(":", 1)[1])
             elif status >= 500:
                 stats.server_errors[operation] += 1
 

@@ -271,11 +271,13 @@ async def load_inventory(
         listed = await route53.list_private_zones(gateway, account_id=account)
         candidates = [(zid, name) for zid, name in listed if _looks_like_service_zone(name)]
         say(f"{len(candidates)} service hosted zone(s) in {account}; reading associations and records")
-        return list(
+        details = list(
             await asyncio.gather(
                 *(route53.zone_details(gateway, zid, name, account_id=account) for zid, name in candidates)
             )
         )
+        say(f"hosted zones of {account}: {len(details)} read")
+        return details
 
     spoke_accounts = await _spoke_accounts(gateway, config, caller, warnings)
     say(f"{len(spoke_accounts)} spoke account(s)")

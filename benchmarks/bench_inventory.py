@@ -1,0 +1,72 @@
+"""Benchmark: a full inventory of an org-scale lab (1,000 spokes, 40 endpoints, AWS's real rate limits).
+
+Prints ONE JSON line: wall time, API calls per operation, Route 53 calls per account and the floor the
+Route 53 limit imposes (max over accounts of calls / 5 req/s), and whether wall <= 1.5 x floor + 3 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+ROUTE53_RATE = 5.0
+"""Route 53 API requests per second per account (DNSLimitations)."""
+
+
+def main() -> int:
+    from vpce_console.aws.session import AwsGateway
+    from vpce_console.connect import connect
+    from vpce_console.lab.child import start_lab_child
+    from vpce_console.services.inventory import load_inventory
+
+    t0 = time.monotonic()
+    with start_lab_child(scale="org", seed=11, traffic=0) as lab:
+        lab_ready_s = time.monotonic() - t0
+        args = argparse.Namespace(lab=False, lab_ready=str(lab.ready_file), config=None, region=None, profile=None)
+        config, target = connect(args)
+
+        async def run() -> tuple[object, AwsGateway, float]:
+            async with AwsGateway(target, config) as gateway:
+                started = time.monotonic()
+                inventory = await load_inventory(gateway, config)
+                return inventory, gateway, time.monotonic() - started
+
+        inventory, gateway, wall = asyncio.run(run())
+    stats = gateway.stats
+    by_account = dict(stats.route53_calls_by_account)
+    floor = max(by_account.values(), default=0) / ROUTE53_RATE
+    target_s = 1.5 * floor + 3.0
+    print(
+        json.dumps(
+            {
+                "benchmark": "inventory",
+                "scale": "org",
+                "wall_seconds": round(wall, 2),
+                "route53_floor_seconds": round(floor, 2),
+                "target_seconds": round(target_s, 2),
+                "within_target": wall <= target_s,
+                "endpoints": len(inventory.endpoints),  # type: ignore[attr-defined]
+                "zones": len(inventory.zones),  # type: ignore[attr-defined]
+                "spoke_vpcs": len(inventory.spokes),  # type: ignore[attr-defined]
+                "spoke_accounts": len(inventory.spoke_accounts),  # type: ignore[attr-defined]
+                "api_calls_total": sum(stats.api_calls.values()),
+                "api_calls": dict(sorted(stats.api_calls.items())),
+                "route53_calls_by_account": by_account,
+                "retries": max(0, sum(stats.api_calls.values()) - sum(stats.calls.values())),
+                "throttled": sum(stats.throttled.values()),
+                "lab_ready_seconds": round(lab_ready_s, 2),
+            },
+            sort_keys=False,
+        )
+    )
+    return 0 if wall <= target_s else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
