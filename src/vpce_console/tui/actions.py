@@ -54,7 +54,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("diff", "f5", "show_tab('diff')", "diff", "editor"),
     ActionSpec("editor-rollout", "ctrl+o", "open_rollout", "rollout…", "editor"),
     ActionSpec("editor-help", "f1", "open_help", "help", "editor"),
-    ActionSpec("back", "escape", "back", "back (in the text: Esc leaves it first)", "editor"),
+    ActionSpec("back", "escape", "back", "back (Esc leaves the text first)", "editor", show=False),
     ActionSpec("next", "n", "next_step", "next step", "rollout"),
     ActionSpec("apply", "a", "apply", "apply", "rollout", dangerous=True),
     ActionSpec("rollback", "b", "rollback", "roll back", "rollout", dangerous=True),

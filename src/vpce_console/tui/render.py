@@ -66,13 +66,20 @@ def state_text(state: str, variables: Mapping[str, str]) -> Text:
     return Text(f"{symbol} {state}", style=colour(variables, var))
 
 
-def subscriber_text(status: str, variables: Mapping[str, str], findings: int = 0) -> Text:
-    """A matrix cell: symbol and word, plus the number of doctor findings for it."""
+def subscriber_text(status: str, variables: Mapping[str, str], findings: int = 0, *, compact: bool = False) -> Text:
+    """A matrix cell: symbol and word (or the symbol alone in the compact matrix, whose legend spells them out),
+    plus the number of doctor findings for it."""
     symbol, words, var = SUBSCRIBER_WORDS.get(status, ("?", status, "stale"))
-    text = Text(f"{symbol} {words}".rstrip(), style=colour(variables, var))
+    text = Text(symbol if compact else f"{symbol} {words}".rstrip(), style=colour(variables, var))
     if findings:
-        text.append(f" ({findings}✱)", style=colour(variables, "finding-warning"))
+        text.append(f"{findings}✱" if compact else f" ({findings}✱)", style=colour(variables, "finding-warning"))
     return text
+
+
+def short_principal(arn: str, width: int = 30) -> str:
+    """The readable tail of a principal ARN (`assumed-role/app/i-0abc…`), cut to `width`."""
+    tail = arn.split(":", 5)[-1] if arn.startswith("arn:") else arn
+    return tail if len(tail) <= width else tail[: width - 1] + "…"
 
 
 def sparkline(values: Sequence[float], width: int = 12) -> str:

@@ -24,6 +24,7 @@ from vpce_console.tui.render import (
     colour,
     human_bytes,
     severity_text,
+    short_principal,
     sparkline,
     state_text,
     subscriber_text,
@@ -241,7 +242,8 @@ class SubscribersPane(Pane):
         yield DataTable(id="subscribers-table", cursor_type="cell", zebra_stripes=True)
         yield Static("", id="subscribers-cell", classes="cell-detail")
         yield Static(
-            "✓ associated · ✗ missing · ⊘ FORBIDDEN (associated where config forbids) · ? stale · (n✱) doctor findings",
+            "✓ associated · ✗ missing · ⊘ FORBIDDEN (associated where config forbids) · ? stale · · not expected"
+            " · n✱ doctor findings",
             classes="legend",
         )
 
@@ -260,7 +262,9 @@ class SubscribersPane(Pane):
         row_flt = RowFilter(flt.words, tuple((k, v) for k, v in flt.fields if k != "service"))
         services = self.services_shown(flt)
         table.clear(columns=True)
-        table.add_columns("Account", "VPC", "Name", "Env", *services)
+        compact = len(services) > 4
+        # Wide matrices abbreviate the service headers; the cell line below names the service and VPC in full.
+        table.add_columns("Name", "Env", *(s[:6] if compact else s for s in services))
         cells = {(c.vpc_id, c.service): c for c in self.snapshot.cells}
         shown = 0
         for spoke in sorted(self.snapshot.spokes, key=lambda s: (s.environment, s.name, s.vpc_id)):
@@ -273,11 +277,16 @@ class SubscribersPane(Pane):
             if not row_flt.matches(fields):
                 continue
             shown += 1
-            row: list[object] = [spoke.account_id, spoke.vpc_id, spoke.name, spoke.environment]
+            row: list[object] = [spoke.name, spoke.environment]
             for service in services:
                 cell = cells.get((spoke.vpc_id, service))
                 row.append(
-                    subscriber_text(cell.status if cell else "none", self.variables, len(cell.findings) if cell else 0)
+                    subscriber_text(
+                        cell.status if cell else "none",
+                        self.variables,
+                        len(cell.findings) if cell else 0,
+                        compact=compact,
+                    )
                 )
             table.add_row(*row, key=spoke.vpc_id)
         self.update_title(f"{shown} spokes × {len(services)} services")
@@ -299,14 +308,16 @@ class SubscribersPane(Pane):
         except Exception:
             return
         services = self.services_shown(self.row_filter)
-        column = coordinate.column - 4
+        spoke = next((s for s in self.snapshot.spokes if s.vpc_id == vpc_id), None)
+        who = f"{spoke.name} {vpc_id} (account {spoke.account_id}, {spoke.environment})" if spoke else vpc_id
+        column = coordinate.column - 2
         if column < 0 or column >= len(services):
-            detail.update(f"{vpc_id}: move right to a service column to see its wiring")
+            detail.update(Text(f"{who}: move right to a service column to see its wiring"))
             return
         service = services[column]
         cell = next((c for c in self.snapshot.cells if c.vpc_id == vpc_id and c.service == service), None)
         status = cell.status if cell else "none"
-        lines = [f"{vpc_id} × {service}: {status}"]
+        lines = [f"{who} × {service}: {status}"]
         for finding in self.snapshot.doctor:
             if finding.vpc_id == vpc_id and (finding.service in (None, service)):
                 lines.append(f"  {finding.severity}: {finding.code} — {finding.message}")
@@ -364,7 +375,7 @@ class DoctorPane(Pane):
                 body.append(f"  {row.code}", style="bold")
                 body.append(f"  {where}\n")
                 body.append(f"    {row.message}\n")
-                if row.explanation:
+                if row.explanation and row.explanation not in row.message:
                     body.append(f"    why: {row.explanation}\n", style="italic")
                 if row.hint:
                     body.append(f"    fix: {row.hint}\n")
@@ -482,7 +493,7 @@ class DenialsPane(Pane):
     PANE_NAME = "denials"
     TITLE = "Denials"
     HELP_SCOPE = "denials"
-    COLUMNS = ("Time (UTC)", "Endpoint", "Service", "Account", "Principal", "Action", "Reason", "Policy version")
+    COLUMNS = ("Time (UTC)", "Reason", "Action", "Endpoint", "Account", "Principal", "Policy version")
 
     paused: reactive[bool] = reactive(False)
     """When paused the table stays still; new denials are counted and shown on resume."""
@@ -573,12 +584,11 @@ class DenialsPane(Pane):
         for index, row in enumerate(self.visible_rows()):
             table.add_row(
                 datetime.fromtimestamp(row.at, UTC).strftime("%H:%M:%S"),
-                row.endpoint_id,
-                row.service,
-                row.account_id,
-                Text(row.principal),
-                Text(row.action),
                 Text(f"✗ {row.reason}", style=deny),
+                Text(row.action),
+                row.endpoint_id,
+                row.account_id,
+                Text(short_principal(row.principal, 26)),
                 row.policy_version or "?",
                 key=f"{index}",
             )

@@ -1,0 +1,128 @@
+"""Snapshot tests of every pane at 120×36 on fixed-seed lab data with a frozen clock (pytest-textual-snapshot)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from tests.snapshots.conftest import FROZEN_NOW, until_loaded
+from textual.widgets import TextArea
+
+from vpce_console.tui.messages import WatchTick
+from vpce_console.tui.models import ProbeView, WatchView
+
+pytestmark = pytest.mark.lab
+
+SIZE = (120, 36)
+
+HUB_SCOPED = """{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Principal": "*",
+      "Action": ["sqs:SendMessage", "sqs:ReceiveMessage"],
+      "Resource": "*",
+      "Condition": {"StringEquals": {"aws:SourceVpc": "vpc-0123456789abcdef0"}}
+    }
+  ]
+}"""
+
+
+def test_endpoints_pane(snap_compare: Any, frozen_app: Any) -> None:
+    """You should see the header (account, region, caller, READ-ONLY and LAB badges) and one row per hub endpoint:
+    service, id, ● available state, AZ count, SG, private DNS (ssm shows `on ⚠`), policy status, subscribers."""
+    assert snap_compare(frozen_app(), terminal_size=SIZE, run_before=until_loaded)
+
+
+@pytest.mark.parametrize("pane", ["subscribers", "doctor", "cost", "denials"])
+def test_main_panes(snap_compare: Any, frozen_app: Any, pane: str) -> None:
+    """You should see the named pane: subscribers = spokes × services with ✓/✗/⊘/? words and the legend;
+    doctor = findings grouped ERRORS / WARNINGS / INFO with why and fix; cost = per-service table, bars of hub vs
+    per-VPC vs NAT and each service's usage against its ◆ break-even; denials = the fixture denials newest first with
+    ✗ reason words, live status line and rate sparkline."""
+    assert snap_compare(frozen_app(initial_pane=pane), terminal_size=SIZE, run_before=until_loaded)
+
+
+def test_help_lists_the_panes_keys(snap_compare: Any, frozen_app: Any) -> None:
+    """You should see the help modal over the endpoints pane: keys, what they do, and the id to rebind them."""
+    assert snap_compare(frozen_app(), terminal_size=SIZE, run_before=until_loaded, press=["question_mark"])
+
+
+def test_endpoint_details(snap_compare: Any, frozen_app: Any) -> None:
+    """You should see the details of the first endpoint: state, AZs, SGs, ENIs, DNS names, hosted zone, doctor
+    findings for it and its policy document."""
+    assert snap_compare(frozen_app(), terminal_size=SIZE, run_before=until_loaded, press=["enter"])
+
+
+async def _edit_hub_scoped(pilot: Any) -> None:
+    await until_loaded(pilot)
+    await pilot.press("slash", *"sqs", "enter", "e")
+    editor = pilot.app.screen
+    area = editor.query_one("#policy-text", TextArea)
+    area.replace(HUB_SCOPED, area.document.start, area.document.end)
+    for _ in range(200):
+        if any(f.code == "hub-scoped-key" for f in editor.findings) and editor.impact_result is not None:
+            break
+        await pilot.pause(0.02)
+    area.move_cursor((0, 0))
+    area.cursor_blink = False
+
+
+def test_editor_flags_hub_scoped_key(snap_compare: Any, frozen_app: Any) -> None:
+    """You should see the policy editor: the JSON draft with line numbers, an error `hub-scoped-key` at line 9
+    (aws:SourceVpc names the hub VPC), its message and fix hint, and the impact matrix with changed cells marked
+    `✓→✗ NOW DENIED` in words."""
+    assert snap_compare(frozen_app(), terminal_size=SIZE, run_before=_edit_hub_scoped)
+
+
+async def _rollout_watch(pilot: Any) -> None:
+    await _edit_hub_scoped(pilot)
+    area = pilot.app.screen.query_one("#policy-text", TextArea)
+    area.replace(
+        HUB_SCOPED.replace("aws:SourceVpc", "aws:PrincipalTag/network"), area.document.start, area.document.end
+    )
+    await pilot.press("ctrl+o", "n", "n", "n")
+    rollout = pilot.app.screen
+    view = WatchView(
+        status="pending",
+        elapsed=83.0,
+        probes=(
+            ProbeView("probe → sqs:SendMessage", "explicit_deny", "allow", 0, 1),
+            ProbeView("probe → sqs:ReceiveMessage", "explicit_deny", "explicit_deny", 2, 0),
+        ),
+        evidence=("journaled as j-0001", "dry run: ok", "ModifyVpcEndpoint: ok", "verified"),
+        applied=True,
+    )
+    rollout.applied = True
+    rollout.watch_started = FROZEN_NOW - 83.0
+    rollout.step = "watch"
+    rollout.post_message(WatchTick(view))
+    await pilot.pause(0.1)
+
+
+def test_rollout_diff_step(snap_compare: Any, frozen_app: Any) -> None:
+    """You should see the rollout screen at step 3 (diff): steps 1-2 ticked, the unified diff with +/- lines, and a
+    READ-ONLY note that apply is disabled."""
+
+    async def diff_step(pilot: Any) -> None:
+        await _edit_hub_scoped(pilot)
+        area = pilot.app.screen.query_one("#policy-text", TextArea)
+        area.replace(
+            HUB_SCOPED.replace("aws:SourceVpc", "aws:PrincipalTag/network"), area.document.start, area.document.end
+        )
+        await pilot.press("ctrl+o", "n", "n")
+
+    assert snap_compare(frozen_app(), terminal_size=SIZE, run_before=diff_step)
+
+
+def test_rollout_propagation_watch(snap_compare: Any, frozen_app: Any) -> None:
+    """You should see the propagation watch: a big 01:23 timer, ⧗ PENDING in words, two probes (one ✗ still on the
+    old behaviour with a flap, one ✓ with streak 2) and the step log."""
+    assert snap_compare(frozen_app(), terminal_size=SIZE, run_before=_rollout_watch)
+
+
+@pytest.mark.parametrize("theme", ["vpce-light", "vpce-high-contrast"])
+def test_themes(snap_compare: Any, frozen_app: Any, theme: str) -> None:
+    """You should see the endpoints pane in the light / high-contrast theme; every state still has its symbol."""
+    assert snap_compare(frozen_app(theme=theme), terminal_size=SIZE, run_before=until_loaded)
