@@ -219,3 +219,23 @@ def test_binary_file_is_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     blob.write_bytes(b"\xff\xfe\x00garbage")
     code, _, err = _run(capsys, str(blob))
     assert code == 2 and "not UTF-8" in err and str(blob) in err
+
+
+def test_lint_path_imports_no_sdk_or_textual() -> None:
+    """`vpce lint` in CI must not pay for textual/boto imports: the lint path pulls in neither."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from vpce_console.commands import lint as c; from vpce_console.policy.lint import lint; "
+        "lint(open(sys.argv[1]).read()); "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('textual', 'boto3', 'botocore', 'aiobotocore', 'aiohttp', 'moto')); print(bad)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(POLICIES / "clean_orgpaths.json")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.strip() == "[]"
