@@ -592,3 +592,8 @@ def test_lint_restores_the_garbage_collector_state() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_unknown_policy_type_is_a_caller_error() -> None:
+    with pytest.raises(ValueError, match="policy_type"):
+        lint("{}", policy_type="scp")

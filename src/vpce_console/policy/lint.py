@@ -1185,7 +1185,12 @@ def lint(
     knowledge: Knowledge | None = None,
     catalog: Catalog | None = None,
 ) -> list[Finding]:
-    """Findings for one policy document, sorted by position; never raises on bad input."""
+    """Findings for one policy document, sorted by position; never raises on bad text.
+
+    `policy_type` is one of POLICY_TYPES (a ValueError otherwise: that is a caller bug, not bad input).
+    """
+    if policy_type not in POLICY_TYPES:
+        raise ValueError(f"policy_type must be one of {POLICY_TYPES}, not {policy_type!r}")
     linter = _Linter(
         text,
         policy_type,
