@@ -239,3 +239,10 @@ def test_lint_path_imports_no_sdk_or_textual() -> None:
         check=True,
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_cli_choices_match_the_engine() -> None:
+    from vpce_console.commands.lint import POLICY_TYPE_CHOICES
+    from vpce_console.policy.lint import POLICY_TYPES
+
+    assert POLICY_TYPE_CHOICES == POLICY_TYPES
