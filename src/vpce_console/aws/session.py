@@ -371,6 +371,10 @@ class AwsGateway:
                 return account
             return self._caller.account_id if self._caller else "self"
 
+        def before_parameter_build(model: Any, **_: Any) -> None:
+            # First event of a call (before validation), so even parameter errors name their operation.
+            _current_operation.set(f"{service}:{model.name}")
+
         def before_call(model: Any, **_: Any) -> None:
             name = f"{service}:{model.name}"
             stats.calls[name] += 1
@@ -410,6 +414,7 @@ class AwsGateway:
                 stats.server_errors[operation] += 1
 
         events = client.meta.events
+        events.register("before-parameter-build.*", before_parameter_build)
         events.register("before-call.*", before_call)
         events.register("before-send.*", before_send)
         events.register("response-received.*", response_received)
