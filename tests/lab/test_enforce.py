@@ -364,3 +364,30 @@ def test_traffic_generator_makes_denials_flow(world: World, reset: None) -> None
     finally:
         assert set_rate(0)["calls"] > 0
     assert found
+
+
+def test_cross_account_association_needs_an_authorization(world: World) -> None:
+    dev = next(s for s in world.ready["spokes"] if s["name"] == "dev-app")
+    spoke_ec2 = world.in_account(dev["account_id"], "ec2")
+    vpc = spoke_ec2.create_vpc(CidrBlock="10.77.0.0/16")["Vpc"]["VpcId"]
+    zone = world.ready["hub"]["zones"]["sqs"]
+    hub_r53 = world.op("route53")
+    spoke_r53 = world.in_account(dev["account_id"], "route53")
+    target = {"VPCRegion": "us-east-1", "VPCId": vpc}
+    with pytest.raises(ClientError) as refused:
+        spoke_r53.associate_vpc_with_hosted_zone(HostedZoneId=zone, VPC=target)
+    assert refused.value.response["Error"]["Code"] == "NotAuthorizedException"
+    created = hub_r53.create_vpc_association_authorization(HostedZoneId=zone, VPC=target)
+    assert created["HostedZoneId"] == zone and created["VPC"] == target
+    assert hub_r53.list_vpc_association_authorizations(HostedZoneId=zone)["VPCs"] == [target]
+    with pytest.raises(ClientError) as not_owner:
+        spoke_r53.create_vpc_association_authorization(HostedZoneId=zone, VPC=target)
+    assert not_owner.value.response["Error"]["Code"] == "NoSuchHostedZone"
+    spoke_r53.associate_vpc_with_hosted_zone(HostedZoneId=zone, VPC=target)
+    assert vpc in {v["VPCId"] for v in hub_r53.get_hosted_zone(Id=zone)["VPCs"]}
+    hub_r53.delete_vpc_association_authorization(HostedZoneId=zone, VPC=target)
+    assert hub_r53.list_vpc_association_authorizations(HostedZoneId=zone)["VPCs"] == []
+    with pytest.raises(ClientError) as gone:
+        hub_r53.delete_vpc_association_authorization(HostedZoneId=zone, VPC=target)
+    assert gone.value.response["Error"]["Code"] == "VPCAssociationAuthorizationNotFound"
+    hub_r53.disassociate_vpc_from_hosted_zone(HostedZoneId=zone, VPC=target)
