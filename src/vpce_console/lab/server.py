@@ -69,6 +69,7 @@ class Lab:
         from vpce_console.lab.world import LOG_GROUP, READ_ROLE, build_world
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._check_port()
         world = build_world(self.args.scale, self.seed)
         lock = threading.RLock()
         middleware = LabMiddleware(
@@ -80,9 +81,12 @@ class Lab:
             moto_lock=lock,
         )
         self.middleware = middleware
-        self.server = make_server(
-            self.args.host, self.args.port, middleware, threaded=True, request_handler=MotoRequestHandler
-        )
+        try:
+            self.server = make_server(
+                self.args.host, self.args.port, middleware, threaded=True, request_handler=MotoRequestHandler
+            )
+        except (OSError, SystemExit) as exc:  # werkzeug prints and exits when the port is taken
+            raise self._port_error(str(exc)) from exc
         port = self.server.server_port
         endpoint_url = f"http://{self.args.host}:{port}"
         threading.Thread(target=self.server.serve_forever, name="lab-http", daemon=True).start()
@@ -123,6 +127,23 @@ class Lab:
         self.traffic.start()
         middleware.traffic = self.traffic
         return self.ready
+
+    def _port_error(self, why: str) -> Exception:
+        from vpce_console.errors import UsageError
+
+        return UsageError(f"cannot listen on {self.args.host}:{self.args.port}: {why}")
+
+    def _check_port(self) -> None:
+        """Fail fast (before seeding) when a fixed port is taken."""
+        if not self.args.port:
+            return
+        import socket
+
+        with socket.socket() as probe:
+            try:
+                probe.bind((self.args.host, self.args.port))
+            except OSError as exc:
+                raise self._port_error(exc.strerror or str(exc)) from exc
 
     def _warm(self, endpoint_url: str, world: Any) -> None:
         """Load every service model and the policy engine before announcing readiness (first EC2 call ~1.5 s)."""
