@@ -161,3 +161,11 @@ def test_seeded_faults_visible(operator: Any, lab_ready: dict[str, Any]) -> None
     stale = next(f for f in lab_ready["seeded_faults"] if f["code"] == "phz-stale-association")
     assert not any(stale["vpc_id"] == s["vpc_id"] for s in lab_ready["spokes"])
     assert lab_ready["config"]["forbidden_selectors"] == [{"tag": "environment", "value": "prod"}]
+
+
+def test_zones_by_vpc_across_accounts(lab_ready: dict[str, Any], spoke_session: Any) -> None:
+    dev = next(s for s in lab_ready["spokes"] if s["name"] == "dev-app")
+    r53 = spoke_session(dev["account_id"], "route53")
+    zones = r53.list_hosted_zones_by_vpc(VPCId=dev["vpc_id"], VPCRegion="us-east-1")["HostedZoneSummaries"]
+    assert {z["HostedZoneId"] for z in zones} == set(lab_ready["hub"]["zones"].values())
+    assert {z["Owner"]["OwningAccount"] for z in zones} == {lab_ready["hub"]["account_id"]}

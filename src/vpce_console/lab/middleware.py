@@ -373,6 +373,8 @@ class LabMiddleware:
                 return errors.error_response("cloudtrail", exc.code, str(exc))
         if key == ("logs", "FilterLogEvents"):
             return self._filter_log_events(call, account)
+        if key == ("route53", "ListHostedZonesByVPC"):
+            return self._zones_by_vpc(call)
         if call.service == "route53" and call.action in (
             "CreateVPCAssociationAuthorization",
             "ListVPCAssociationAuthorizations",
@@ -673,6 +675,39 @@ class LabMiddleware:
                 if zone_id in route53_backends[acct]["aws"].zones:
                     return acct
         return None
+
+    def _zones_by_vpc(self, call: Call) -> WireResponse:
+        """Every private zone the VPC is associated with, whichever account owns it (moto only looks in the
+        caller's own account)."""
+        from moto.route53.models import route53_backends
+
+        vpc_id = call.params.get("vpcid") or call.params.get("VPCId") or ""
+        summaries: list[tuple[str, str, str]] = []
+        with self.lock:
+            for acct in self.world.accounts:
+                for zone in route53_backends[acct]["aws"].zones.values():
+                    if zone.private_zone and any(v.get("vpc_id") == vpc_id for v in zone.vpcs):
+                        summaries.append((zone.resource_id, zone.name, acct))
+        size = int(call.params.get("maxitems") or 100)
+        fp = fingerprint({"vpc": vpc_id})
+        try:
+            from vpce_console.lab.pagination import read_token
+
+            offset = read_token(call.params.get("nexttoken"), fp)
+        except PageError as exc:
+            return errors.error_response("route53", "InvalidPaginationToken", str(exc))
+        chunk, token = page(summaries, offset, size, fp)
+        items = "".join(
+            f"<HostedZoneSummary><HostedZoneId>{zid}</HostedZoneId><Name>{name}</Name>"
+            f"<Owner><OwningAccount>{acct}</OwningAccount></Owner></HostedZoneSummary>"
+            for zid, name, acct in chunk
+        )
+        nxt = f"<NextToken>{token}</NextToken>" if token else ""
+        return errors.xml_ok(
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<ListHostedZonesByVPCResponse xmlns="{_R53_NS}">'
+            f"<HostedZoneSummaries>{items}</HostedZoneSummaries><MaxItems>{size}</MaxItems>{nxt}"
+            "</ListHostedZonesByVPCResponse>"
+        )
 
     def _route53_authorizations(
         self, environ: dict[str, Any], call: Call, account: str | None
