@@ -169,3 +169,36 @@ def test_zones_by_vpc_across_accounts(lab_ready: dict[str, Any], spoke_session: 
     zones = r53.list_hosted_zones_by_vpc(VPCId=dev["vpc_id"], VPCRegion="us-east-1")["HostedZoneSummaries"]
     assert {z["HostedZoneId"] for z in zones} == set(lab_ready["hub"]["zones"].values())
     assert {z["Owner"]["OwningAccount"] for z in zones} == {lab_ready["hub"]["account_id"]}
+
+
+def test_endpoint_bytes_processed_metrics(operator: Any, lab_ready: dict[str, Any]) -> None:
+    import datetime as dt
+
+    ep = operator("ec2").describe_vpc_endpoints(VpcEndpointIds=[lab_ready["hub"]["endpoints"]["sqs"]])["VpcEndpoints"][
+        0
+    ]
+    end = dt.datetime.now(dt.UTC)
+    result = operator("cloudwatch").get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "e0",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/PrivateLinkEndpoints",
+                        "MetricName": "BytesProcessed",
+                        "Dimensions": [
+                            {"Name": "Endpoint Type", "Value": "Interface"},
+                            {"Name": "Service Name", "Value": ep["ServiceName"]},
+                            {"Name": "VPC Endpoint Id", "Value": ep["VpcEndpointId"]},
+                            {"Name": "VPC Id", "Value": ep["VpcId"]},
+                        ],
+                    },
+                    "Period": 3600,
+                    "Stat": "Sum",
+                },
+            }
+        ],
+        StartTime=end - dt.timedelta(hours=24),
+        EndTime=end,
+    )["MetricDataResults"][0]
+    assert len(result["Values"]) >= 23 and all(v > 0 for v in result["Values"])

@@ -541,6 +541,39 @@ class _Seeder:
         if f"/app/{env}" not in logs.groups:
             logs.create_log_group(f"/app/{env}", {})
 
+    def metrics(self, hours: int = 48) -> None:
+        """Hourly BytesProcessed per hub endpoint (AWS/PrivateLinkEndpoints, the four documented dimensions), so
+        the console's traffic columns and the cost pane have numbers; volume grows with the subscriber count."""
+        import datetime as dt
+
+        from moto.cloudwatch.models import cloudwatch_backends
+
+        w = self.world
+        cw = cloudwatch_backends[w.hub_account][REGION]
+        ec2 = self.ec2(w.hub_account)
+        now = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0, tzinfo=None)  # moto compares naive
+        for svc, endpoint_id in w.endpoints.items():
+            ep = ec2.vpc_end_points[endpoint_id]
+            subscribers = sum(1 for sp in w.spokes if svc in sp.services)
+            base = (1 + subscribers) * self.rng.r.uniform(20e6, 400e6)
+            dims = [
+                {"Name": "Endpoint Type", "Value": "Interface"},
+                {"Name": "Service Name", "Value": ep.service_name},
+                {"Name": "VPC Endpoint Id", "Value": endpoint_id},
+                {"Name": "VPC Id", "Value": w.hub_vpc_id},
+            ]
+            data = [
+                {
+                    "MetricName": "BytesProcessed",
+                    "Dimensions": dims,
+                    "Timestamp": now - dt.timedelta(hours=h),
+                    "Value": round(base * (0.6 + 0.8 * self.rng.r.random()), 0),
+                    "Unit": "Bytes",
+                }
+                for h in range(hours)
+            ]
+            cw.put_metric_data("AWS/PrivateLinkEndpoints", data)
+
     def log_group(self, account: str) -> None:
         logs = self.b["logs"][account][REGION]
         logs.create_log_group(LOG_GROUP, {"purpose": "cloudtrail"})
@@ -799,6 +832,7 @@ def build_world(scale: str = "demo", seed: int = 1) -> World:
                 s.spoke(account, name, env, str(next(org_cidrs)), subs, sg_cidr=str(supernet))
     _faults(s, by_name)
     s.authorize_sgs()
+    s.metrics()
     _personas(s, by_name)
     w.config = _config(w)
     return w
