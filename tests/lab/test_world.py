@@ -202,3 +202,10 @@ def test_endpoint_bytes_processed_metrics(operator: Any, lab_ready: dict[str, An
         EndTime=end,
     )["MetricDataResults"][0]
     assert len(result["Values"]) >= 23 and all(v > 0 for v in result["Values"])
+
+
+def test_seed_makes_the_world_repeatable(lab_ready: dict[str, Any], lab_factory: Any) -> None:
+    twin = lab_factory(scale="demo", seed=7, propagation="1:2").ready
+    assert twin["endpoint_url"] != lab_ready["endpoint_url"]
+    for key in ("hub", "operator", "spokes", "personas", "seeded_faults", "accounts"):
+        assert twin[key] == lab_ready[key], key
