@@ -11,7 +11,6 @@ import sys
 import threading
 import time
 import traceback
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +24,7 @@ from vpce_console.lab.faults import FaultTable, parse_faults
 from vpce_console.lab.filterpattern import PatternError, message_matcher
 from vpce_console.lab.limits import RateLimiter, family_of
 from vpce_console.lab.pagination import EC2_PAGED, PageError, ec2_max_results, fingerprint, page, paginate_ec2_xml
-from vpce_console.lab.personas import CONTROL, OPERATOR, WORKLOAD, Identity, Registry
+from vpce_console.lab.personas import OPERATOR, WORKLOAD, Identity, Registry
 from vpce_console.lab.propagation import Propagation
 from vpce_console.lab.world import DEFAULT_POLICY, OPERATOR_BASTION_IP, World
 
@@ -207,7 +206,7 @@ class LabMiddleware:
             answer = self._handle(environ, call)
         except _Drop:
             return self._drop(environ, start_response)
-        except Exception:
+        except Exception:  # a lab bug must look like a 500 from AWS and show in the lab's log
             traceback.print_exc(file=sys.stderr)
             return self._send(start_response, errors.server_error(call.service))
         if isinstance(answer, WireResponse):
@@ -223,9 +222,8 @@ class LabMiddleware:
         if isinstance(sock, socket.socket):
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-        if True:
-            start_response("500 Internal Server Error", [("Content-Length", "0"), ("Connection", "close")])
-            return [b""]
+        start_response("500 Internal Server Error", [("Content-Length", "0"), ("Connection", "close")])
+        return [b""]
 
     @staticmethod
     def _send(start_response: StartResponse, r: WireResponse) -> list[bytes]:
@@ -818,6 +816,3 @@ def _resources(call: Call) -> list[dict[str, str]]:
         if m:
             return [{"ResourceType": "AWS::Route53::HostedZone", "ResourceName": m.group(1)}]
     return []
-
-
-__all__ = ["CONTROL", "ET", "LabMiddleware", "parse_call"]
