@@ -131,3 +131,36 @@ def test_lab_ready_file_feeds_defaults_that_the_file_overrides(tmp_path: Path) -
 )
 def test_selectors(text: str, vpc: str, tags: dict[str, str], hit: bool) -> None:
     assert Selector.parse(text).matches(vpc, tags) is hit
+
+
+def test_resolve_target_for_aws_and_for_a_ready_file(tmp_path: Path) -> None:
+    import argparse
+    import json
+
+    from vpce_console.connect import resolve_target
+    from vpce_console.errors import UsageError
+
+    aws = argparse.Namespace(lab=False, lab_ready=None, profile="ops", region=None, config=None)
+    config = config_from_dict({"hubs": [{"region": "eu-west-1"}]})
+    target = resolve_target(aws, config)
+    assert (target.endpoint_url, target.region, target.profile, target.is_lab) == (None, "eu-west-1", "ops", False)
+    assert target.access_key_id is None  # the standard credential chain decides
+
+    ready = {
+        "endpoint_url": "http://127.0.0.1:5",
+        "region": "us-east-1",
+        "operator": {"access_key_id": "AKIALAB", "secret_access_key": "s"},
+        "read_role_name": "LabRead",
+        "hub": {"account_id": "111111111111"},
+        "accounts": ["111111111111"],
+        "spokes": [],
+        "personas": [],
+    }
+    path = tmp_path / "ready.json"
+    path.write_text(json.dumps(ready))
+    lab = resolve_target(argparse.Namespace(lab=False, lab_ready=str(path), profile=None, region=None), Config())
+    assert lab.is_lab and lab.endpoint_url == "http://127.0.0.1:5" and lab.access_key_id == "AKIALAB"
+    assert lab.read_role_name == "LabRead" and "lab at" in lab.description
+    path.write_text(json.dumps({"endpoint_url": "http://x"}))
+    with pytest.raises(UsageError):
+        resolve_target(argparse.Namespace(lab=False, lab_ready=str(path), profile=None, region=None), Config())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -246,6 +247,8 @@ async def load_inventory(
 ) -> Inventory:
     """Read the whole deployment: hubs, zones, spokes, metrics; raises AwsError only when the hub is unreadable."""
     started = clock()
+    # The gateway may serve several loads (the TUI refreshes): report this load's calls only.
+    before = _stats_snapshot(gateway)
     say = progress or (lambda _message: None)
     warnings: list[str] = []
     caller = await gateway.caller_identity()
@@ -302,14 +305,16 @@ async def load_inventory(
             key=lambda s: (s.account_id, s.vpc_id),
         )
     )
-    stats = gateway.stats
+    after = _stats_snapshot(gateway)
+    api_calls = after["api_calls"] - before["api_calls"]
+    calls = after["calls"] - before["calls"]
     inventory_stats = InventoryStats(
         seconds=round(clock() - started, 3),
-        api_calls=dict(sorted(stats.api_calls.items())),
-        route53_calls_by_account=dict(sorted(stats.route53_calls_by_account.items())),
-        retries=max(0, sum(stats.api_calls.values()) - sum(stats.calls.values())),
-        throttled=dict(sorted(stats.throttled.items())),
-        rate_limit_wait_seconds=round(stats.rate_limit_wait_seconds, 3),
+        api_calls=dict(sorted(api_calls.items())),
+        route53_calls_by_account=dict(sorted((after["route53"] - before["route53"]).items())),
+        retries=max(0, sum(api_calls.values()) - sum(calls.values())),
+        throttled=dict(sorted((after["throttled"] - before["throttled"]).items())),
+        rate_limit_wait_seconds=round(gateway.stats.rate_limit_wait_seconds - before["waited"], 3),
     )
     say(f"done: {len(endpoints)} endpoints, {len(zones)} zones, {len(spokes)} spoke VPCs")
     return Inventory(
@@ -325,6 +330,17 @@ async def load_inventory(
         warnings=tuple(warnings),
         spoke_accounts=tuple(spoke_accounts),
     )
+
+
+def _stats_snapshot(gateway: AwsGateway) -> dict[str, Any]:
+    stats = gateway.stats
+    return {
+        "api_calls": Counter(stats.api_calls),
+        "calls": Counter(stats.calls),
+        "route53": Counter(stats.route53_calls_by_account),
+        "throttled": Counter(stats.throttled),
+        "waited": stats.rate_limit_wait_seconds,
+    }
 
 
 def _looks_like_service_zone(name: str) -> bool:
