@@ -391,3 +391,49 @@ def test_cross_account_association_needs_an_authorization(world: World) -> None:
         hub_r53.delete_vpc_association_authorization(HostedZoneId=zone, VPC=target)
     assert gone.value.response["Error"]["Code"] == "VPCAssociationAuthorizationNotFound"
     hub_r53.disassociate_vpc_from_hosted_zone(HostedZoneId=zone, VPC=target)
+
+
+def test_live_tail_streams_new_denials(world: World, reset: None) -> None:
+    import threading
+
+    import boto3
+    from botocore.config import Config
+
+    op = world.ready["operator"]
+    logs = boto3.client(
+        "logs",
+        endpoint_url=world.ready["endpoint_url"],
+        region_name="us-east-1",
+        aws_access_key_id=op["access_key_id"],
+        aws_secret_access_key=op["secret_access_key"],
+        config=Config(retries={"total_max_attempts": 1}, inject_host_prefix=False, read_timeout=20),
+    )
+    group = f"arn:aws:logs:us-east-1:{world.ready['hub']['account_id']}:log-group:{world.ready['cloudtrail_log_group']}"
+    stream = logs.start_live_tail(
+        logGroupIdentifiers=[group], logEventFilterPattern='{ $.errorCode = "VpceAccessDenied" }'
+    )["responseStream"]
+    received: list[dict[str, Any]] = []
+    kinds: list[str] = []
+    done = threading.Event()
+
+    def consume() -> None:
+        for event in stream:
+            kinds.extend(event)
+            for result in event.get("sessionUpdate", {}).get("sessionResults", []):
+                received.append(json.loads(result["message"]))
+            if received:
+                done.set()
+                return
+
+    reader = threading.Thread(target=consume, daemon=True)
+    reader.start()
+    world.set_policy("sqs", deny_when({"StringEquals": {"aws:PrincipalTag/team": "clients"}}))
+    fn = world.personas["client-fn"]
+    queue = f"{world.ready['endpoint_url']}/{fn['account_id']}/orders-sensitive"
+    with pytest.raises(ClientError):
+        world.as_persona("client-fn", "sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+    assert done.wait(10), "no live-tail update carried the denial"
+    stream.close()
+    assert kinds[0] == "sessionStart"
+    assert received[0]["errorCode"] == "VpceAccessDenied"
+    assert received[0]["userIdentity"]["accountId"] == fn["account_id"]

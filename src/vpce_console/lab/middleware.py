@@ -184,6 +184,8 @@ class LabMiddleware:
         self.authorizations: dict[tuple[str, str], list[tuple[str, str]]] = {}
         """(zone owner, zone id) -> authorized (vpc id, region) pairs: moto has no association authorizations."""
         self.traffic: Any = None
+        self.closing = threading.Event()
+        """Set when the lab stops, so live-tail streams end."""
         """The background TrafficGenerator (set by the server once it knows its URL)."""
         self._pages: dict[tuple[str, str, str], tuple[float, tuple[str, list[tuple[str, str]], bytes]]] = {}
         self.stats = {"requests": 0, "denied": 0, "throttled": 0, "faults": 0}
@@ -202,6 +204,10 @@ class LabMiddleware:
             return [data]
         call = parse_call(environ, body)
         self.stats["requests"] += 1
+        if (call.service, call.action) == ("logs", "StartLiveTail"):
+            identity = self.registry.lookup(call.access_key)
+            account = identity.account_id if identity else self.world.hub_account
+            return self._live_tail(call, account, start_response)
         try:
             answer = self._handle(environ, call)
         except _Drop:
@@ -662,6 +668,90 @@ class LabMiddleware:
         if token:
             out["nextToken"] = token
         return errors.json_ok(out)
+
+    def _live_tail(self, call: Call, account: str, start_response: StartResponse) -> Iterable[bytes]:
+        """Stream new events of the named groups once a second (sessionStart, then sessionUpdate frames) until
+        the client goes away, the lab stops or the 3-hour session limit passes."""
+        from moto.logs.models import logs_backends
+
+        from vpce_console.lab.eventstream import frame
+
+        p = call.params
+        groups = [str(g).split(":log-group:", 1)[-1].removesuffix(":*") for g in p.get("logGroupIdentifiers") or []]
+        if not 1 <= len(groups) <= 10:
+            r = errors.error_response("logs", "InvalidParameterException", "logGroupIdentifiers must hold 1-10 groups")
+            return self._send(start_response, r)
+        try:
+            match = message_matcher(p.get("logEventFilterPattern"))
+        except PatternError as exc:
+            r = errors.error_response("logs", "InvalidParameterException", f"Invalid filter pattern: {exc}")
+            return self._send(start_response, r)
+        names = set(p.get("logStreamNames") or [])
+        prefixes = list(p.get("logStreamNamePrefixes") or [])
+        identifiers = [f"arn:aws:logs:{call.region}:{account}:log-group:{g}" for g in groups]
+
+        def cursor() -> dict[tuple[str, str], int]:
+            with self.lock:
+                logs = logs_backends[account][call.region]
+                out = {}
+                for g in groups:
+                    group = logs.groups.get(g)
+                    for name, stream in group.streams.items() if group else ():
+                        out[(g, name)] = len(stream.events)
+                return out
+
+        def generate() -> Iterable[bytes]:
+            seen = cursor()
+            yield frame("initial-response", {})  # JSON-protocol streams open with the non-stream output members
+            yield frame(
+                "sessionStart",
+                {
+                    "requestId": errors.request_id(),
+                    "sessionId": errors.request_id(),
+                    "logGroupIdentifiers": identifiers,
+                    "logStreamNames": sorted(names),
+                    "logStreamNamePrefixes": prefixes,
+                    "logEventFilterPattern": p.get("logEventFilterPattern") or "",
+                },
+            )
+            deadline = time.monotonic() + 3 * 3600
+            while not self.closing.wait(1.0):
+                if time.monotonic() > deadline:
+                    yield frame("SessionTimeoutException", {"message": "Session timed out"}, message_type="exception")
+                    return
+                fresh = []
+                with self.lock:
+                    logs = logs_backends[account][call.region]
+                    for g, ident in zip(groups, identifiers, strict=True):
+                        group = logs.groups.get(g)
+                        for name, stream in group.streams.items() if group else ():
+                            if (names and name not in names) or (prefixes and not name.startswith(tuple(prefixes))):
+                                continue
+                            start = seen.get((g, name), 0)
+                            for ev in stream.events[start:]:
+                                if match(ev.message):
+                                    fresh.append(
+                                        {
+                                            "logStreamName": name,
+                                            "logGroupIdentifier": ident,
+                                            "message": ev.message,
+                                            "timestamp": ev.timestamp,
+                                            "ingestionTime": ev.ingestion_time,
+                                        }
+                                    )
+                            seen[(g, name)] = len(stream.events)
+                fresh.sort(key=lambda e: e["timestamp"])
+                sampled = len(fresh) > 500
+                yield frame(
+                    "sessionUpdate",
+                    {"sessionMetadata": {"sampled": sampled}, "sessionResults": fresh[-500:] if sampled else fresh},
+                )
+
+        start_response(
+            "200 OK",
+            [("Content-Type", "application/vnd.amazon.eventstream"), ("x-amzn-RequestId", errors.request_id())],
+        )
+        return generate()
 
     # -- Route 53 --------------------------------------------------------------------------------------------
 

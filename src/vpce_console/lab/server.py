@@ -181,6 +181,8 @@ class Lab:
     def stop(self) -> None:
         """Stop traffic and the HTTP server."""
         self.stopped.set()
+        if getattr(self, "middleware", None) is not None:
+            self.middleware.closing.set()
         if self.traffic is not None:
             self.traffic.stop()
         if self.server is not None:
