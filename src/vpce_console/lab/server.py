@@ -66,7 +66,7 @@ class Lab:
         from vpce_console.lab.limits import RateLimiter
         from vpce_console.lab.middleware import LabMiddleware
         from vpce_console.lab.propagation import Propagation
-        from vpce_console.lab.world import LOG_GROUP, READ_ROLE, build_world
+        from vpce_console.lab.world import HUB_ORG_PATH, LOG_GROUP, ORG_ID, READ_ROLE, build_world
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._check_port()
@@ -105,6 +105,8 @@ class Lab:
                 "cidr": world.hub_cidr,
                 "endpoints": dict(world.endpoints),
                 "zones": dict(world.zones),
+                "org_id": ORG_ID,
+                "org_paths": [HUB_ORG_PATH],
             },
             "operator": {"access_key_id": world.operator_key, "secret_access_key": world.operator_secret},
             "read_role_name": READ_ROLE,
@@ -117,7 +119,7 @@ class Lab:
             "limits": not self.args.no_limits,
             "faults": self.args.faults or "",
             "config": world.config,
-            "organization": {"id": world.config.get("org_id")} if world.config.get("org_id") else None,
+            "organization": {"id": ORG_ID, "hub_org_paths": [HUB_ORG_PATH]},
         }
         rate = self.args.traffic if self.args.traffic is not None else DEFAULT_TRAFFIC[world.scale]
         self.ready["traffic_rate"] = rate
