@@ -90,14 +90,14 @@ def test_without_our_limiter_the_lab_throttles_a_burst(lab_target: tuple[Config,
                     return exc
                 return None
 
-            return await asyncio.gather(*(one() for _ in range(20)))
+            return await asyncio.gather(*(one() for _ in range(12)))
 
     unlimited = asyncio.run(burst({"route53": Limit(rate=1000.0, burst=1000)}))
     throttled = [e for e in unlimited if isinstance(e, AwsError)]
     assert throttled and all(e.kind == "throttled" and e.retryable for e in throttled)
     assert "route53:ListHostedZones" in str(throttled[0])
     limited = asyncio.run(burst(None))
-    assert limited == [None] * 20
+    assert limited == [None] * 12
 
 
 def test_pagination_gives_the_same_inventory_with_small_pages(
@@ -106,7 +106,8 @@ def test_pagination_gives_the_same_inventory_with_small_pages(
     baseline, _, _ = lab_inventory
     config, target = lab_target
     small = dataclasses.replace(config, aws=dataclasses.replace(config.aws, page_size=5))
-    paged, gateway = run_inventory(small, target, total_max_attempts=1)
+    # Retries allowed: an earlier test may have left the lab's Route 53 bucket low.
+    paged, gateway = run_inventory(small, target, total_max_attempts=3)
     assert fingerprint(paged) == fingerprint(baseline)
     pages = gateway.stats.calls
     assert pages["ec2:DescribeVpcEndpoints"] > 1  # >= 10 endpoints in pages of 5
