@@ -437,3 +437,19 @@ def test_live_tail_streams_new_denials(world: World, reset: None) -> None:
     assert kinds[0] == "sessionStart"
     assert received[0]["errorCode"] == "VpceAccessDenied"
     assert received[0]["userIdentity"]["accountId"] == fn["account_id"]
+
+
+def test_sts_denials_leave_no_network_event(world: World, reset: None) -> None:
+    """STS is not a network-activity event source (facts §4b): the caller still gets AccessDenied."""
+    import time
+
+    started = int(time.time() * 1000)
+    world.set_policy("sts", deny_when({"StringEquals": {"aws:PrincipalTag/team": "orders"}}))
+    with pytest.raises(ClientError):
+        world.as_persona("orders-task", "sts").get_caller_identity()
+    events = world.op("logs").filter_log_events(
+        logGroupName=world.ready["cloudtrail_log_group"],
+        filterPattern='{ $.eventSource = "sts.amazonaws.com" && $.errorCode = "VpceAccessDenied" }',
+        startTime=started,
+    )["events"]
+    assert events == []

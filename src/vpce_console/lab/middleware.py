@@ -44,6 +44,8 @@ _SQS_DATA = {
     "ChangeMessageVisibility",
     "ChangeMessageVisibilityBatch",
 }
+NO_NETWORK_EVENTS = {"sts"}
+"""Services CloudTrail does not log network activity events for (facts §4b: STS is not an event source)."""
 PAGE_CACHE_SECONDS = 5.0
 """How long a full describe result serves later pages (cleared by any EC2 write)."""
 _UNLOGGED = {"sts:GetCallerIdentity", "logs:PutLogEvents", "logs:FilterLogEvents", "cloudtrail:LookupEvents"}
@@ -335,6 +337,17 @@ class LabMiddleware:
     def _deny(self, identity: Identity, call: Call, verdict: Verdict) -> WireResponse:
         self.stats["denied"] += 1
         assert verdict.endpoint_id is not None
+        if call.service not in NO_NETWORK_EVENTS:
+            self._network_denial(identity, call, verdict)
+        message = errors.endpoint_denial_message(
+            verdict.principal_arn, verdict.action, verdict.resource, explicit=verdict.explicit
+        )
+        if call.service == "ec2":
+            message = f"You are not authorized to perform this operation. {message}"
+        return errors.access_denied(call.service, message)
+
+    def _network_denial(self, identity: Identity, call: Call, verdict: Verdict) -> None:
+        assert verdict.endpoint_id is not None
         self.trail.network_denial(
             hub_account=self.world.hub_account,
             caller=identity,
@@ -344,12 +357,6 @@ class LabMiddleware:
             source_ip=verdict.source_ip,
             user_agent=call.user_agent,
         )
-        message = errors.endpoint_denial_message(
-            verdict.principal_arn, verdict.action, verdict.resource, explicit=verdict.explicit
-        )
-        if call.service == "ec2":
-            message = f"You are not authorized to perform this operation. {message}"
-        return errors.access_denied(call.service, message)
 
     def _dispatch(
         self, environ: dict[str, Any], call: Call, identity: Identity | None, account: str | None
