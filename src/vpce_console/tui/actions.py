@@ -35,8 +35,10 @@ class ActionSpec:
 
 
 ACTIONS: tuple[ActionSpec, ...] = (
-    ActionSpec("command", "colon", "command_line", "command", "main"),
-    ActionSpec("filter", "slash", "filter", "filter", "main"),
+    # Priority: over SSH the keys after `:` or `/` often arrive in the same read, before a normal binding would
+    # have moved the focus; the screen's check_action lets them through while an input has the focus.
+    ActionSpec("command", "colon", "command_line", "command", "main", priority=True),
+    ActionSpec("filter", "slash", "filter", "filter", "main", priority=True),
     ActionSpec("help", "question_mark,f1", "open_help", "help", "main"),
     ActionSpec("refresh", "r", "refresh", "refresh", "main"),
     ActionSpec("quit", "q", "quit", "quit", "main"),

@@ -91,6 +91,8 @@ class MainScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Pane-specific keys only where they mean something."""
         pane = self.current_name
+        if action in ("command_line", "filter") and isinstance(self.focused, Input):
+            return False
         if action in ("edit_policy", "details", "open_rollout"):
             return pane == "endpoints"
         if action in ("toggle_pause", "export_denials", "denial_policy"):
@@ -222,13 +224,14 @@ class MainScreen(Screen[None]):
         line = self.query_one(CommandLine)
         line.value = ""
         line.display = True
-        line.focus()
+        # Focus now, not after a refresh: over SSH the keys typed after `:` often arrive in the same read.
+        self.set_focus(line)
 
     def action_filter(self) -> None:
         box = self.query_one("#filter-input", Input)
         box.value = self.current_pane.filter_text
         box.display = True
-        box.focus()
+        self.set_focus(box)
 
     def action_back(self) -> None:
         """Esc: close an open input, else clear the filter, else go back to the previous pane."""

@@ -520,6 +520,10 @@ class DenialsPane(Pane):
         self.update_status()
         self.set_interval(0.25, self.flush, name="denials-flush")
 
+    def update_title(self, extra: str = "") -> None:
+        """Title with the kept and seen counts, always."""
+        super().update_title(extra or f"{len(self.rows)} kept (max {MAX_DENIALS}), {self.total_seen} seen")
+
     def add(self, rows: Iterable[DenialRow]) -> None:
         """Take a batch from the tail; drawing happens on the next flush tick, not per batch."""
         count = 0
@@ -592,7 +596,7 @@ class DenialsPane(Pane):
                 row.policy_version or "?",
                 key=f"{index}",
             )
-        self.update_title(f"{len(self.rows)} kept (max {MAX_DENIALS}), {self.total_seen} seen")
+        self.update_title()
 
     def rate(self) -> float:
         """Denials per second over the last ten seconds."""

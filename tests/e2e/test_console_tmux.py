@@ -1,0 +1,181 @@
+"""End to end: the real `vpce --lab` in a real terminal (tmux), driven by keystrokes as a person would.
+
+Also over `ssh localhost` when an SSH server accepts us without a password; skipped with the reason otherwise.
+In tmux an Escape followed at once by another key arrives as Alt+key, so the test pauses after every Escape.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+VPCE = Path(sys.executable).with_name("vpce")
+POLICY = (
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sqs:*", '
+    '"Resource": "*", "Condition": {"StringEquals": {"aws:SourceVpc": "vpc-0abc1234"}}}]}'
+)
+"""A policy using aws:SourceVpc, which names the hub VPC behind a shared endpoint: `hub-scoped-key`."""
+
+
+class Tmux:
+    """One detached tmux session running one command at 120×36."""
+
+    def __init__(self, command: str) -> None:
+        self.name = f"vpce-e2e-{uuid.uuid4().hex[:8]}"
+        subprocess.run(
+            ["tmux", "new-session", "-d", "-s", self.name, "-x", "120", "-y", "36", command],
+            check=True,
+        )
+
+    def alive(self) -> bool:
+        return subprocess.run(["tmux", "has-session", "-t", self.name], capture_output=True).returncode == 0
+
+    def screen(self) -> str:
+        done = subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True)
+        return done.stdout
+
+    def keys(self, *keys: str, literal: bool = False, pause: float = 0.15) -> None:
+        args = ["tmux", "send-keys", "-t", self.name, *(["-l"] if literal else []), *keys]
+        subprocess.run(args, check=True)
+        time.sleep(pause)
+
+    def escape(self) -> None:
+        """Escape alone (a key right after it would turn into Alt+key)."""
+        self.keys("Escape", pause=0.6)
+
+    def wait_for(self, text: str, timeout: float = 60.0) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            if not self.alive():
+                break
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} did not appear within {timeout}s; screen:\n{screen}")
+
+    def wait_gone(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.alive():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the console did not quit; screen:\n{self.screen()}")
+            time.sleep(0.2)
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+def console_command(home: Path) -> str:
+    """`vpce --lab` with a private home and state dir, dummy credentials and no AWS config."""
+    env = {
+        "HOME": str(home),
+        "XDG_STATE_HOME": str(home / "state"),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "TERM": "xterm-256color",
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+    }
+    assignments = " ".join(f"{key}={shlex.quote(value)}" for key, value in env.items())
+    return f"env -i {assignments} {shlex.quote(str(VPCE))} --lab"
+
+
+@pytest.fixture
+def tmux_available() -> None:
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed (.ci/run installs it)")
+
+
+def drive(session: Tmux) -> None:
+    """The person's script: endpoints, help, panes, filter, editor, select-all, type, see the finding, quit."""
+    session.wait_for("READ-ONLY", timeout=15)  # the first frame comes before the lab and the SDK
+    session.wait_for("● available", timeout=120)
+    session.keys("?")
+    session.wait_for("Keys —")
+    session.escape()
+    session.keys(":", "denials", literal=True)
+    session.keys("Enter")
+    session.wait_for("Denials ·")
+    session.keys(":", "endpoints", literal=True)
+    session.keys("Enter")
+    session.wait_for("Endpoints ·")
+    session.keys("/", "sqs", literal=True)
+    session.keys("Enter")
+    session.wait_for("filter: /sqs")
+    session.keys("e")
+    session.wait_for("Policy editor")
+    session.keys("F7")  # TextArea's select-all
+    session.keys(POLICY, literal=True, pause=0.5)
+    session.wait_for("hub-scoped-key", timeout=30)
+    session.escape()  # leave the text
+    session.escape()  # back to the endpoints
+    session.wait_for("Endpoints ·")
+    session.keys("q")
+    session.wait_gone()
+
+
+@pytest.mark.usefixtures("tmux_available")
+def test_console_in_tmux(tmp_path: Path) -> None:
+    """Start `vpce --lab`, wait for rows, `?`, `:denials`, `:endpoints`, `/sqs`, `e`, F7, type, finding, `q`."""
+    session = Tmux(console_command(tmp_path))
+    try:
+        drive(session)
+    finally:
+        session.kill()
+
+
+def ssh_localhost_works() -> str | None:
+    """None when `ssh localhost` logs in without a prompt; otherwise why not."""
+    if shutil.which("ssh") is None:
+        return "no ssh client"
+    try:
+        done = subprocess.run(
+            [
+                "ssh",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "ConnectTimeout=3",
+                "-o",
+                "StrictHostKeyChecking=no",
+                "localhost",
+                "true",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except subprocess.TimeoutExpired:
+        return "ssh localhost timed out"
+    if done.returncode != 0:
+        why = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"
+        return f"ssh localhost unavailable: {why}"
+    return None
+
+
+@pytest.mark.usefixtures("tmux_available")
+def test_console_over_ssh_localhost(tmp_path: Path) -> None:
+    """The same script through `ssh -t localhost`, as on a bastion."""
+    reason = ssh_localhost_works()
+    if reason is not None:
+        pytest.skip(reason)
+    remote = console_command(tmp_path)
+    session = Tmux(f"ssh -t -o StrictHostKeyChecking=no localhost {shlex.quote(remote)}")
+    try:
+        drive(session)
+    finally:
+        session.kill()
