@@ -128,6 +128,16 @@ def test_policy_version_from_timeline() -> None:
     assert mid is not None and mid.policy_version == v1[:12]
     assert late is not None and late.policy_version == v2[:12]
     assert other is not None and other.policy_version is None
+    same_second = PolicyTimeline()
+    same_second.add("vpce-1", 1_795_860_012.3, v2)  # journal time of the write, sub-second
+    assert same_second.version_at("vpce-1", "2026-11-28T08:40:12Z") is None  # a different second entirely
+    from vpce_console.services.tail import _epoch
+
+    stamp = _epoch("2026-11-28T10:00:12Z")
+    assert stamp is not None
+    same_second.add("vpce-2", stamp + 0.3, v2)
+    assert same_second.version_at("vpce-2", "2026-11-28T10:00:12Z") == v2[:12]
+    assert same_second.version_at("vpce-2", "2026-11-28T10:00:11Z") is None
 
 
 def test_filter_pattern_names_the_endpoint() -> None:

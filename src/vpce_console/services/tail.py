@@ -143,13 +143,19 @@ class PolicyTimeline:
             bisect.insort(rows, item)
 
     def version_at(self, endpoint_id: str | None, at: str | float | None) -> str | None:
-        """The 12-digit sha256 prefix of the latest version written at or before `at` (None if unknown)."""
+        """The 12-digit sha256 prefix of the latest version written at or before `at` (None if unknown).
+
+        A whole-second time string counts as the end of its second, so a denial logged in the same second as the
+        write is attributed to the new version (the one that can have caused it).
+        """
         if endpoint_id is None:
             return None
         rows = self._changes.get(endpoint_id)
         when = _epoch(at)
         if not rows or when is None:
             return None
+        if isinstance(at, str) and "." not in at:
+            when += 0.999  # CloudTrail's eventTime has whole seconds: the event may be late in that second
         index = bisect.bisect_right(rows, (when, "\uffff"))
         return rows[index - 1][1][:12] if index else None
 
