@@ -31,10 +31,20 @@ def main() -> int:
         args = argparse.Namespace(lab=False, lab_ready=str(lab.ready_file), config=None, region=None, profile=None)
         config, target = connect(args)
 
+        marks: dict[str, float] = {}
+
         async def run() -> tuple[object, AwsGateway, float]:
             async with AwsGateway(target, config) as gateway:
                 started = time.monotonic()
-                inventory = await load_inventory(gateway, config)
+
+                def progress(message: str) -> None:
+                    # When the Route 53 lane and the last spoke account finished, to show which one bounds the run.
+                    if message.startswith("hosted zones of"):
+                        marks["route53_done_seconds"] = round(time.monotonic() - started, 2)
+                    elif message.startswith("spoke account"):
+                        marks["spokes_done_seconds"] = round(time.monotonic() - started, 2)
+
+                inventory = await load_inventory(gateway, config, progress=progress)
                 return inventory, gateway, time.monotonic() - started
 
         inventory, gateway, wall = asyncio.run(run())
@@ -51,6 +61,7 @@ def main() -> int:
                 "route53_floor_seconds": round(floor, 2),
                 "target_seconds": round(target_s, 2),
                 "within_target": wall <= target_s,
+                **marks,
                 "endpoints": len(inventory.endpoints),  # type: ignore[attr-defined]
                 "zones": len(inventory.zones),  # type: ignore[attr-defined]
                 "spoke_vpcs": len(inventory.spokes),  # type: ignore[attr-defined]
