@@ -246,3 +246,13 @@ def test_cli_choices_match_the_engine() -> None:
     from vpce_console.policy.lint import POLICY_TYPES
 
     assert POLICY_TYPE_CHOICES == POLICY_TYPES
+
+
+def test_sarif_uri_is_a_relative_reference_with_spaces_quoted(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    policy = tmp_path / "my policy.json"
+    policy.write_text((POLICIES / "bad_hub_scoped_key.json").read_text())
+    _, out, _ = _run(capsys, "--format", "sarif", str(policy))
+    uri = json.loads(out)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri.endswith("/my%20policy.json") and " " not in uri
