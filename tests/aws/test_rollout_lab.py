@@ -162,6 +162,23 @@ def test_stale_base_is_refused_with_a_diff(lab: dict[str, Any], tmp_path: Path) 
     assert _deployed(lab["ready"], endpoint) == before
 
 
+def test_lint_errors_block_the_write(lab: dict[str, Any], tmp_path: Path) -> None:
+    endpoint = lab["ready"]["hub"]["endpoints"]["ssm"]
+    before = _deployed(lab["ready"], endpoint)
+    hub_vpc = lab["ready"]["hub"]["vpc_id"]
+    text = (
+        '{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",'
+        f' "Condition": {{"StringEquals": {{"aws:SourceVpc": "{hub_vpc}"}}}}}}]}}'
+    )
+    code, lines, _ = _vpce(lab, *_rollout_args(endpoint, _write(tmp_path, "p.json", text)))
+    assert code == 1
+    lint = next(line for line in lines if line["event"] == "lint")
+    assert lint["errors"] >= 1 and "hub-scoped-key" in {f["code"] for f in lint["findings"]}
+    refused = next(line for line in lines if line["event"] == "refused")
+    assert "--force-lint" in refused["reason"] and "hub-scoped-key" in refused["codes"]
+    assert _deployed(lab["ready"], endpoint) == before
+
+
 def test_apply_converges_after_true_propagation_then_rollback_restores_exact_bytes(
     lab: dict[str, Any], tmp_path: Path
 ) -> None:
