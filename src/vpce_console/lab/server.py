@@ -70,6 +70,9 @@ class Lab:
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._check_port()
+        from vpce_console.lab.motofix import install
+
+        install()
         world = build_world(self.args.scale, self.seed)
         lock = threading.RLock()
         middleware = LabMiddleware(
