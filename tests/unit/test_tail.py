@@ -214,3 +214,29 @@ async def test_follow_raises_non_retryable_errors() -> None:
     with pytest.raises(AwsError):
         async for _ in follow_log_groups(fetch, ["g"], "{}", start_ms=0, follow=False, clock_ms=lambda: 0):
             pass
+
+
+async def test_quiet_group_window_moves_to_now_minus_overlap() -> None:
+    starts: list[int] = []
+
+    async def fetch(group: str, pattern: str, start: int, token: str | None) -> LogPage:
+        starts.append(start)
+        return LogPage((), None)
+
+    class Stop(Exception):
+        pass
+
+    rounds = 0
+
+    async def sleep(seconds: float) -> None:
+        nonlocal rounds
+        rounds += 1
+        if rounds == 2:
+            raise Stop
+
+    with pytest.raises(Stop):
+        async for _ in follow_log_groups(
+            fetch, ["g"], "{}", start_ms=1_000, follow=True, clock_ms=lambda: 500_000, overlap_ms=100_000, sleep=sleep
+        ):
+            pass
+    assert starts == [1_000, 400_000]

@@ -581,9 +581,13 @@ class Rollout:
                         continue
                     cursor["seen"].add(denial.event_id)
                     found.append((denial, event.timestamp_ms / 1000.0))
+                    cursor["high_ms"] = max(cursor.get("high_ms", 0), event.timestamp_ms)
                 token = page.next_token
                 if not token:
                     break
+        if cursor.get("high_ms"):
+            # re-read only a two-minute overlap (late CloudTrail delivery); `seen` drops the repeats
+            cursor["start_ms"] = max(cursor["start_ms"], cursor["high_ms"] - 120_000)
         return found
 
     async def _guard_rollback(

@@ -370,8 +370,10 @@ async def follow_log_groups(
                 cursor.next_token = page.next_token
                 if not page.next_token:
                     break
-            if cursor.high_ms:
-                cursor.start_ms = max(cursor.start_ms, cursor.high_ms - overlap_ms)
+            # the next window starts an overlap before the newest event (or before now, for a quiet group), so
+            # late deliveries are still seen and a long --since is scanned once, not on every poll
+            anchor = cursor.high_ms if cursor.high_ms else clock_ms()
+            cursor.start_ms = max(cursor.start_ms, anchor - overlap_ms)
         if not follow:
             return
         await sleep(poll_seconds * (0.8 + random.random() * 0.4))
