@@ -51,7 +51,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--force-lint", action="store_true", help="apply even with lint errors")
     parser.add_argument("--personas", metavar="F", help="personas YAML for the impact preview and passive evidence")
-    parser.add_argument("--no-self-probe", action="store_true", help="do not probe as this machine's own identity")
+    parser.add_argument(
+        "--no-self-probe",
+        action="store_true",
+        help="do not probe as this machine's own identity (always off on a lab, whose operator is control plane)",
+    )
     parser.add_argument("--resume", action="store_true", help="resume the watch of an unfinished change (no write)")
     parser.add_argument("--account", metavar="ID", help="hub account owning the endpoint (default: the caller's)")
     parser.add_argument("--format", choices=("text", "json"), default="text")

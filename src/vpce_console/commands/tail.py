@@ -34,7 +34,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `vpce tail`."""
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = EPILOG
-    parser.add_argument("--since", default="15m", help="how far back to start: 15m, 2h, 1d or an ISO time")
+    parser.add_argument(
+        "--since",
+        default="15m",
+        help="how far back to start: 15m, 2h, 1d or an ISO time (log groups; --file reads everything)",
+    )
     parser.add_argument("--follow", action="store_true", help="keep polling for new denials")
     parser.add_argument("--file", metavar="PATH", help="read CloudTrail records from a file instead of AWS")
     parser.add_argument("--endpoint", metavar="ID", help="only denials through this endpoint")
