@@ -110,3 +110,22 @@ def test_error_bodies() -> None:
         "because no VPC endpoint policy allows the sqs:SendMessage action"
     )
     assert msg == expected
+
+
+def test_ready_file_round_trip_and_errors(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from vpce_console.errors import UsageError
+    from vpce_console.lab.ready import read_ready_file, write_ready_file
+
+    folder = Path(str(tmp_path))
+    data = {k: k for k in ("endpoint_url", "region", "hub", "operator", "read_role_name", "accounts", "spokes")}
+    data["personas"] = []
+    write_ready_file(folder / "r.json", data)
+    assert read_ready_file(folder / "r.json") == data
+    assert [p.name for p in folder.iterdir()] == ["r.json"]  # no temp file left behind
+    (folder / "bad.json").write_text("{not json")
+    (folder / "partial.json").write_text('{"endpoint_url": "x"}')
+    for name, needle in (("missing.json", "cannot read"), ("bad.json", "not valid JSON"), ("partial.json", "lacks")):
+        with pytest.raises(UsageError, match=needle):
+            read_ready_file(folder / name)
