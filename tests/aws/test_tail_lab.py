@@ -287,3 +287,52 @@ async def test_follow_picks_up_new_denials_through_dropped_connections(denied: d
             faults("")
     assert tail.denials == 10 and len({d.event_id for d in tail.rows()}) == 10
     assert tail.duplicates > 0  # the overlap window re-reads old events; dedupe drops them
+
+
+def test_follow_live_backfills_then_streams(denied: dict[str, Any]) -> None:
+    """`--follow --live`: the --since backfill first, then StartLiveTail delivers denials as they happen."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import boto3
+
+    ready, persona = denied["ready"], denied["persona"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "vpce_console",
+        "tail",
+        "--lab-ready",
+        denied["ready_path"],
+        "--since",
+        "10m",
+        "--follow",
+        "--live",
+        "--format",
+        "jsonl",
+        "--endpoint",
+        denied["endpoint"],
+        "--no-history",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    try:
+        time.sleep(3.0)  # backfill done and the live session open
+        sqs = boto3.client(
+            "sqs",
+            endpoint_url=ready["endpoint_url"],
+            region_name=ready["region"],
+            aws_access_key_id=persona["access_key_id"],
+            aws_secret_access_key=persona["secret_access_key"],
+        )
+        for _ in range(2):
+            with contextlib.suppress(Exception):
+                sqs.list_queues()
+        time.sleep(2.0)
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=10)
+    rows = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert len({r["event_id"] for r in rows}) == len(rows) >= 8, err  # 6 from the backfill + 2 live (maybe more)
+    assert "polling instead" not in err

@@ -90,6 +90,9 @@ async def live_tail(
 ) -> AsyncIterator[LogEvent]:
     """Stream events from StartLiveTail until the session ends (AWS closes it after 3 hours at most)."""
     async with gateway.client("logs", account_id=account_id) as logs:
+        if gateway.target.endpoint_url:
+            # a custom endpoint serves every host itself: the `streaming-` host prefix would point nowhere
+            logs.meta.config.inject_host_prefix = False
         answer = await logs.start_live_tail(logGroupIdentifiers=log_group_arns, logEventFilterPattern=pattern)
         stream = answer["responseStream"]
         async for item in stream:

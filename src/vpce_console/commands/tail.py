@@ -102,7 +102,7 @@ async def _follow(args: argparse.Namespace) -> int:
     from vpce_console.connect import connect
     from vpce_console.errors import AwsError
     from vpce_console.services.journal import sha256_text
-    from vpce_console.services.tail import denial_filter_pattern, follow_log_groups, parse_since
+    from vpce_console.services.tail import LogCursor, denial_filter_pattern, follow_log_groups, parse_since
 
     config, target = connect(args)
     groups = list(args.log_group or config.tail.log_groups)
@@ -134,40 +134,49 @@ async def _follow(args: argparse.Namespace) -> int:
                     print(f"vpce tail: cannot read {args.endpoint} ({exc})", file=sys.stderr)
         pattern = denial_filter_pattern(args.endpoint)
 
-        if args.live and args.follow:
-            try:
-                arns = [await log_group_arn(gateway, g) for g in groups]
-                async for event in live_tail(gateway, arns, pattern):
-                    try:
-                        record = json.loads(event.message)
-                    except ValueError:
-                        continue
-                    if isinstance(record, dict):
-                        _emit(filter(None, [tail.ingest(record)]), args.format)
-            except AwsError as exc:
-                print(f"vpce tail: live tail unavailable ({exc}); polling instead", file=sys.stderr)
-
         async def fetch(group: str, pat: str, start_ms: int, token: str | None) -> Any:
             return await filter_log_events(gateway, group, pat, start_ms, token)
 
         def warn(group: str, exc: AwsError, wait: float) -> None:
             print(f"vpce tail: {group}: {exc.kind}, retrying in {wait:.1f}s", file=sys.stderr)
 
-        records = follow_log_groups(
-            fetch,
-            groups,
-            pattern,
-            start_ms=int(since * 1000),
-            follow=args.follow,
-            poll_seconds=args.poll,
-            overlap_ms=max(60_000, int(args.poll * 4000)),
-            clock_ms=lambda: int(time.time() * 1000),
-            on_error=warn,
-        )
-        async for record in records:
-            denial = tail.ingest(record)
-            if denial is not None:
-                _emit([denial], args.format)
+        cursors: dict[str, LogCursor] = {}
+
+        async def poll(follow: bool) -> None:
+            records = follow_log_groups(
+                fetch,
+                groups,
+                pattern,
+                start_ms=int(since * 1000),
+                follow=follow,
+                poll_seconds=args.poll,
+                overlap_ms=max(60_000, int(args.poll * 4000)),
+                clock_ms=lambda: int(time.time() * 1000),
+                on_error=warn,
+                cursors=cursors,
+            )
+            async for record in records:
+                denial = tail.ingest(record)
+                if denial is not None:
+                    _emit([denial], args.format)
+
+        if not (args.live and args.follow):
+            await poll(args.follow)
+            return 0
+        await poll(False)  # backfill --since; the live session only streams what arrives from now on
+        try:
+            arns = [await log_group_arn(gateway, g) for g in groups]
+            async for event in live_tail(gateway, arns, pattern):
+                try:
+                    record = json.loads(event.message)
+                except ValueError:
+                    continue
+                if isinstance(record, dict):
+                    _emit(filter(None, [tail.ingest(record)]), args.format)
+            print("vpce tail: live tail session ended; polling instead", file=sys.stderr)
+        except AwsError as exc:
+            print(f"vpce tail: live tail unavailable ({exc}); polling instead", file=sys.stderr)
+        await poll(True)  # from the backfill's cursor; event-id dedupe drops what the live session already showed
     return 0
 
 
