@@ -139,7 +139,7 @@ class AwsConfig:
     """Seconds to open a connection."""
     read_timeout: float = 30.0
     """Seconds to wait for a response."""
-    max_concurrency: int = 16
+    max_concurrency: int = 8
     """Requests in flight at once per service (Route 53 never queues behind EC2)."""
     rate_limits: Mapping[str, RateLimitConfig] = field(default_factory=dict)
     """Family -> limit overriding the built-in ones (route53, ec2:describe, cloudtrail:LookupEvents, …)."""

@@ -33,8 +33,8 @@ Clock = Callable[[], float]
 _current_operation: contextvars.ContextVar[str] = contextvars.ContextVar("vpce_current_operation", default="")
 
 SLOW_LANE = frozenset({"route53", "cloudtrail", "organizations"})
-"""Services whose per-account limits are a few requests per second: sent one or two at a time, paced."""
-SLOW_LANE_CONCURRENCY = 2
+"""Services whose per-account limits are a few requests per second: few in flight, paced at send time."""
+SLOW_LANE_CONCURRENCY = 4
 
 CREDENTIAL_REFRESH_MARGIN = 300.0
 """Seconds before expiry at which assumed-role credentials are renewed."""
