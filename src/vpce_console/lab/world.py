@@ -92,7 +92,7 @@ def zone_name(service: str, region: str = REGION) -> str:
 
 @dataclass
 class Spoke:
-    """One spoke VPC as the ready-file lists it."""
+    """One spoke VPC as the ready-file lists it (mutable while the seeder associates services)."""
 
     account_id: str
     vpc_id: str
@@ -114,7 +114,7 @@ class Spoke:
         }
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class LabPersona:
     """A workload with its own keys; fields mirror `vpce_console.policy.personas.Persona` plus the keys."""
 
@@ -174,7 +174,7 @@ class LabPersona:
 
 @dataclass
 class World:
-    """Everything the server needs to know about the seeded world (and the ready-file shows)."""
+    """Everything the server needs to know about the seeded world (and the ready-file shows); built once."""
 
     scale: str
     seed: int
