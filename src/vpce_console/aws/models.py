@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 def short_service(service_name: str) -> str:
     """`com.amazonaws.us-east-1.ecr.api` -> `ecr.api`; other names are returned as they are."""
     parts = service_name.split(".")
+    if len(parts) >= 5 and parts[:3] == ["com", "amazonaws", "vpce"]:
+        return ".".join(parts[4:])  # endpoint services: com.amazonaws.vpce.<region>.vpce-svc-…
     if len(parts) >= 4 and parts[0] == "com" and parts[1] == "amazonaws":
         return ".".join(parts[3:])
     return service_name
