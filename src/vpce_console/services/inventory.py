@@ -210,7 +210,7 @@ def lint_endpoint(endpoint: Endpoint) -> LintSummary:
     except ImportError:  # pragma: no cover - the engine ships with the package
         return LintSummary()
     try:
-        findings = tuple(lint(endpoint.policy_text, policy_type="vpce", service=endpoint.service.split(".")[0]))
+        findings = tuple(lint(endpoint.policy_text, policy_type="vpce", service=endpoint.service_name))
     except Exception:
         return LintSummary()
     severities = [str(f.severity) for f in findings]
