@@ -405,3 +405,15 @@ def test_rollback_on_denials_guard(lab: dict[str, Any], tmp_path: Path) -> None:
     assert any(line["event"] == "denials" and line["per_minute"] > 2 for line in lines)
     assert any(line["event"] == "rollback" for line in lines)
     assert _deployed(ready, endpoint) == original
+    history = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "vpce_console", "history", "--format", "json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    assert [(c["kind"], c["outcome"]) for c in history["changes"]] == [
+        ("apply", "rolled_back"),
+        ("rollback", "applied"),
+    ]

@@ -600,7 +600,6 @@ class Rollout:
         report: WatchReport,
     ) -> RolloutSummary:
         self.ctx.journal.step(journal_id, "watch", "converged", flaps=report.flaps)
-        self.ctx.journal.finish(journal_id, "rolled_back", reason="denial guard")
         result = await self.rollback(
             opts.endpoint_id,
             account_id=opts.account_id,
@@ -609,6 +608,8 @@ class Rollout:
         )
         propagation = report.propagation_seconds
         status = "rolled_back" if result.status == "rolled_back" else "refused"
+        if status != "rolled_back":  # the guard could not undo it: the change stays, converged
+            self.ctx.journal.finish(journal_id, "converged", guard="rollback refused: " + result.reason)
         return RolloutSummary(
             status,
             propagation,
