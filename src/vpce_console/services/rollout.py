@@ -479,6 +479,8 @@ class Rollout:
                 if evidence:
                     self.emit("passive", events=len(evidence), event_ids=[d.event_id for d, _ in evidence][:20])
             now = self.ctx.clock()
+            while denial_times and denial_times[0] < now - 120.0:
+                denial_times.popleft()  # the guard looks at the last minute only: keep memory bounded
             report = watch.report(now, observations)
             self.emit("round", round=round_no, **_report_json(report))
             if report.status is not last_status:
