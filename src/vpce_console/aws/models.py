@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 
 def short_service(service_name: str) -> str:
@@ -22,22 +23,25 @@ def normalize_state(state: str | None) -> str:
     return (state or "unknown").strip().lower()
 
 
+@lru_cache(maxsize=65536)
+def _network(cidr: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    """Parsed CIDR (cached: the doctor compares the same blocks thousands of times at org scale)."""
+    try:
+        return ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        return None
+
+
 def cidrs_overlap(a: str, b: str) -> bool:
     """True when two CIDR blocks share any address (invalid blocks never overlap)."""
-    try:
-        return ipaddress.ip_network(a, strict=False).overlaps(ipaddress.ip_network(b, strict=False))
-    except ValueError:
-        return False
+    na, nb = _network(a), _network(b)
+    return na is not None and nb is not None and na.version == nb.version and na.overlaps(nb)
 
 
 def cidr_covers(outer: str, inner: str) -> bool:
     """True when every address of `inner` is inside `outer`."""
-    try:
-        o = ipaddress.ip_network(outer, strict=False)
-        i = ipaddress.ip_network(inner, strict=False)
-    except ValueError:
-        return False
-    return o.version == i.version and i.subnet_of(o)  # type: ignore[arg-type]
+    o, i = _network(outer), _network(inner)
+    return o is not None and i is not None and o.version == i.version and i.subnet_of(o)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)

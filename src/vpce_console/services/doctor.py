@@ -130,6 +130,7 @@ def check_missing_associations(inventory: Inventory, config: Config) -> Iterable
     for spoke in inventory.spokes:
         if spoke.vpc_id in subscribed and not _forbidden(spoke.vpc_id, spoke.tags, config):
             peers[_environment(spoke, config)].append(subscribed[spoke.vpc_id])
+    majority: dict[str | None, set[str]] = {}
     for spoke in inventory.spokes:
         if _forbidden(spoke.vpc_id, spoke.tags, config):
             continue
@@ -146,8 +147,10 @@ def check_missing_associations(inventory: Inventory, config: Config) -> Iterable
             group = peers.get(env, [])
             if not have or len(group) < 3:
                 continue
-            counts = Counter(s for services in group for s in services)
-            expected = {s for s, n in counts.items() if n * 2 > len(group)}
+            if env not in majority:
+                counts = Counter(s for services in group for s in services)
+                majority[env] = {s for s, n in counts.items() if n * 2 > len(group)}
+            expected = majority[env]
             why = f"most {env or 'untagged'} spokes ({len(group)}) use"
         for service in sorted(expected - have):
             note = "" if service in hub_services else " (and the hub has no endpoint or zone for it)"
@@ -258,9 +261,12 @@ def check_private_dns(inventory: Inventory, config: Config) -> Iterable[DoctorFi
 
 
 def _subscriptions(inventory: Inventory) -> Iterable[tuple[SpokeVpc, str, tuple[Endpoint, ...]]]:
+    by_service: dict[str, list[Endpoint]] = defaultdict(list)
+    for endpoint in inventory.endpoints:
+        by_service[endpoint.service].append(endpoint)
     for sub in inventory.subscribers:
         for service in sub.services:
-            yield sub.vpc, service, inventory.endpoints_for(service)
+            yield sub.vpc, service, tuple(by_service.get(service, ()))
 
 
 def check_security_groups(inventory: Inventory, config: Config) -> Iterable[DoctorFinding]:

@@ -101,6 +101,22 @@ class Inventory:
     warnings: tuple[str, ...] = ()
     """Parts that could not be read (an account's role missing …)."""
     spoke_accounts: tuple[str, ...] = ()
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Derived indexes, built on first use (the value itself stays immutable)."""
+
+    def services_by_vpc(self) -> Mapping[str, tuple[str, ...]]:
+        """VPC id -> services whose zones it is associated with (one pass over the zones, then cached)."""
+        if "services_by_vpc" not in self._memo:
+            found: dict[str, set[str]] = {}
+            for zone in self.zones:
+                service = self.zone_services.get(zone.zone_id)
+                if service is None:
+                    continue
+                for v in zone.vpcs:
+                    found.setdefault(v.vpc_id, set()).add(service)
+            self._memo["services_by_vpc"] = {vpc: tuple(sorted(s)) for vpc, s in found.items()}
+        result: Mapping[str, tuple[str, ...]] = self._memo["services_by_vpc"]
+        return result
 
     @property
     def hub_vpc_ids(self) -> frozenset[str]:
@@ -137,15 +153,7 @@ class Inventory:
 
     def services_of(self, vpc_id: str) -> tuple[str, ...]:
         """Services a VPC is associated with."""
-        return tuple(
-            sorted(
-                {
-                    self.zone_services[z.zone_id]
-                    for z in self.zones
-                    if z.zone_id in self.zone_services and any(v.vpc_id == vpc_id for v in z.vpcs)
-                }
-            )
-        )
+        return self.services_by_vpc().get(vpc_id, ())
 
 
 # --- pure helpers ------------------------------------------------------------------------------------------
@@ -489,8 +497,13 @@ def endpoint_to_json(inventory: Inventory, endpoint: Endpoint) -> dict[str, Any]
     }
 
 
-def spoke_to_json(inventory: Inventory, spoke: SpokeVpc, config: Config | None = None) -> dict[str, Any]:
-    """The stable JSON shape of one spoke VPC."""
+def spoke_to_json(
+    inventory: Inventory,
+    spoke: SpokeVpc,
+    config: Config | None = None,
+    services: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """The stable JSON shape of one spoke VPC (`services` saves the lookup when the caller has it)."""
     env_tag = config.environment_tag if config else "environment"
     return {
         "vpc_id": spoke.vpc_id,
@@ -506,13 +519,14 @@ def spoke_to_json(inventory: Inventory, spoke: SpokeVpc, config: Config | None =
         "tgw_attachments": list(spoke.tgw_attachments),
         "peering_connections": list(spoke.peering_connections),
         "routes_to_hub": list(routes_to_hub(spoke, inventory.hub_cidrs)),
-        "services": list(inventory.services_of(spoke.vpc_id)),
+        "services": list(services if services is not None else inventory.services_of(spoke.vpc_id)),
     }
 
 
 def inventory_to_json(inventory: Inventory, config: Config | None = None) -> dict[str, Any]:
     """The whole inventory as one JSON object with stable keys (`vpce inventory --format json`)."""
-    subscribed = {s.vpc.vpc_id for s in inventory.subscribers}
+    subscribers = inventory.subscribers
+    subscribed = {s.vpc.vpc_id for s in subscribers}
     known_vpcs = {s.vpc_id for s in inventory.spokes} | set(inventory.hub_vpc_ids)
     return {
         "caller": {"account_id": inventory.caller.account_id, "arn": inventory.caller.arn},
@@ -545,7 +559,7 @@ def inventory_to_json(inventory: Inventory, config: Config | None = None) -> dic
             }
             for z in inventory.zones
         ],
-        "subscribers": [spoke_to_json(inventory, s.vpc, config) for s in inventory.subscribers],
+        "subscribers": [spoke_to_json(inventory, s.vpc, config, s.services) for s in subscribers],
         "unsubscribed_vpcs": [
             {"vpc_id": s.vpc_id, "account_id": s.account_id, "name": s.name}
             for s in inventory.spokes
