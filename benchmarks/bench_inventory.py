@@ -48,6 +48,16 @@ def main() -> int:
                 return inventory, gateway, time.monotonic() - started
 
         inventory, gateway, wall = asyncio.run(run())
+    from vpce_console.data.prices import load_prices
+    from vpce_console.services.cost import cost_report
+    from vpce_console.services.doctor import diagnose
+
+    started = time.monotonic()
+    findings = diagnose(inventory, config)  # type: ignore[arg-type]
+    doctor_s = time.monotonic() - started
+    started = time.monotonic()
+    cost_report(inventory, load_prices(config.prices))  # type: ignore[arg-type]
+    cost_s = time.monotonic() - started
     stats = gateway.stats
     by_account = dict(stats.route53_calls_by_account)
     floor = max(by_account.values(), default=0) / ROUTE53_RATE
@@ -72,6 +82,9 @@ def main() -> int:
                 "retries": max(0, sum(stats.api_calls.values()) - sum(stats.calls.values())),
                 "throttled": sum(stats.throttled.values()),
                 "lab_ready_seconds": round(lab_ready_s, 2),
+                "doctor_seconds": round(doctor_s, 3),
+                "doctor_findings": len(findings),
+                "cost_seconds": round(cost_s, 3),
             },
             sort_keys=False,
         )
