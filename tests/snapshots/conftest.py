@@ -1,16 +1,20 @@
-"""Deterministic console data for snapshot tests: a fixed-seed lab read once through the real services.
+"""Deterministic console data for snapshot tests: a fixed-seed lab read through the real services, recorded.
 
-The snapshot is loaded before any test renders, so screenshots never depend on timing; the app then runs on a
-backend that serves that data with a frozen clock (no timestamps or timers move on screen).
+`record.py` starts a demo lab (seed SNAPSHOT_SEED), loads it with the console's own backend (inventory, doctor, cost,
+personas) and classifies the CloudTrail fixtures with the real tail; the JSON it writes is what the apps show here.
+Recording (instead of reading a lab each run) keeps the screenshots stable while the lab evolves; the app runs on a
+backend that serves the recording with a frozen clock, so no timestamp or timer moves on screen.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
-import os
-from collections.abc import AsyncIterator, Iterator, Sequence
+import tempfile
+import typing
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,28 +32,19 @@ FROZEN_NOW = 1_780_000_000.0
 CLOUDTRAIL = Path(__file__).resolve().parents[1] / "data" / "cloudtrail"
 
 
-@pytest.fixture(scope="session")
-def snapshot_data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HeaderInfo, Snapshot]]:
-    """Header and snapshot of a fresh fixed-seed demo lab, read through the real services once."""
+SNAPSHOT_FILE = Path(__file__).with_name("lab_snapshot.json")
+"""The recorded data (`python tests/snapshots/record.py` rewrites it from a fresh fixed-seed lab)."""
+
+
+def record_lab_snapshot(path: Path = SNAPSHOT_FILE) -> None:
+    """Start a fixed-seed demo lab, read it through the real services, and write header, snapshot and denials."""
     from vpce_console.commands.console import make_connector
     from vpce_console.lab.child import start_lab_child
 
-    home = tmp_path_factory.mktemp("snapshot-home")
-    saved = {k: os.environ.get(k) for k in ("HOME", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")}
-    os.environ.update({"HOME": str(home), "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"})
-    try:
-        handle = start_lab_child(scale="demo", seed=SNAPSHOT_SEED, traffic=0)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    try:
-        folder = tmp_path_factory.mktemp("snapshot-lab")
-        ready = folder / "ready.json"
-        ready.write_text(json.dumps(handle.ready), encoding="utf-8")
-        config = folder / "config.yaml"
+    with tempfile.TemporaryDirectory() as folder, start_lab_child(scale="demo", seed=SNAPSHOT_SEED, traffic=0) as lab:
+        ready = Path(folder) / "ready.json"
+        ready.write_text(json.dumps(lab.ready), encoding="utf-8")
+        config = Path(folder) / "config.yaml"
         config.write_text("aws: {total_max_attempts: 5}\n", encoding="utf-8")
         args = argparse.Namespace(lab=False, lab_ready=str(ready), config=str(config), profile=None, region=None)
 
@@ -60,9 +55,57 @@ def snapshot_data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[He
             finally:
                 await backend.close()
 
-        yield asyncio.run(load())
-    finally:
-        handle.stop()
+        header, snapshot = asyncio.run(load())
+    data = {
+        "header": dataclasses.asdict(header),
+        "snapshot": dataclasses.asdict(snapshot),
+        "denials": [dataclasses.asdict(row) for row in fixture_denials()],
+    }
+    path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _build(cls: Any, data: Any) -> Any:
+    """Rebuild a frozen dataclass from its `asdict` form (lists back to tuples, nested dataclasses by type)."""
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for field in dataclasses.fields(cls):
+        if field.name not in data:
+            continue
+        value = data[field.name]
+        hint = hints[field.name]
+        if dataclasses.is_dataclass(hint) and isinstance(value, dict):
+            value = _build(hint, value)
+        elif isinstance(value, list):
+            value = tuple(tuple(v) if isinstance(v, list) else v for v in value)
+        values[field.name] = value
+    return cls(**values)
+
+
+def load_recorded() -> tuple[HeaderInfo, Snapshot, list[DenialRow]]:
+    """The recorded header, snapshot (with personas and hub as engine values) and denials."""
+    from vpce_console.policy.personas import Hub, Persona
+    from vpce_console.tui import models
+
+    data = json.loads(SNAPSHOT_FILE.read_text(encoding="utf-8"))
+    raw = data["snapshot"]
+    snapshot = Snapshot(
+        endpoints=tuple(_build(models.EndpointRow, e) for e in raw["endpoints"]),
+        spokes=tuple(_build(models.SpokeRow, e) for e in raw["spokes"]),
+        services=tuple(raw["services"]),
+        cells=tuple(_build(models.SubscriberCell, e) for e in raw["cells"]),
+        doctor=tuple(_build(models.DoctorRow, e) for e in raw["doctor"]),
+        cost=tuple(_build(models.CostRow, e) for e in raw["cost"]),
+        hub=_build(Hub, raw["hub"]) if raw["hub"] else None,
+        personas=tuple(_build(Persona, p) for p in raw["personas"]),
+    )
+    denials = [_build(DenialRow, d) for d in data["denials"]]
+    return _build(HeaderInfo, data["header"]), snapshot, denials
+
+
+@pytest.fixture(scope="session")
+def snapshot_data() -> tuple[HeaderInfo, Snapshot, list[DenialRow]]:
+    """Recorded lab data: stable across lab changes until someone re-records it on purpose."""
+    return load_recorded()
 
 
 def fixture_denials() -> list[DenialRow]:
@@ -113,12 +156,12 @@ class FrozenBackend:
 
 
 @pytest.fixture
-def frozen_app(snapshot_data: tuple[HeaderInfo, Snapshot]) -> Any:
+def frozen_app(snapshot_data: tuple[HeaderInfo, Snapshot, list[DenialRow]]) -> Any:
     """Factory of console apps on the frozen data: `frozen_app(initial_pane="cost")`."""
-    header, snapshot = snapshot_data
+    header, snapshot, denials = snapshot_data
 
     def build(**kwargs: Any) -> VpceApp:
-        backend = FrozenBackend(header, snapshot, fixture_denials())
+        backend = FrozenBackend(header, snapshot, denials)
 
         async def connect() -> FrozenBackend:
             return backend
@@ -140,3 +183,6 @@ async def until_loaded(pilot: Any) -> None:
             break
         await pilot.pause(0.02)
     await pilot.pause(0.3)  # one flush of the denials pane
+    for _ in range(3):  # let highlight and detail messages settle, whatever the machine's load
+        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()

@@ -27,15 +27,24 @@ def make_connector(args: argparse.Namespace, *, read_only: bool) -> Any:
     async def connect() -> Any:
         import asyncio
 
-        from vpce_console.aws.session import AwsGateway
         from vpce_console.connect import connect as resolve
 
+        # Both steps block (a lab child starting, aiobotocore/aiohttp importing): keep them off the event loop so
+        # the first frame and the keyboard stay live meanwhile.
         config, target = await asyncio.to_thread(resolve, args)
-        gateway = AwsGateway(target, config)
+        gateway_class = await asyncio.to_thread(_gateway_class)
+        gateway = gateway_class(target, config)
         await gateway.__aenter__()
         return ServicesBackend(gateway, config, target, read_only=read_only)
 
     return connect
+
+
+def _gateway_class() -> Any:
+    """Import the AWS gateway (and with it the SDK)."""
+    from vpce_console.aws.session import AwsGateway
+
+    return AwsGateway
 
 
 def run(args: argparse.Namespace) -> int:

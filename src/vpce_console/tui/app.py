@@ -26,7 +26,8 @@ from vpce_console.tui.themes import DEFAULT_THEME, SEMANTIC_DEFAULTS, load_theme
 class VpceApp(App[int]):
     """vpce-console: endpoints, subscribers, policy editor, rollout, denials, cost and doctor."""
 
-    CSS_PATH = "console.tcss"
+    CSS_PATH = str(Path(__file__).with_name("console.tcss"))
+    """Absolute, so subclasses defined elsewhere (tests, benchmarks) find it too."""
     TITLE = "vpce-console"
 
     def __init__(

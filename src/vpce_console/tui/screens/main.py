@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 from textual import on, work
@@ -129,36 +129,30 @@ class MainScreen(Screen[None]):
     async def tail_denials(self) -> None:
         """Follow the denial stream forever, posting what arrived at most ten times a second.
 
-        A flood of one-row batches becomes a few messages; a quiet stream still shows each row within 0.1 s.
+        A pump task drains the stream into a list; this loop hands the list over as one message per tick, so a
+        flood of one-row batches costs a few messages a second and a quiet stream still shows rows within 0.1 s.
         """
         backend = self.vapp.backend
         if backend is None:
             return
-        rows = backend.tail().__aiter__()
         pending: list[DenialRow] = []
-        last_post = 0.0
-        fetch: asyncio.Future[Sequence[DenialRow]] | None = None
+
+        async def pump() -> None:
+            async for batch in backend.tail():
+                pending.extend(batch)
+
+        task = asyncio.create_task(pump())
         try:
             while True:
-                if fetch is None:
-                    fetch = asyncio.ensure_future(rows.__anext__())
-                done, _ = await asyncio.wait({fetch}, timeout=TAIL_BATCH_SECONDS)
-                if fetch in done:
-                    try:
-                        pending.extend(fetch.result())
-                    except StopAsyncIteration:
-                        break
-                    fetch = None
-                now = time.monotonic()
-                if pending and now - last_post >= TAIL_BATCH_SECONDS:
-                    self.post_message(DenialsArrived(pending))
-                    pending = []
-                    last_post = now
+                await asyncio.wait({task}, timeout=TAIL_BATCH_SECONDS)
+                if pending:
+                    self.post_message(DenialsArrived(list(pending)))
+                    pending.clear()
+                if task.done():
+                    task.result()  # re-raise a failure so the worker reports it
+                    return
         finally:
-            if fetch is not None:
-                fetch.cancel()
-        if pending:
-            self.post_message(DenialsArrived(pending))
+            task.cancel()
 
     @on(LoadProgress)
     def show_progress(self, message: LoadProgress) -> None:

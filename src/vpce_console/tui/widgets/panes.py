@@ -6,7 +6,6 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import ClassVar
 
 from rich.table import Table
@@ -24,11 +23,11 @@ from vpce_console.tui.render import (
     colour,
     human_bytes,
     severity_text,
-    short_principal,
     sparkline,
     state_text,
     subscriber_text,
 )
+from vpce_console.tui.widgets.denial_list import DenialList
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
@@ -483,7 +482,7 @@ class CostPane(Pane):
 MAX_DENIALS = 500
 """Denials kept in memory (newest first); older ones fall off."""
 
-MAX_DENIAL_ROWS = 200
+MAX_DENIAL_ROWS = 100
 """Denials drawn in the table at once; drawing more only costs frame time."""
 
 
@@ -493,7 +492,6 @@ class DenialsPane(Pane):
     PANE_NAME = "denials"
     TITLE = "Denials"
     HELP_SCOPE = "denials"
-    COLUMNS = ("Time (UTC)", "Reason", "Action", "Endpoint", "Account", "Principal", "Policy version")
 
     paused: reactive[bool] = reactive(False)
     """When paused the table stays still; new denials are counted and shown on resume."""
@@ -511,9 +509,7 @@ class DenialsPane(Pane):
         yield self.compose_title()
         yield Static("", id="denials-status")
         yield Sparkline([0.0], id="denials-rate", summary_function=max)
-        table: DataTable[object] = DataTable(id="denials-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns(*self.COLUMNS)
-        yield table
+        yield DenialList(id="denials-table")
 
     def on_mount(self) -> None:
         self.update_title()
@@ -582,20 +578,7 @@ class DenialsPane(Pane):
         return out
 
     def rerender(self) -> None:
-        table = self.query_one("#denials-table", DataTable)
-        table.clear()
-        deny = colour(self.variables, "decision-deny")
-        for index, row in enumerate(self.visible_rows()):
-            table.add_row(
-                datetime.fromtimestamp(row.at, UTC).strftime("%H:%M:%S"),
-                Text(f"✗ {row.reason}", style=deny),
-                Text(row.action),
-                row.endpoint_id,
-                row.account_id,
-                Text(short_principal(row.principal, 26)),
-                row.policy_version or "?",
-                key=f"{index}",
-            )
+        self.query_one(DenialList).show(self.visible_rows(), self.variables)
         self.update_title()
 
     def rate(self) -> float:
@@ -616,9 +599,7 @@ class DenialsPane(Pane):
 
     def selected(self) -> DenialRow | None:
         """The denial under the cursor."""
-        table = self.query_one("#denials-table", DataTable)
-        if table.row_count == 0:
-            return None
-        rows = self.visible_rows()
-        index = table.cursor_row
-        return rows[index] if 0 <= index < len(rows) else None
+        return self.query_one(DenialList).selected()
+
+    def focus_main(self) -> None:
+        self.query_one(DenialList).focus()
