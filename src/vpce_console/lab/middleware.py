@@ -486,6 +486,10 @@ class LabMiddleware:
         if len(parts) < 6:
             return {}
         with self.lock:
+            if parts[4] not in iam_backends:
+                # No IAM backend means no role and no tags; creating one loads every managed policy (~1 s
+                # under the lock), which stalled every request once per spoke account at org scale.
+                return {}
             try:
                 role = iam_backends[parts[4]]["aws"].get_role(parts[5].rsplit("/", 1)[-1])
             except Exception:
