@@ -543,6 +543,7 @@ class LabMiddleware:
             if "PrivateDnsEnabled" in call.params:
                 ep.private_dns_enabled = str(call.params["PrivateDnsEnabled"]).lower() == "true"
             new = str(ep.policy_document)
+        self._pages.clear()  # a describe served between moto's write and ours must not linger
         if old is not None and new != old and acct == self.world.hub_account:
             self.propagation.changed(endpoint_id, old, new)
         return status, headers, data
