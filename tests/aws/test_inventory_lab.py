@@ -76,30 +76,6 @@ def test_rate_limiter_keeps_the_lab_limits_from_tripping(lab_inventory: tuple[In
     assert gateway.stats.rate_limit_wait_seconds > 0
 
 
-def test_without_our_limiter_the_lab_throttles_a_burst(lab_target: tuple[Config, Target]) -> None:
-    """Control: the same burst with our Route 53 limit lifted trips the lab's 5 req/s, so the limiter is what helps."""
-    config, target = lab_target
-
-    async def burst(limits: Mapping[str, Limit] | None) -> list[BaseException | None]:
-        async with AwsGateway(target, config, total_max_attempts=1, rate_limits=limits) as gw:
-
-            async def one() -> BaseException | None:
-                try:
-                    await gw.call("route53", "list_hosted_zones")
-                except AwsError as exc:
-                    return exc
-                return None
-
-            return await asyncio.gather(*(one() for _ in range(12)))
-
-    unlimited = asyncio.run(burst({"route53": Limit(rate=1000.0, burst=1000)}))
-    throttled = [e for e in unlimited if isinstance(e, AwsError)]
-    assert throttled and all(e.kind == "throttled" and e.retryable for e in throttled)
-    assert "route53:ListHostedZones" in str(throttled[0])
-    limited = asyncio.run(burst(None))
-    assert limited == [None] * 12
-
-
 def test_pagination_gives_the_same_inventory_with_small_pages(
     lab_inventory: tuple[Inventory, AwsGateway, int], lab_target: tuple[Config, Target]
 ) -> None:
@@ -186,3 +162,33 @@ def test_doctor_finds_every_seeded_fault(
     # Nothing beyond the seeded faults is reported as a wiring error (no false alarms on the healthy rest).
     errors = {(f.code, f.service) for f in findings if f.kind == "wiring" and f.severity == "error"}
     assert errors <= expected
+
+
+def test_without_our_limiter_the_lab_throttles_a_burst(
+    lab_target: tuple[Config, Target], lab_ready: Mapping[str, Any]
+) -> None:
+    """Control: the same burst with our Route 53 limit lifted trips the lab's 5 req/s, so the limiter is what helps.
+
+    Each burst runs in its own spoke account (the lab limits per account), so both start from a full bucket and
+    the hub account's bucket stays untouched for other tests.
+    """
+    config, target = lab_target
+    paced_account, unpaced_account = sorted({s["account_id"] for s in lab_ready["spokes"]})[:2]
+
+    async def burst(account: str, limits: Mapping[str, Limit] | None) -> list[BaseException | None]:
+        async with AwsGateway(target, config, total_max_attempts=1, rate_limits=limits) as gw:
+
+            async def one() -> BaseException | None:
+                try:
+                    await gw.call("route53", "list_hosted_zones", account_id=account)
+                except AwsError as exc:
+                    return exc
+                return None
+
+            return await asyncio.gather(*(one() for _ in range(12)))
+
+    assert asyncio.run(burst(paced_account, None)) == [None] * 12
+    unlimited = asyncio.run(burst(unpaced_account, {"route53": Limit(rate=1000.0, burst=1000)}))
+    throttled = [e for e in unlimited if isinstance(e, AwsError)]
+    assert throttled and all(e.kind == "throttled" and e.retryable for e in throttled)
+    assert "route53:ListHostedZones" in str(throttled[0]) and unpaced_account in str(throttled[0])
