@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from textual import on, work
-from textual.app import App
+from textual.app import App, SystemCommand
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from vpce_console.tui.actions import validate_keymap
@@ -135,6 +138,18 @@ class VpceApp(App[int]):
         self.push_screen(
             RolloutScreen(endpoint, snapshot, draft, clock=self.monotonic, watch_timeout=self.watch_timeout)
         )
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's palette commands plus one per pane, so ctrl+p reaches everything `:` does."""
+        yield from super().get_system_commands(screen)
+        from vpce_console.tui.screens.main import MainScreen
+
+        if isinstance(screen, MainScreen):
+            for pane in ("endpoints", "subscribers", "doctor", "cost", "denials"):
+                yield SystemCommand(
+                    f"Show {pane}", f"switch to the {pane} pane (:{pane})", partial(screen.show_pane, pane)
+                )
+            yield SystemCommand("Refresh", "reload the inventory (r)", screen.action_refresh)
 
     def switch_theme(self, name: str) -> None:
         """`:theme NAME` — any registered theme (ours or Textual's)."""
