@@ -103,3 +103,47 @@ def test_parameter_errors_are_mapped_too(lab_target: tuple[Config, Target]) -> N
 
     err = asyncio.run(go())
     assert err.kind == "invalid" and err.operation == "ec2:DescribeVpcAttribute"
+
+
+def test_access_denied_is_one_line_naming_the_call(lab_factory: Any) -> None:
+    """A real AccessDenied from the lab (an endpoint policy denies a workload) becomes one AwsError line."""
+    import json
+
+    from vpce_console.config import Config as PlainConfig
+
+    lab = lab_factory(scale="demo", seed=5, propagation="0:0")
+    ready = lab.ready
+    operator = Target(
+        endpoint_url=ready["endpoint_url"],
+        region=ready["region"],
+        profile=None,
+        access_key_id=ready["operator"]["access_key_id"],
+        secret_access_key=ready["operator"]["secret_access_key"],
+    )
+    persona = next(p for p in ready["personas"] if p["name"] == "web-dev")
+    workload = Target(
+        endpoint_url=ready["endpoint_url"],
+        region=ready["region"],
+        profile=None,
+        access_key_id=persona["access_key_id"],
+        secret_access_key=persona["secret_access_key"],
+    )
+    deny_all = json.dumps({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}]})
+
+    async def go() -> AwsError:
+        async with AwsGateway(operator, PlainConfig(), total_max_attempts=1) as gw:
+            await gw.call(
+                "ec2", "modify_vpc_endpoint", VpcEndpointId=ready["hub"]["endpoints"]["sqs"], PolicyDocument=deny_all
+            )
+        async with AwsGateway(workload, PlainConfig(), total_max_attempts=1) as gw:
+            try:
+                await gw.call("sqs", "list_queues")
+            except AwsError as exc:
+                return exc
+        raise AssertionError("expected the endpoint policy to deny")
+
+    err = asyncio.run(go())
+    assert err.kind == "access-denied" and not err.retryable
+    assert err.operation == "sqs:ListQueues"
+    text = str(err)
+    assert "\n" not in text and "access denied" in text and "explicit deny in a VPC endpoint policy" in text
