@@ -267,9 +267,15 @@ class AwsGateway:
             return self._caller
 
     def role_arn_for(self, account_id: str) -> str:
-        """The read role ARN assumed in one account."""
+        """The read role ARN assumed in one account (config per account, config default, else the target's)."""
+        from vpce_console.config import RolesConfig
+
         partition = self._caller.partition if self._caller else "aws"
-        return f"arn:{partition}:iam::{account_id}:role/{self.config.role_name_for(account_id)}"
+        name = self.config.role_name_for(account_id)
+        untouched = name == RolesConfig().read_role_name and account_id not in self.config.roles.per_account
+        if untouched and self.target.read_role_name:
+            name = self.target.read_role_name  # a lab's read role when the config does not name one
+        return f"arn:{partition}:iam::{account_id}:role/{name}"
 
     # --- internals ----------------------------------------------------------------------------------------
 
