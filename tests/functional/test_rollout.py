@@ -96,6 +96,8 @@ async def test_rollout_flow_converges_denials_arrive_and_rollback_restores(
         app.screen.query_one("#confirm-input").value = ""  # type: ignore[attr-defined]
         await pilot.press(*endpoint_id, "enter")
         assert app.screen is rollout
+        await pilot.press("escape")
+        assert app.screen is rollout, "a single Esc does not abandon a running watch"
 
         await wait_for(pilot, lambda: rollout.step == "done", timeout=90, what="watch to finish")
         view = rollout.watch_view

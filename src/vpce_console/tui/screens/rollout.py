@@ -76,6 +76,8 @@ class RolloutScreen(Screen[None]):
         self.applied = False
         self.watch_started: float | None = None
         self.rolled_back = False
+        self.leave_armed = False
+        """Set by a first Esc during a running watch; the second one leaves."""
 
     @property
     def vapp(self) -> VpceApp:
@@ -374,4 +376,15 @@ class RolloutScreen(Screen[None]):
         self.vapp.open_help("Rollout", ("rollout",))
 
     def action_back(self) -> None:
+        """Leave; while a write or watch is running, only on a second Esc (leaving stops watching, not the change)."""
+        running = any(w.group in ("policy-apply", "policy-watch") and not w.is_finished for w in self.workers)
+        if running and not self.leave_armed:
+            self.leave_armed = True
+            self.notify(
+                "the watch is still running: Esc again leaves it (the new policy stays live; "
+                "`vpce rollout --resume` continues watching)",
+                severity="warning",
+                timeout=8,
+            )
+            return
         self.app.pop_screen()
