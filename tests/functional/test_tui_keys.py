@@ -67,3 +67,51 @@ async def test_q_quits_from_main_panes_but_types_in_the_editor() -> None:
         assert isinstance(app.screen, MainScreen)
         await pilot.press("q")
     assert app.return_code == 0
+
+
+async def test_denials_pane_quiet_stream_filter_pause_and_export(tmp_path: Any) -> None:
+    """A stream that goes quiet still shows its rows; `/` filters by reason; `p` holds new rows; `x` writes JSONL."""
+    import json
+    import os
+    from pathlib import Path
+
+    from vpce_console.tui.models import DenialRow
+    from vpce_console.tui.widgets.panes import DenialsPane
+
+    app = recorded_app(tail=True, initial_pane="denials")
+    async with app.run_test(size=(120, 36)) as pilot:
+        main = await loaded(app, pilot)
+        pane = main.query_one(DenialsPane)
+        expected = len(load_recorded()[2])
+        for _ in range(100):
+            if pane.total_seen == expected:
+                break
+            await pilot.pause(0.02)
+        assert pane.total_seen == expected, "the one batch of a now-quiet stream reached the pane"
+
+        await pilot.press("slash", *"reason=vpce-explicit", "enter")
+        shown = pane.visible_rows()
+        assert shown and all(row.reason == "vpce-explicit" for row in shown)
+
+        await pilot.press("p")
+        assert pane.paused
+        extra = DenialRow(
+            at=1.0,
+            endpoint_id="vpce-x",
+            service="sqs",
+            account_id="1",
+            principal="p",
+            action="a",
+            reason="vpce-explicit",
+        )
+        pane.add([extra])
+        assert pane.held == 1 and pane.query_one("DenialList").rows[0] is not extra  # type: ignore[attr-defined]
+        await pilot.press("p")
+        await pilot.pause(0.1)
+        assert pane.query_one("DenialList").rows[0] is extra  # type: ignore[attr-defined]
+
+        await pilot.press("x")
+        exports = list((Path(os.environ["XDG_STATE_HOME"]) / "vpce-console" / "exports").glob("denials-*.jsonl"))
+        assert len(exports) == 1
+        lines = [json.loads(line) for line in exports[0].read_text().splitlines()]
+        assert len(lines) == len(pane.visible_rows()) and all(line["reason"] == "vpce-explicit" for line in lines)
