@@ -174,15 +174,32 @@ def frozen_app(snapshot_data: tuple[HeaderInfo, Snapshot, list[DenialRow]]) -> A
 
 async def until_loaded(pilot: Any) -> None:
     """Wait for the first snapshot and the denial batch to be on screen."""
-    from vpce_console.tui.widgets.panes import DenialsPane, EndpointsPane
+    from vpce_console.tui.widgets.panes import DenialsPane, Pane
 
     app = pilot.app
-    for _ in range(400):
-        panes = app.screen.query(EndpointsPane)
-        if panes and panes.first().loaded and app.screen.query_one(DenialsPane).total_seen:
+    for _ in range(3000):  # up to a minute on a loaded CI machine; a snapshot of a half-loaded screen is useless
+        panes = list(app.screen.query(Pane))
+        denials = app.screen.query(DenialsPane)
+        if panes and all(pane.loaded for pane in panes) and denials and denials.first().total_seen:
             break
         await pilot.pause(0.02)
+    else:
+        raise AssertionError("the panes never finished loading")
     await pilot.pause(0.3)  # one flush of the denials pane
-    for _ in range(3):  # let highlight and detail messages settle, whatever the machine's load
+    await settle(pilot)
+
+
+async def settle(pilot: Any) -> None:
+    """Let highlight/detail messages and DataTable column sizing (done on idle) finish, whatever the load."""
+    from textual.widgets import DataTable
+
+    for _ in range(3):
         await pilot.pause()
         await pilot.wait_for_scheduled_animations()
+    for _ in range(500):
+        # DataTable sizes auto-width columns on its next idle; a busy CI machine can screenshot before that.
+        pending = [t for t in pilot.app.screen.query(DataTable) if t._require_update_dimensions or t._new_rows]
+        if not pending:
+            break
+        await pilot.pause(0.02)
+    await pilot.pause()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.snapshots.conftest import FROZEN_NOW, until_loaded
+from tests.snapshots.conftest import FROZEN_NOW, settle, until_loaded
 from textual.widgets import TextArea
 
 from vpce_console.tui.messages import WatchTick
@@ -44,13 +44,25 @@ def test_main_panes(snap_compare: Any, frozen_app: Any, pane: str) -> None:
 
 def test_help_lists_the_panes_keys(snap_compare: Any, frozen_app: Any) -> None:
     """You should see the help modal over the endpoints pane: keys, what they do, and the id to rebind them."""
-    assert snap_compare(frozen_app(), terminal_size=SIZE, run_before=until_loaded, press=["question_mark"])
+
+    async def open_help(pilot: Any) -> None:
+        await until_loaded(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+
+    assert snap_compare(frozen_app(), terminal_size=SIZE, run_before=open_help)
 
 
 def test_endpoint_details(snap_compare: Any, frozen_app: Any) -> None:
     """You should see the details of the first endpoint: state, AZs, SGs, ENIs, DNS names, hosted zone, doctor
     findings for it and its policy document."""
-    assert snap_compare(frozen_app(), terminal_size=SIZE, run_before=until_loaded, press=["enter"])
+
+    async def open_details(pilot: Any) -> None:
+        await until_loaded(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(frozen_app(), terminal_size=SIZE, run_before=open_details)
 
 
 async def _edit_hub_scoped(pilot: Any) -> None:
@@ -59,12 +71,17 @@ async def _edit_hub_scoped(pilot: Any) -> None:
     editor = pilot.app.screen
     area = editor.query_one("#policy-text", TextArea)
     area.replace(HUB_SCOPED, area.document.start, area.document.end)
-    for _ in range(200):
-        if any(f.code == "hub-scoped-key" for f in editor.findings) and editor.impact_result is not None:
+    # Wait for the draft's own lint and impact (the deployed policy's impact, with no changed cell, comes first).
+    for _ in range(1500):
+        result = editor.impact_result
+        if any(f.code == "hub-scoped-key" for f in editor.findings) and result is not None and result.changed_cells:
             break
         await pilot.pause(0.02)
+    else:
+        raise AssertionError("the draft's findings and impact never arrived")
     area.move_cursor((0, 0))
     editor.query_one("#findings-table").focus()  # a blinking cursor would make the screenshot depend on timing
+    await settle(pilot)
 
 
 def test_editor_flags_hub_scoped_key(snap_compare: Any, frozen_app: Any) -> None:
@@ -97,6 +114,7 @@ async def _rollout_watch(pilot: Any) -> None:
     rollout.step = "watch"
     rollout.post_message(WatchTick(view))
     await pilot.pause(0.1)
+    await settle(pilot)
 
 
 def test_rollout_diff_step(snap_compare: Any, frozen_app: Any) -> None:
@@ -110,6 +128,7 @@ def test_rollout_diff_step(snap_compare: Any, frozen_app: Any) -> None:
             HUB_SCOPED.replace("aws:SourceVpc", "aws:PrincipalTag/network"), area.document.start, area.document.end
         )
         await pilot.press("ctrl+o", "n", "n")
+        await settle(pilot)
 
     assert snap_compare(frozen_app(), terminal_size=SIZE, run_before=diff_step)
 

@@ -263,7 +263,14 @@ class SubscribersPane(Pane):
         table.clear(columns=True)
         compact = len(services) > 4
         # Wide matrices abbreviate the service headers; the cell line below names the service and VPC in full.
-        table.add_columns("Name", "Env", *(s[:6] if compact else s for s in services))
+        # Explicit widths: auto-sizing happens on the table's next idle, which can come after a repaint on a busy
+        # machine, so the matrix would briefly (or in a screenshot) show clipped names.
+        spokes = self.snapshot.spokes
+        table.add_column("Name", width=max([4, *(len(spoke.name) for spoke in spokes)]))
+        table.add_column("Env", width=max([3, *(len(spoke.environment) for spoke in spokes)]))
+        for service in services:
+            label = service[:6] if compact else service
+            table.add_column(label, width=max(len(label), 3))
         cells = {(c.vpc_id, c.service): c for c in self.snapshot.cells}
         shown = 0
         for spoke in sorted(self.snapshot.spokes, key=lambda s: (s.environment, s.name, s.vpc_id)):
