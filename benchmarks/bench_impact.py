@@ -12,8 +12,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from vpce_console.policy.evaluate import compile_policy
-from vpce_console.policy.impact import impact
+from vpce_console.policy.evaluator import compile_policy
+from vpce_console.policy.impact_matrix import impact
 from vpce_console.policy.personas import load_persona_file
 
 ACTIONS = (

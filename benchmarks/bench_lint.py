@@ -108,7 +108,7 @@ def _p99(samples: list[float]) -> float:
 
 
 def main() -> int:
-    from vpce_console.policy.lint import lint
+    from vpce_console.policy.linter import lint
 
     text = realistic_policy()
     for _ in range(WARMUP):

@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from vpce_console.policy.evaluate import PolicyError, Request, compile_policy
+from vpce_console.policy.evaluator import PolicyError, Request, compile_policy
 
 OPERATORS = [
     "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase", "StringLike",
@@ -291,7 +291,7 @@ def main() -> int:
     lint = None
     if not args.no_lint:
         try:
-            from vpce_console.policy.lint import lint as lint_function
+            from vpce_console.policy.linter import lint as lint_function
         except ImportError:
             lint_function = None  # type: ignore[assignment]
         lint = lint_function

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from vpce_console.policy.conditions import parse_date, parse_operator
-from vpce_console.policy.evaluate import PolicyError, Request, compile_policy, evaluate
+from vpce_console.policy.evaluator import PolicyError, Request, compile_policy, evaluate
 
 
 def allowed(condition: dict[str, Any], context: dict[str, Any], *, version: str | None = "2012-10-17") -> bool:

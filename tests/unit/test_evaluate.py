@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from vpce_console.policy.evaluate import (
+from vpce_console.policy.evaluator import (
     Decision,
     MatchedStatement,
     PolicyError,
@@ -272,7 +272,7 @@ def test_not_resource_entry_with_missing_variable_excludes_nothing() -> None:
 def test_string_policies_are_compiled_once() -> None:
     text = json.dumps(policy(stmt()))
     evaluate(text, req())
-    from vpce_console.policy.evaluate import _compile_text
+    from vpce_console.policy.evaluator import _compile_text
 
     hits = _compile_text.cache_info().hits
     evaluate(text, req())

@@ -1,7 +1,7 @@
 """Fuzz: 10,000 random and mutated documents (fixed seed) through `lint` and `evaluate`; nothing may raise.
 
 `compile_policy` may raise only the documented PolicyError. The generator is benchmarks/fuzz.py (also the
-long `make fuzz` run). If `vpce_console.policy.lint` is missing, the lint half is skipped (importorskip) and
+long `make fuzz` run). If `vpce_console.policy.linter` is missing, the lint half is skipped (importorskip) and
 the evaluator is fuzzed on its own.
 """
 
@@ -38,11 +38,13 @@ def assert_clean(stats: dict[str, Any]) -> None:
 
 
 def _lint_available() -> bool:
-    return importlib.util.find_spec("vpce_console.policy.lint") is not None
+    return importlib.util.find_spec("vpce_console.policy.linter") is not None
 
 
 def test_fuzz_lint_and_evaluate() -> None:
-    lint_module = pytest.importorskip("vpce_console.policy.lint", reason="lint module not built yet: lint half skipped")
+    lint_module = pytest.importorskip(
+        "vpce_console.policy.linter", reason="lint module not built yet: lint half skipped"
+    )
     stats = load_fuzz_module().run(DOCUMENTS, SEED, lint_module.lint)
     assert_clean(stats)
     assert stats["linted"] == DOCUMENTS

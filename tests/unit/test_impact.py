@@ -1,4 +1,4 @@
-"""Impact matrix (policy/impact.py) and the `vpce impact` command."""
+"""Impact matrix (policy/impact_matrix.py) and the `vpce impact` command."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 
 from vpce_console.cli import main
 from vpce_console.commands.impact import demo_personas_text
-from vpce_console.policy.evaluate import PolicyError
-from vpce_console.policy.impact import impact, named_in_policies, resource_account
+from vpce_console.policy.evaluator import PolicyError
+from vpce_console.policy.impact_matrix import impact, named_in_policies, resource_account
 from vpce_console.policy.personas import CREDENTIAL_KINDS, Hub, Persona, load_persona_file
 
 HUB = Hub("999900001111", "vpc-hub", "vpce-0hub", org_id="o-1")

@@ -10,7 +10,7 @@ import pytest
 
 from vpce_console.data.knowledge import default_catalog
 from vpce_console.policy.findings import Finding, Severity
-from vpce_console.policy.lint import MAX_ENDPOINT_POLICY_CHARS, lint
+from vpce_console.policy.linter import MAX_ENDPOINT_POLICY_CHARS, lint
 
 POLICIES = Path(__file__).parent / "policies"
 
@@ -567,7 +567,7 @@ def test_lint_never_raises_on_odd_shapes() -> None:
 )
 def test_endpoint_service_names_map_to_iam_prefixes(service: str, prefixes: set[str] | None) -> None:
     from vpce_console.data.knowledge import default_knowledge
-    from vpce_console.policy.lint import endpoint_prefixes
+    from vpce_console.policy.linter import endpoint_prefixes
 
     found = endpoint_prefixes(service, default_knowledge())
     assert (None if found is None else set(found)) == prefixes

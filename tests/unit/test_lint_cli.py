@@ -227,7 +227,7 @@ def test_lint_path_imports_no_sdk_or_textual() -> None:
     import sys
 
     code = (
-        "import sys; from vpce_console.commands import lint as c; from vpce_console.policy.lint import lint; "
+        "import sys; from vpce_console.commands import lint as c; from vpce_console.policy.linter import lint; "
         "lint(open(sys.argv[1]).read()); "
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
         "('textual', 'boto3', 'botocore', 'aiobotocore', 'aiohttp', 'moto')); print(bad)"
@@ -243,7 +243,7 @@ def test_lint_path_imports_no_sdk_or_textual() -> None:
 
 def test_cli_choices_match_the_engine() -> None:
     from vpce_console.commands.lint import POLICY_TYPE_CHOICES
-    from vpce_console.policy.lint import POLICY_TYPES
+    from vpce_console.policy.linter import POLICY_TYPES
 
     assert POLICY_TYPE_CHOICES == POLICY_TYPES
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from vpce_console.policy.evaluate import Request, evaluate
+from vpce_console.policy.evaluator import Request, evaluate
 from vpce_console.policy.personas import (
     CREDENTIAL_KINDS,
     DEFAULT_NOW,

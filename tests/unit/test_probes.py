@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from vpce_console.policy.evaluate import compile_policy
+from vpce_console.policy.evaluator import compile_policy
 from vpce_console.policy.personas import Hub, Persona
 from vpce_console.services.classify import classify
 from vpce_console.services.probes import (

@@ -155,8 +155,8 @@ def to_text(result: Any, *, changed_only: bool = False) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Compare the two policies for every persona; exit 1 when anyone would lose access."""
-    from vpce_console.policy.evaluate import PolicyError, compile_policy
-    from vpce_console.policy.impact import DEFAULT_ACTIONS, impact, named_in_policies
+    from vpce_console.policy.evaluator import PolicyError, compile_policy
+    from vpce_console.policy.impact_matrix import DEFAULT_ACTIONS, impact, named_in_policies
     from vpce_console.policy.personas import PersonaError, hub_from_mapping, load_persona_file
 
     if not args.from_file or not args.to_file:

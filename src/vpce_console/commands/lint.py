@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     """Lint every file, print the report, exit 1 when any finding is an error."""
     from vpce_console.data.knowledge import default_catalog
     from vpce_console.policy.findings import has_errors
-    from vpce_console.policy.lint import lint
+    from vpce_console.policy.linter import lint
 
     inputs = [read_input(name) for name in args.files]
     results = [

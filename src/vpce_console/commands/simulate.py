@@ -73,7 +73,7 @@ def _read(path: str) -> str:
 
 def parse_request(data: Any, where: str) -> Any:
     """Validate one request object and build a Request; raise UsageError naming `where` on bad input."""
-    from vpce_console.policy.evaluate import Request
+    from vpce_console.policy.evaluator import Request
 
     if not isinstance(data, Mapping):
         raise UsageError(f"{where}: a request must be a JSON object")
@@ -97,7 +97,7 @@ def parse_request(data: Any, where: str) -> Any:
 
 def _persona_request(args: argparse.Namespace) -> Any:
     from vpce_console.commands.impact import DEFAULT_HUB, demo_personas_text
-    from vpce_console.policy.impact import resource_account
+    from vpce_console.policy.impact_matrix import resource_account
     from vpce_console.policy.personas import PersonaError, hub_from_mapping, load_persona_file, persona_request
 
     if not args.action:
@@ -173,7 +173,7 @@ def trace_json(trace: Any) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate every request; all input is validated before anything is printed."""
-    from vpce_console.policy.evaluate import PolicyError, compile_policy
+    from vpce_console.policy.evaluator import PolicyError, compile_policy
 
     if not args.policy:
         raise UsageError("--policy F is required")

@@ -113,7 +113,7 @@ class Enforcer:
             return str(ep.policy_document)
 
     def _compile(self, text: str) -> Any:
-        from vpce_console.policy.evaluate import PolicyError, compile_policy
+        from vpce_console.policy.evaluator import PolicyError, compile_policy
 
         with self._lock:
             if text in self._compiled:
@@ -130,7 +130,7 @@ class Enforcer:
 
     def check(self, caller: Identity, service: str, action: str, params: Mapping[str, Any]) -> Verdict:
         """Route and evaluate one workload call."""
-        from vpce_console.policy.evaluate import evaluate
+        from vpce_console.policy.evaluator import evaluate
         from vpce_console.policy.personas import Hub, persona_request
 
         persona = caller.persona

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from vpce_console.policy.evaluate import Request
+from vpce_console.policy.evaluator import Request
 
 CREDENTIAL_KINDS = (
     "ec2-instance",

@@ -214,7 +214,7 @@ def lint_endpoint(endpoint: Endpoint) -> LintSummary:
     if endpoint.policy_text is None or is_default_policy(endpoint.policy_text):
         return LintSummary()
     try:
-        from vpce_console.policy.lint import lint
+        from vpce_console.policy.linter import lint
     except ImportError:  # pragma: no cover - the engine ships with the package
         return LintSummary()
     try:

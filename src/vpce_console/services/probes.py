@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from vpce_console.policy.evaluate import CompiledPolicy, Decision, PolicyError, compile_policy, evaluate
+from vpce_console.policy.evaluator import CompiledPolicy, Decision, PolicyError, compile_policy, evaluate
 from vpce_console.policy.personas import Hub, Persona, persona_request
 from vpce_console.services.classify import Denial, is_denial_code, reason_for_message
 from vpce_console.services.watch import ALLOW, EXPLICIT_DENY, IMPLICIT_DENY, INCONCLUSIVE, Phase, WatchProbe

@@ -345,7 +345,7 @@ class Rollout:
         )
 
     def _lint(self, text: str, service: str, force: bool) -> None:
-        from vpce_console.policy.lint import lint
+        from vpce_console.policy.linter import lint
 
         findings = lint(text, policy_type="vpce", service=service)
         errors = [f for f in findings if str(f.severity) == "error"]
@@ -370,8 +370,8 @@ class Rollout:
         if not self.ctx.personas:
             self.emit("impact", personas=0, changed=[], note="no personas configured")
             return
-        from vpce_console.policy.evaluate import PolicyError
-        from vpce_console.policy.impact import impact, named_in_policies
+        from vpce_console.policy.evaluator import PolicyError
+        from vpce_console.policy.impact_matrix import impact, named_in_policies
         from vpce_console.services.probes import PROBE_ACTIONS
 
         actions = [a for a in named_in_policies([deployed, draft], "Action") if "*" not in a]
@@ -411,7 +411,7 @@ class Rollout:
         opts: RolloutOptions,
     ) -> RolloutSummary:
         """Watch until the new document is in force (or time runs out), then close the journal entry."""
-        from vpce_console.policy.evaluate import PolicyError
+        from vpce_console.policy.evaluator import PolicyError
 
         caller = await self.ctx.gateway.caller_identity()
         hub = _hub(endpoint, caller.account_id, self.ctx.gateway.region)

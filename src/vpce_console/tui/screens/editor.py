@@ -59,7 +59,7 @@ def impact_plan(
     """Personas, actions, resources and hub for the matrix: what the policies name for this service, else defaults."""
     import dataclasses
 
-    from vpce_console.policy.impact import DEFAULT_ACTIONS, named_in_policies
+    from vpce_console.policy.impact_matrix import DEFAULT_ACTIONS, named_in_policies
 
     if not snapshot.personas or snapshot.hub is None:
         return None
@@ -160,7 +160,7 @@ class PolicyEditorScreen(Screen[None]):
         """Lint after a short pause in typing; the next keystroke cancels this worker."""
         if delay:
             await asyncio.sleep(delay)
-        from vpce_console.policy.lint import lint
+        from vpce_console.policy.linter import lint
 
         findings = tuple(lint(text, policy_type="vpce", service=self.endpoint.service))
         self.findings = findings
@@ -246,7 +246,7 @@ class PolicyEditorScreen(Screen[None]):
     @work(exclusive=True, group="policy-impact", exit_on_error=False, thread=True)
     def compute_impact(self, deployed: str, draft: str) -> None:
         """Evaluate every persona × action under both documents (CPU work, off the event loop)."""
-        from vpce_console.policy.impact import impact
+        from vpce_console.policy.impact_matrix import impact
 
         plan = impact_plan(self.endpoint, self.snapshot, deployed, draft)
         if plan is None:

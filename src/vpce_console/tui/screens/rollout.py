@@ -99,7 +99,7 @@ class RolloutScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        from vpce_console.policy.lint import lint
+        from vpce_console.policy.linter import lint
 
         self.findings = list(lint(self.draft, policy_type="vpce", service=self.endpoint.service))
         mode = "READ-ONLY: apply is disabled (start with --allow-write)" if self.vapp.read_only else "WRITE ENABLED"
@@ -213,7 +213,7 @@ class RolloutScreen(Screen[None]):
 
     def impact_summary(self) -> Text:
         """Changed persona × action decisions, in words."""
-        from vpce_console.policy.impact import impact
+        from vpce_console.policy.impact_matrix import impact
 
         text = Text()
         plan = impact_plan(self.endpoint, self.snapshot, self.deployed, self.draft)

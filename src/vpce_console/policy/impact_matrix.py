@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from vpce_console.policy.evaluate import CompiledPolicy, Decision, compile_policy
+from vpce_console.policy.evaluator import CompiledPolicy, Decision, compile_policy
 from vpce_console.policy.personas import Hub, Persona, persona_request
 
 PolicyInput = CompiledPolicy | str | Mapping[str, Any]
