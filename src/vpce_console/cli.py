@@ -31,19 +31,50 @@ COMMANDS: dict[str, str] = {
 }
 
 
-def add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options every subcommand takes: where AWS is and how to reach it."""
+def add_common_arguments(parser: argparse.ArgumentParser, *, inherit: bool = False) -> None:
+    """Options every subcommand takes: where AWS is and how to reach it.
+
+    With `inherit` (subcommands) the defaults are suppressed, so `vpce --lab doctor` keeps the `--lab` given
+    before the command instead of argparse resetting it to the subcommand's default.
+    """
+    extra: dict[str, object] = {"default": argparse.SUPPRESS} if inherit else {}
     group = parser.add_argument_group("target")
-    group.add_argument("--profile", help="AWS profile name (standard botocore chain otherwise)")
-    group.add_argument("--region", help="AWS region (default: the profile's or the config's)")
-    group.add_argument("--config", metavar="FILE", help="config YAML (see config.example.yaml)")
+    group.add_argument("--profile", help="AWS profile name (standard botocore chain otherwise)", **extra)  # type: ignore[arg-type]
+    group.add_argument("--region", help="AWS region (default: the profile's or the config's)", **extra)  # type: ignore[arg-type]
+    group.add_argument("--config", metavar="FILE", help="config YAML (see config.example.yaml)", **extra)  # type: ignore[arg-type]
     lab = group.add_mutually_exclusive_group()
-    lab.add_argument("--lab", action="store_true", help="start an embedded lab in a child process and use it")
-    lab.add_argument("--lab-ready", metavar="FILE", help="attach to a running lab through its ready-file")
+    lab.add_argument(
+        "--lab",
+        action="store_true",
+        help="start an embedded lab in a child process and use it",
+        **extra,  # type: ignore[arg-type]
+    )
+    lab.add_argument("--lab-ready", metavar="FILE", help="attach to a running lab through its ready-file", **extra)  # type: ignore[arg-type]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole CLI; each command module adds its own options."""
+_VALUE_OPTIONS = frozenset({"--profile", "--region", "--config", "--lab-ready"})
+
+
+def selected_command(argv: Sequence[str]) -> str | None:
+    """The subcommand named on the command line, found without importing any command module."""
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+            continue
+        if token in _VALUE_OPTIONS:
+            skip = True
+        elif not token.startswith("-"):
+            return token if token in COMMANDS else None
+    return None
+
+
+def build_parser(only: str | None = None, *, all_commands: bool = True) -> argparse.ArgumentParser:
+    """The CLI; command modules add their own options (only `only`'s module is imported when `all_commands` is off).
+
+    Importing one module instead of twelve keeps `vpce lint` and the TUI's start-up free of asyncio, the lab and
+    the rollout machinery they do not use.
+    """
     parser = argparse.ArgumentParser(
         prog="vpce",
         description="Operations console for centralized AWS interface VPC endpoints.",
@@ -51,10 +82,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"vpce-console {__version__}")
     add_common_arguments(parser)
+    if only is None and not all_commands:
+        # `vpce` alone is the console: its own options (--allow-write, --theme, …) work without the word `console`.
+        console = _command_module("console")
+        if console is not None:
+            console.add_arguments(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, help_text in COMMANDS.items():
         command = sub.add_parser(name, help=help_text, description=help_text)
-        add_common_arguments(command)
+        add_common_arguments(command, inherit=True)
+        if not all_commands and name != only:
+            continue
         module = _command_module(name)
         if module is not None:
             module.add_arguments(command)
@@ -73,8 +111,9 @@ def _command_module(name: str):  # type: ignore[no-untyped-def]
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit code; expected errors become one line on stderr."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(selected_command(words), all_commands=False)
+    args = parser.parse_args(words)
     name = args.command or "console"
     module = _command_module(name)
     if module is None:

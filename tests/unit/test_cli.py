@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vpce_console.cli import COMMANDS, build_parser, main
+from vpce_console.cli import COMMANDS, build_parser, main, selected_command
 
 
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
@@ -35,3 +35,38 @@ def test_every_command_has_help(name: str, capsys: pytest.CaptureFixture[str]) -
 def test_parser_builds_once_per_command() -> None:
     parser = build_parser()
     assert parser.prog == "vpce"
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["lint", "x.json"], "lint"),
+        (["--profile", "lint", "doctor"], "doctor"),  # a profile may be named like a command
+        (["--lab", "--format", "json"], None),
+        (["--region", "eu-west-1", "tail", "--follow"], "tail"),
+        ([], None),
+    ],
+)
+def test_selected_command_skips_option_values(argv: list[str], expected: str | None) -> None:
+    assert selected_command(argv) == expected
+
+
+def test_options_before_the_command_are_kept() -> None:
+    """`vpce --lab doctor` must not lose `--lab` to the subcommand's default."""
+    args = build_parser("doctor", all_commands=False).parse_args(["--lab", "--region", "eu-west-1", "doctor"])
+    assert (args.lab, args.region, args.command) == (True, "eu-west-1", "doctor")
+    args = build_parser("doctor", all_commands=False).parse_args(["doctor", "--lab-ready", "r.json"])
+    assert (args.lab, args.lab_ready) == (False, "r.json")
+
+
+def test_bare_vpce_takes_the_console_options(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "--allow-write" in out and "--theme" in out
+
+
+def test_missing_ready_file_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--lab-ready", "/nonexistent/ready.json", "doctor"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "/nonexistent/ready.json" in err[0]
