@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from vpce_console.commands._input import read_text
 from vpce_console.errors import UsageError
 
 EPILOG = """\
@@ -45,17 +45,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--changed-only", action="store_true", help="text: list only cells whose access changes")
     parser.add_argument("--format", choices=("text", "json"), default="text")
-
-
-def _read(path: str) -> str:
-    try:
-        if path == "-":
-            return sys.stdin.read()
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise UsageError(f"{path}: cannot read: {reason}") from None
 
 
 def demo_personas_text() -> str:
@@ -161,8 +150,8 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.from_file or not args.to_file:
         raise UsageError("--from F and --to F are both required")
-    before_text = _read(args.from_file)
-    after_text = _read(args.to_file)
+    before_text = read_text(args.from_file)
+    after_text = read_text(args.to_file)
     policies = []
     for path, text in ((args.from_file, before_text), (args.to_file, after_text)):
         try:
@@ -171,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"{path}: unusable policy: {exc} (run `vpce lint {path}`)") from None
     personas_name = args.personas or "built-in demo personas"
     try:
-        persona_file = load_persona_file(_read(args.personas) if args.personas else demo_personas_text())
+        persona_file = load_persona_file(read_text(args.personas) if args.personas else demo_personas_text())
     except PersonaError as exc:
         raise UsageError(f"{personas_name}: {exc}") from None
     if not persona_file.personas:

@@ -10,9 +10,9 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from vpce_console.commands._input import read_text
 from vpce_console.errors import UsageError
 
 if TYPE_CHECKING:
@@ -61,16 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text")
 
 
-def read_policy_file(path: str) -> str:
-    """The file's exact text (no newline translation), as the bytes that will be written."""
-    try:
-        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: not UTF-8 text") from None
+read_policy_file = read_text
+"""The policy file's exact text, as the bytes that will be written."""
 
 
 def lab_personas(ready: Mapping[str, Any] | None) -> list[Persona]:

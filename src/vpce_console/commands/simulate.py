@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from vpce_console.commands._input import read_text
 from vpce_console.errors import UsageError
 
 EPILOG = """\
@@ -60,17 +60,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _read(path: str) -> str:
-    try:
-        if path == "-":
-            return sys.stdin.read()
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise UsageError(f"{path}: cannot read: {reason}") from None
-
-
 def parse_request(data: Any, where: str) -> Any:
     """Validate one request object and build a Request; raise UsageError naming `where` on bad input."""
     from vpce_console.policy.evaluator import Request
@@ -104,7 +93,7 @@ def _persona_request(args: argparse.Namespace) -> Any:
         raise UsageError("--persona needs --action (and optionally --resource)")
     source = args.personas or "built-in demo personas"
     try:
-        persona_file = load_persona_file(_read(args.personas) if args.personas else demo_personas_text())
+        persona_file = load_persona_file(read_text(args.personas) if args.personas else demo_personas_text())
     except PersonaError as exc:
         raise UsageError(f"{source}: {exc}") from None
     by_name = {p.name: p for p in persona_file.personas}
@@ -127,14 +116,14 @@ def _requests(args: argparse.Namespace) -> Iterator[tuple[str, Any]]:
         yield args.persona, _persona_request(args)
         return
     if args.request:
-        text = _read(args.request)
+        text = read_text(args.request)
         try:
             data = json.loads(text)
         except ValueError as exc:
             raise UsageError(f"{args.request}: invalid JSON: {exc}") from None
         yield args.request, parse_request(data, args.request)
         return
-    text = _read(args.requests)
+    text = read_text(args.requests)
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -179,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--policy F is required")
     if not (args.request or args.requests or args.persona):
         raise UsageError("one of --request F, --requests F.jsonl or --persona NAME is required")
-    policy_text = _read(args.policy)
+    policy_text = read_text(args.policy)
     try:
         compiled = compile_policy(policy_text)
     except PolicyError as exc:
