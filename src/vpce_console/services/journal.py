@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from vpce_console.paths import state_dir
+
 JOURNAL_FILE = "journal.jsonl"
 
 FINAL_OUTCOMES = ("converged", "timed_out", "applied", "rolled_back", "failed", "aborted", "refused", "superseded")
@@ -34,14 +36,6 @@ def sha256_text(text: str) -> str:
 def policy_version(text: str | None) -> str | None:
     """The short policy version shown next to denials: the first 12 hex digits of the sha256."""
     return None if text is None else sha256_text(text)[:12]
-
-
-def state_dir(env: Mapping[str, str] | None = None) -> Path:
-    """`$XDG_STATE_HOME/vpce-console`, falling back to `~/.local/state/vpce-console` (XDG base directory spec)."""
-    env = os.environ if env is None else env
-    base = env.get("XDG_STATE_HOME") or ""
-    root = Path(base) if base and Path(base).is_absolute() else Path(env.get("HOME") or Path.home()) / ".local/state"
-    return root / "vpce-console"
 
 
 def _iso(epoch: float) -> str:

@@ -9,11 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-
-def state_dir() -> Path:
-    """`$XDG_STATE_HOME/vpce-console` (default `~/.local/state/vpce-console`)."""
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "vpce-console"
+from vpce_console.paths import state_dir
 
 
 @dataclass(frozen=True, slots=True)

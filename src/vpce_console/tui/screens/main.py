@@ -18,8 +18,8 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input
 from textual.worker import Worker, WorkerState
 
+from vpce_console.paths import state_dir
 from vpce_console.tui.actions import bindings_for
-from vpce_console.tui.drafts import state_dir
 from vpce_console.tui.errors import describe_error
 from vpce_console.tui.messages import DenialsArrived, LoadProgress, SnapshotLoaded
 from vpce_console.tui.models import DenialRow, EndpointRow, Snapshot
