@@ -7,6 +7,7 @@ Nothing heavy is imported at module level: the backend (services, the SDK, maybe
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
@@ -63,6 +64,8 @@ class VpceApp(App[int]):
         self.themes = load_themes(theme_dirs)
         self.theme_names = sorted(self.themes)
         self.connect_error: BaseException | None = None
+        self._crash_error: Exception | None = None
+        self._crash_line: str | None = None
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """Semantic variables every theme may override (TCSS refers to them as $state-available etc.)."""
@@ -171,7 +174,57 @@ class VpceApp(App[int]):
                 if pane.loaded:
                     pane.rerender()
 
+    def _handle_exception(self, error: Exception) -> None:
+        """Remember the error for `_fatal_error` (Textual calls it without the exception)."""
+        self._crash_error = error
+        super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        """An unexpected bug: write the traceback to a private crash log and leave one line, never a traceback.
+
+        Textual's default prints a traceback with local variables on the way out; on a shared bastion that would
+        put credentials and policy text on the screen (and in scroll-back). The console still exits, because a
+        console that writes to AWS must not carry on in an unknown state; drafts are already on disk.
+        """
+        import traceback
+
+        error = self._crash_error
+        text = "".join(traceback.format_exception(error)) if error is not None else "unknown error\n"
+        path = write_crash_log(text, clock=self.clock)
+        where = f"details in {path}" if path is not None else "the crash log could not be written"
+        summary = f"vpce: internal error ({type(error).__name__}: {error}); {where}. Your drafts are saved."
+        self.bell()
+        self._crash_line = summary
+        self._exit_renderables.append(summary)
+        self._close_messages_no_wait()
+
+    def _print_error_renderables(self) -> None:
+        """Print the crash line as plain text: Rich would wrap it at the terminal width into several lines."""
+        if self._crash_line is None:
+            super()._print_error_renderables()
+            return
+        import sys
+
+        print(self._crash_line, file=sys.stderr)
+        self._exit_renderables.clear()
+
     async def on_unmount(self) -> None:
         if self.backend is not None:
             with contextlib.suppress(Exception):  # closing must never put a traceback on the way out
                 await self.backend.close()
+
+
+def write_crash_log(text: str, *, clock: Callable[[], float] = time.time) -> Path | None:
+    """Save a traceback under the state dir (mode 0600: it may name accounts and ARNs); None if that fails."""
+    from vpce_console.paths import state_dir
+
+    try:
+        folder = state_dir() / "crash"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"crash-{int(clock())}.log"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        return path
+    except OSError:
+        return None
