@@ -27,6 +27,7 @@ def fingerprint(inv: Inventory) -> dict[str, Any]:
     doc = inventory_to_json(inv)
     for endpoint in doc["endpoints"]:
         endpoint.pop("bytes_processed", None)
+        endpoint.pop("bytes_hourly", None)  # the 24 h window slides with the clock between reads
     doc.pop("stats")
     return doc
 
@@ -65,6 +66,24 @@ def test_inventory_matches_the_lab_world(
     }
     assert calls["ec2:DescribeVpcAttribute"] == 2 * len(inv.spokes)
     assert inv.warnings == ()
+
+
+def test_endpoints_carry_24_hourly_byte_counts_that_sum_to_the_total(
+    lab_inventory: tuple[Inventory, AwsGateway, int],
+) -> None:
+    """The lab publishes hourly BytesProcessed per hub endpoint; the inventory reads 24 one-hour sums, oldest first."""
+    inv, _gateway, _ = lab_inventory
+    assert inv.endpoints
+    for endpoint in inv.endpoints:
+        assert len(endpoint.bytes_hourly) == 24, endpoint.endpoint_id
+        assert all(v >= 0 for v in endpoint.bytes_hourly)
+        assert endpoint.bytes_processed == pytest.approx(sum(endpoint.bytes_hourly), rel=1e-9)
+    assert any(sum(e.bytes_hourly) > 0 for e in inv.endpoints)
+    # Most hours have data (the lab writes every hour), so the series is not one window-wide lump.
+    assert any(sum(1 for v in e.bytes_hourly if v > 0) >= 20 for e in inv.endpoints)
+    doc = inventory_to_json(inv)["endpoints"]
+    assert all(len(e["bytes_hourly"]) == 24 == e["bytes_processed_hours"] for e in doc)
+    assert all(sum(e["bytes_hourly"]) == pytest.approx(e["bytes_processed"], rel=1e-9) for e in doc)
 
 
 def test_rate_limiter_keeps_the_lab_limits_from_tripping(lab_inventory: tuple[Inventory, AwsGateway, int]) -> None:

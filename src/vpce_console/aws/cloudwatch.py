@@ -15,9 +15,10 @@ from vpce_console.aws.session import AwsGateway
 
 NAMESPACE = "AWS/PrivateLinkEndpoints"
 MAX_QUERIES = 500
+HOUR_SECONDS = 3600
 
 
-async def bytes_processed(
+async def bytes_processed_hourly(
     gw: AwsGateway,
     endpoints: Sequence[Endpoint],
     *,
@@ -25,13 +26,17 @@ async def bytes_processed(
     region: str,
     hours: int = 24,
     now: dt.datetime | None = None,
-) -> dict[str, float]:
-    """Endpoint id -> bytes processed over the last `hours` (Sum); endpoints without data get 0."""
+) -> dict[str, tuple[float, ...]]:
+    """Endpoint id -> hourly BytesProcessed (Sum, Period 3600) for the last `hours`, oldest first, missing hours 0.
+
+    Values are placed by their timestamp rather than by position, because CloudWatch returns newest first by
+    default and leaves out hours without data.
+    """
     if not endpoints:
         return {}
     end = (now or dt.datetime.now(dt.UTC)).replace(second=0, microsecond=0)
     start = end - dt.timedelta(hours=hours)
-    totals: dict[str, float] = {e.endpoint_id: 0.0 for e in endpoints}
+    series: dict[str, list[float]] = {e.endpoint_id: [0.0] * hours for e in endpoints}
     for offset in range(0, len(endpoints), MAX_QUERIES):
         chunk = endpoints[offset : offset + MAX_QUERIES]
         ids = {f"e{i}": e.endpoint_id for i, e in enumerate(chunk)}
@@ -49,7 +54,7 @@ async def bytes_processed(
                             {"Name": "VPC Id", "Value": e.vpc_id},
                         ],
                     },
-                    "Period": hours * 3600,
+                    "Period": HOUR_SECONDS,
                     "Stat": "Sum",
                 },
                 "ReturnData": True,
@@ -67,6 +72,32 @@ async def bytes_processed(
         ):
             for result in page.get("MetricDataResults", []):
                 endpoint_id = ids.get(result.get("Id", ""))
-                if endpoint_id is not None:
-                    totals[endpoint_id] += float(sum(result.get("Values", [])))
-    return totals
+                if endpoint_id is None:
+                    continue
+                hourly = series[endpoint_id]
+                for stamp, value in zip(result.get("Timestamps", []), result.get("Values", []), strict=False):
+                    slot = hour_slot(stamp, start)
+                    if 0 <= slot < hours:
+                        hourly[slot] += float(value)
+    return {endpoint_id: tuple(values) for endpoint_id, values in series.items()}
+
+
+def hour_slot(stamp: dt.datetime, start: dt.datetime) -> int:
+    """Index of the hour bucket `stamp` falls in, counting from `start` (naive stamps are taken as UTC)."""
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=dt.UTC)
+    return int((stamp - start).total_seconds() // HOUR_SECONDS)
+
+
+async def bytes_processed(
+    gw: AwsGateway,
+    endpoints: Sequence[Endpoint],
+    *,
+    account_id: str,
+    region: str,
+    hours: int = 24,
+    now: dt.datetime | None = None,
+) -> dict[str, float]:
+    """Endpoint id -> bytes processed over the last `hours` (the sum of the hourly series); no data gives 0."""
+    hourly = await bytes_processed_hourly(gw, endpoints, account_id=account_id, region=region, hours=hours, now=now)
+    return {endpoint_id: float(sum(values)) for endpoint_id, values in hourly.items()}

@@ -102,6 +102,8 @@ class Endpoint:
     """The service's own DNS name (DescribeVpcEndpointServices `PrivateDnsName`), e.g. `sqs.us-east-1.amazonaws.com`."""
     bytes_processed: float | None = None
     """BytesProcessed summed over the metrics window (CloudWatch), None when not read."""
+    bytes_hourly: tuple[float, ...] = ()
+    """Hourly BytesProcessed over the metrics window, oldest first, missing hours 0; sums to `bytes_processed`."""
 
     @property
     def service(self) -> str:

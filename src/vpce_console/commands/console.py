@@ -424,6 +424,7 @@ def build_snapshot(inventory: Any, config: Any, doctor: list[Any], cost: Any, ta
                 policy_custom=not is_default_policy(e.policy_text),
                 findings=FindingCounts(lint.errors, lint.warnings, lint.infos),
                 subscribers=len(subscribers),
+                bytes_24h=tuple(e.bytes_hourly),
                 bytes_total=None if value is None else float(value),
                 account_id=e.account_id,
                 details=tuple(details),

@@ -380,17 +380,22 @@ def _merge_attachments(spoke: SpokeVpc, attachments: Mapping[str, tuple[str, ...
     return replace(spoke, tgw_attachments=tuple(sorted(set(spoke.tgw_attachments) | set(extra))))
 
 
-def _with_bytes(endpoint: Endpoint, value: float | None) -> Endpoint:
+def _with_bytes(endpoint: Endpoint, hourly: tuple[float, ...] | None) -> Endpoint:
+    """The endpoint with its hourly series and their total (None and no series when metrics were not read)."""
     from dataclasses import replace
 
-    return replace(endpoint, bytes_processed=value)
+    if hourly is None:
+        return replace(endpoint, bytes_processed=None, bytes_hourly=())
+    return replace(endpoint, bytes_processed=float(sum(hourly)), bytes_hourly=hourly)
 
 
 async def _metrics(
     gateway: AwsGateway, endpoints: list[Endpoint], account: str, region: str, hours: int, warnings: list[str]
-) -> dict[str, float]:
+) -> dict[str, tuple[float, ...]]:
     try:
-        return await cloudwatch.bytes_processed(gateway, endpoints, account_id=account, region=region, hours=hours)
+        return await cloudwatch.bytes_processed_hourly(
+            gateway, endpoints, account_id=account, region=region, hours=hours
+        )
     except AwsError as exc:
         if exc.kind in ("credentials", "connection"):
             raise
@@ -492,7 +497,8 @@ def endpoint_to_json(inventory: Inventory, endpoint: Endpoint) -> dict[str, Any]
         "zones": [{"zone_id": z.zone_id, "name": z.name} for z in zones],
         "subscriber_count": len(subscribers),
         "bytes_processed": endpoint.bytes_processed,
-        "bytes_processed_hours": None if endpoint.bytes_processed is None else 24,
+        "bytes_processed_hours": None if endpoint.bytes_processed is None else len(endpoint.bytes_hourly),
+        "bytes_hourly": list(endpoint.bytes_hourly),
         "tags": dict(endpoint.tags),
     }
 

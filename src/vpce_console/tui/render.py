@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 
 from rich.text import Text
@@ -91,6 +92,35 @@ def sparkline(values: Sequence[float], width: int = 12) -> str:
     if top <= 0:
         return SPARK_CHARS[0] * len(tail)
     return "".join(SPARK_CHARS[min(len(SPARK_CHARS) - 1, int(v / top * (len(SPARK_CHARS) - 1)))] for v in tail)
+
+
+def bytes_sparkline(values: Sequence[float], width: int = 8) -> str:
+    """Hourly byte counts as at most `width` block cells scaled to their own peak, so every endpoint's daily shape
+    shows whatever its volume; longer series are averaged into `width` equal-as-possible groups, oldest first, and
+    an all-zero series is a run of `·` (no traffic, rather than a flat floor that reads as some traffic)."""
+    if not values or width < 1:
+        return ""
+    count = len(values)
+    if count <= width:
+        cells = [float(v) for v in values]
+    else:
+        bounds = [i * count // width for i in range(width + 1)]
+        cells = [sum(values[lo:hi]) / (hi - lo) for lo, hi in itertools.pairwise(bounds)]
+    top = max(cells)
+    if top <= 0:
+        return "·" * len(cells)
+    steps = len(SPARK_CHARS) - 1
+    return "".join(SPARK_CHARS[min(steps, max(0, int(v / top * steps)))] for v in cells)
+
+
+def bytes_cell_text(hourly: Sequence[float], total: float | None, width: int = 8) -> str:
+    """The Endpoints pane's traffic cell: the sparkline padded to `width` and the total right-aligned, so the column
+    lines up; 8 cells of 3 h each keep the whole table inside 120 columns."""
+    if total is None and not hourly:
+        return "— no metrics"
+    spark = bytes_sparkline(hourly, width)
+    amount = human_bytes(float(sum(hourly)) if total is None else total)
+    return f"{spark:>{width}} {amount:>9}" if spark else amount
 
 
 def human_bytes(value: float) -> str:

@@ -20,10 +20,10 @@ from vpce_console.tui.models import CostRow, DenialRow, DoctorRow, EndpointRow, 
 from vpce_console.tui.render import (
     SPARK_CHARS,
     bar,
+    bytes_cell_text,
     colour,
     human_bytes,
     severity_text,
-    sparkline,
     state_text,
     subscriber_text,
 )
@@ -191,9 +191,9 @@ class EndpointsPane(Pane):
 
     @staticmethod
     def bytes_cell(row: EndpointRow, top: float) -> str:
-        """The hourly sparkline when there is a series, else the 24 h total and its share of the busiest endpoint."""
+        """Hourly sparkline and 24 h total when there is a series, else the total and its share of the busiest."""
         if row.bytes_24h:
-            return sparkline(row.bytes_24h)
+            return bytes_cell_text(row.bytes_24h, row.bytes_total)
         if row.bytes_total is None:
             return "— no metrics"
         level = SPARK_CHARS[min(7, int(row.bytes_total / top * 7))] if top > 0 else SPARK_CHARS[0]
