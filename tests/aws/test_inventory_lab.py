@@ -211,3 +211,39 @@ def test_without_our_limiter_the_lab_throttles_a_burst(
     throttled = [e for e in unlimited if isinstance(e, AwsError)]
     assert throttled and all(e.kind == "throttled" and e.retryable for e in throttled)
     assert "route53:ListHostedZones" in str(throttled[0]) and unpaced_account in str(throttled[0])
+
+
+def test_on_endpoints_hands_over_every_hub_endpoint_before_route53_is_done(
+    lab_target: tuple[Config, Target], lab_ready: Mapping[str, Any]
+) -> None:
+    """The console shows endpoints early: the callback fires once per hub, with metrics, while Route 53 still reads."""
+    from vpce_console.services.inventory import load_inventory
+
+    config, target = lab_target
+    seen: list[tuple[tuple[str, ...], int, bool]] = []
+    returned = False
+
+    def route53_calls(gateway: AwsGateway) -> int:
+        return sum(gateway.stats.route53_calls_by_account.values())
+
+    async def go() -> tuple[Inventory, int]:
+        nonlocal returned
+        # Retries allowed: an earlier test may have left the lab's Route 53 bucket low.
+        async with AwsGateway(target, config, total_max_attempts=3) as gateway:
+
+            def on_endpoints(endpoints: Any) -> None:
+                assert all(len(e.bytes_hourly) == 24 for e in endpoints)  # metrics are in already
+                seen.append((tuple(e.endpoint_id for e in endpoints), route53_calls(gateway), returned))
+
+            inv = await load_inventory(gateway, config, on_endpoints=on_endpoints)
+            returned = True
+            return inv, route53_calls(gateway)
+
+    inv, route53_total = asyncio.run(go())
+    assert len(seen) == 1  # one hub in the lab
+    ids, route53_then, after_return = seen[0]
+    assert set(ids) == {e.endpoint_id for e in inv.endpoints}
+    assert set(lab_ready["hub"]["endpoints"].values()) <= set(ids)
+    assert not after_return
+    assert route53_total >= 2 * len(inv.zones) > 0
+    assert route53_then < route53_total

@@ -135,7 +135,20 @@ class ServicesBackend:
         if self.preloaded is not None:
             snapshot, self.preloaded = self.preloaded, None
             return snapshot
-        inventory = await load_inventory(self.gateway, self.config, progress=say)
+        # A LoadReporter takes the endpoint rows as soon as each hub's endpoints are read (Route 53 is slower).
+        partial = getattr(progress, "endpoints", None)
+        listed: dict[str, Any] = {}
+
+        def endpoints_read(endpoints: Any) -> None:
+            if partial is None:
+                return
+            for endpoint in endpoints:
+                listed[endpoint.endpoint_id] = endpoint
+            partial(partial_snapshot(tuple(listed.values())))
+
+        inventory = await load_inventory(
+            self.gateway, self.config, progress=say, on_endpoints=endpoints_read if partial is not None else None
+        )
         self.inventory = inventory
         doctor = _doctor_findings(inventory, self.config)
         cost = _cost_rows(inventory, self.config)
@@ -382,14 +395,8 @@ def _cost_rows(inventory: Any, config: Any) -> Any:
 
 def build_snapshot(inventory: Any, config: Any, doctor: list[Any], cost: Any, target: Any) -> Any:
     """Translate the services' results into the console's view models."""
-    from vpce_console.services.inventory import LintSummary, is_default_policy
-    from vpce_console.tui.models import (
-        EndpointRow,
-        FindingCounts,
-        Snapshot,
-        SpokeRow,
-        SubscriberCell,
-    )
+    from vpce_console.services.inventory import LintSummary
+    from vpce_console.tui.models import Snapshot, SpokeRow, SubscriberCell
 
     hub_vpcs = set(inventory.hub_vpc_ids)
     endpoints = []
@@ -397,39 +404,7 @@ def build_snapshot(inventory: Any, config: Any, doctor: list[Any], cost: Any, ta
         lint = inventory.lint.get(e.endpoint_id, LintSummary())
         zones = inventory.zones_for(e.service)
         subscribers = {v.vpc_id for z in zones for v in z.vpcs} - hub_vpcs
-        details: list[tuple[str, str]] = []
-        for eni in e.enis:
-            details.append(("ENI", f"{eni.eni_id} {eni.availability_zone or '?'} {eni.private_ip or '?'}"))
-        for name in e.dns_names:
-            details.append(("DNS", name))
-        for group in e.security_groups:
-            cidrs = ", ".join(group.https_cidrs) or "none"
-            details.append(("SG rule", f"{group.group_id} ({group.name}) 443 from {cidrs}"))
-        for zone in zones:
-            details.append(("Hosted zone", f"{zone.zone_id} {zone.name} ({len(zone.vpcs)} VPCs)"))
-        if lint.codes:
-            details.append(("Lint", ", ".join(lint.codes)))
-        value = e.bytes_processed
-        endpoints.append(
-            EndpointRow(
-                endpoint_id=e.endpoint_id,
-                service=e.service,
-                service_name=e.service_name,
-                state=e.state,
-                vpc_id=e.vpc_id,
-                azs=tuple(e.availability_zones),
-                security_groups=tuple(g.group_id for g in e.security_groups),
-                private_dns=bool(e.private_dns_enabled),
-                policy_text=e.policy_text,
-                policy_custom=not is_default_policy(e.policy_text),
-                findings=FindingCounts(lint.errors, lint.warnings, lint.infos),
-                subscribers=len(subscribers),
-                bytes_24h=tuple(e.bytes_hourly),
-                bytes_total=None if value is None else float(value),
-                account_id=e.account_id,
-                details=tuple(details),
-            )
-        )
+        endpoints.append(_endpoint_row(e, lint, zones, len(subscribers)))
     env_tag = config.environment_tag
     spokes = tuple(
         SpokeRow(s.account_id, s.vpc_id, s.name or s.vpc_id, s.tags.get(env_tag, "-")) for s in inventory.spokes
@@ -478,6 +453,52 @@ def build_snapshot(inventory: Any, config: Any, doctor: list[Any], cost: Any, ta
         cost=cost_rows,
         hub=hub,
         personas=personas,
+    )
+
+
+def partial_snapshot(endpoints: Any) -> Any:
+    """Endpoint rows only, before zones, spokes and lint are known (the pane shows those cells as unknown)."""
+    from vpce_console.services.inventory import LintSummary
+    from vpce_console.tui.models import Snapshot
+
+    return Snapshot(endpoints=tuple(_endpoint_row(e, LintSummary(), (), 0) for e in endpoints))
+
+
+def _endpoint_row(e: Any, lint: Any, zones: Any, subscribers: int) -> Any:
+    """One inventory endpoint as the Endpoints pane's row, with its details lines."""
+    from vpce_console.services.inventory import is_default_policy
+    from vpce_console.tui.models import EndpointRow, FindingCounts
+
+    details: list[tuple[str, str]] = []
+    for eni in e.enis:
+        details.append(("ENI", f"{eni.eni_id} {eni.availability_zone or '?'} {eni.private_ip or '?'}"))
+    for name in e.dns_names:
+        details.append(("DNS", name))
+    for group in e.security_groups:
+        cidrs = ", ".join(group.https_cidrs) or "none"
+        details.append(("SG rule", f"{group.group_id} ({group.name}) 443 from {cidrs}"))
+    for zone in zones:
+        details.append(("Hosted zone", f"{zone.zone_id} {zone.name} ({len(zone.vpcs)} VPCs)"))
+    if lint.codes:
+        details.append(("Lint", ", ".join(lint.codes)))
+    value = e.bytes_processed
+    return EndpointRow(
+        endpoint_id=e.endpoint_id,
+        service=e.service,
+        service_name=e.service_name,
+        state=e.state,
+        vpc_id=e.vpc_id,
+        azs=tuple(e.availability_zones),
+        security_groups=tuple(g.group_id for g in e.security_groups),
+        private_dns=bool(e.private_dns_enabled),
+        policy_text=e.policy_text,
+        policy_custom=not is_default_policy(e.policy_text),
+        findings=FindingCounts(lint.errors, lint.warnings, lint.infos),
+        subscribers=subscribers,
+        bytes_24h=tuple(e.bytes_hourly),
+        bytes_total=None if value is None else float(value),
+        account_id=e.account_id,
+        details=tuple(details),
     )
 
 

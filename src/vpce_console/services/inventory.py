@@ -252,8 +252,13 @@ async def load_inventory(
     *,
     progress: Progress | None = None,
     clock: Callable[[], float] = time.monotonic,
+    on_endpoints: Callable[[Sequence[Endpoint]], None] | None = None,
 ) -> Inventory:
-    """Read the whole deployment: hubs, zones, spokes, metrics; raises AwsError only when the hub is unreadable."""
+    """Read the whole deployment: hubs, zones, spokes, metrics; raises AwsError only when the hub is unreadable.
+
+    `on_endpoints` is called once per hub with that hub's endpoints (metrics included) as soon as they are read,
+    before the slow Route 53 and spoke reads finish, so a console can show them at once.
+    """
     started = clock()
     # The gateway may serve several loads (the TUI refreshes): report this load's calls only.
     before = _stats_snapshot(gateway)
@@ -275,6 +280,8 @@ async def load_inventory(
         metrics_task = _metrics(gateway, endpoints, account, region, config.aws.metrics_hours, warnings)
         vpcs, metrics = await asyncio.gather(vpcs_task, metrics_task)
         with_bytes = [_with_bytes(e, metrics.get(e.endpoint_id)) for e in endpoints]
+        if on_endpoints is not None:
+            on_endpoints(tuple(with_bytes))
         return Hub(account, region, tuple(vpcs)), with_bytes
 
     async def read_zones(account: str) -> list[HostedZone]:

@@ -15,6 +15,22 @@ Progress = Callable[[str, float], None]
 """Progress callback: (what is loading, fraction done 0..1)."""
 
 
+class LoadReporter(Protocol):
+    """A `Progress` that also takes the endpoint rows known before the rest of the load finishes.
+
+    It travels through `load`'s `progress` argument, so backends that cannot list endpoints early (or predate
+    this) keep their signature and simply call it as a `Progress`; a backend that can checks for `endpoints`.
+    """
+
+    def __call__(self, what: str, fraction: float) -> None:
+        """What is loading now."""
+        ...
+
+    def endpoints(self, snapshot: Snapshot) -> None:
+        """A partial snapshot: endpoint rows only; subscribers and lint counts are not known yet."""
+        ...
+
+
 class Backend(Protocol):
     """What the console needs from the outside world."""
 
@@ -23,7 +39,10 @@ class Backend(Protocol):
         ...
 
     async def load(self, progress: Progress | None = None) -> Snapshot:
-        """Inventory, doctor findings and cost in one snapshot."""
+        """Inventory, doctor findings and cost in one snapshot.
+
+        When `progress` is a `LoadReporter`, a backend may hand it the endpoint rows as soon as they are read.
+        """
         ...
 
     def rollout(

@@ -28,6 +28,14 @@ class LoadProgress(Message):
         self.fraction = fraction
 
 
+class EndpointsListed(Message):
+    """The hub's endpoints are read while the rest loads: rows to show at once (subscribers, lint not known yet)."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+
 class SnapshotLoaded(Message):
     """A fresh inventory snapshot (endpoints, subscribers, doctor, cost)."""
 

@@ -21,7 +21,7 @@ from textual.worker import Worker, WorkerState
 from vpce_console.paths import state_dir
 from vpce_console.tui.actions import bindings_for
 from vpce_console.tui.errors import describe_error
-from vpce_console.tui.messages import DenialsArrived, LoadProgress, SnapshotLoaded
+from vpce_console.tui.messages import DenialsArrived, EndpointsListed, LoadProgress, SnapshotLoaded
 from vpce_console.tui.models import DenialRow, EndpointRow, Snapshot
 from vpce_console.tui.widgets.commandline import PANE_COMMANDS, CommandLine, parse_command
 from vpce_console.tui.widgets.header import ConsoleHeader
@@ -32,6 +32,19 @@ if TYPE_CHECKING:
 
 TAIL_BATCH_SECONDS = 0.1
 """The tail worker posts at most ten batches a second, so a flood of denials stays cheap for the event loop."""
+
+
+class _LoadMessages:
+    """The refresh worker's `LoadReporter`: progress and early endpoint rows become messages to the screen."""
+
+    def __init__(self, screen: Screen[None]) -> None:
+        self.screen = screen
+
+    def __call__(self, what: str, fraction: float) -> None:
+        self.screen.post_message(LoadProgress(what, fraction))
+
+    def endpoints(self, snapshot: Snapshot) -> None:
+        self.screen.post_message(EndpointsListed(snapshot))
 
 
 class MainScreen(Screen[None]):
@@ -119,10 +132,7 @@ class MainScreen(Screen[None]):
         if backend is None:
             return
 
-        def progress(what: str, fraction: float) -> None:
-            self.post_message(LoadProgress(what, fraction))
-
-        snapshot = await backend.load(progress)
+        snapshot = await backend.load(_LoadMessages(self))
         self.post_message(SnapshotLoaded(snapshot, fetched_at=self.clock()))
 
     @work(exclusive=True, group="denial-tail", exit_on_error=False)
@@ -159,6 +169,13 @@ class MainScreen(Screen[None]):
         text = f"⧗ {message.what}" if message.fraction < 1 else ""
         self.query_one(EndpointsPane).progress = text
         self.query_one(ConsoleHeader).status = "loading…" if text else "ready"
+
+    @on(EndpointsListed)
+    def show_endpoints_early(self, message: EndpointsListed) -> None:
+        """Endpoint rows before the full snapshot, on the first load only: a refresh keeps the complete rows."""
+        pane = self.query_one(EndpointsPane)
+        if not pane.loaded:
+            pane.show_partial(message.snapshot)
 
     @on(SnapshotLoaded)
     def store_snapshot(self, message: SnapshotLoaded) -> None:

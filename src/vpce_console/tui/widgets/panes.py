@@ -139,6 +139,9 @@ class EndpointsPane(Pane):
     progress: reactive[str] = reactive("")
     """What is still loading, shown under the title."""
 
+    partial = False
+    """True while the rows are the early endpoint list: subscriber and lint cells are not known yet (`…`)."""
+
     def compose(self) -> ComposeResult:
         yield self.compose_title()
         yield Static("", id="endpoints-progress", classes="progress")
@@ -153,6 +156,17 @@ class EndpointsPane(Pane):
         progress_line = self.query_one("#endpoints-progress", Static)
         progress_line.update(progress)
         progress_line.display = bool(progress)
+
+    def show_partial(self, snapshot: Snapshot) -> None:
+        """Show the endpoints read so far; the pane stays `loading…` until `set_snapshot` brings the rest."""
+        self.snapshot = snapshot
+        self.partial = True
+        self.rerender()
+
+    def set_snapshot(self, snapshot: Snapshot) -> None:
+        """Show the complete snapshot (replacing early rows, keeping the cursor on the same endpoint)."""
+        self.partial = False
+        super().set_snapshot(snapshot)
 
     def fields(self, row: EndpointRow) -> dict[str, str]:
         """Filterable columns of a row."""
@@ -177,6 +191,8 @@ class EndpointsPane(Pane):
         variables = self.variables
         if not row.policy_custom:
             return Text("default", style=colour(variables, "finding-info"))
+        if self.partial:
+            return Text("custom …")
         counts = row.findings
         if counts.total == 0:
             return Text("custom ✓ clean", style=colour(variables, "state-available"))
@@ -214,7 +230,7 @@ class EndpointsPane(Pane):
                 _short_sgs(row.security_groups),
                 "on ⚠" if row.private_dns else "off",
                 self.policy_cell(row),
-                str(row.subscribers),
+                "…" if self.partial else str(row.subscribers),
                 self.bytes_cell(row, top),
                 key=row.endpoint_id,
             )
