@@ -65,6 +65,14 @@ class Tmux:
             time.sleep(0.2)
         raise AssertionError(f"{text!r} did not appear within {timeout}s; screen:\n{screen}")
 
+    def wait_without(self, text: str, timeout: float = 60.0) -> None:
+        """Wait until `text` has left the screen (e.g. a loading marker)."""
+        deadline = time.monotonic() + timeout
+        while text in self.screen():
+            if time.monotonic() > deadline or not self.alive():
+                raise AssertionError(f"{text!r} still on screen after {timeout}s; screen:\n{self.screen()}")
+            time.sleep(0.2)
+
     def wait_gone(self, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
         while self.alive():
@@ -103,7 +111,8 @@ def tmux_available() -> None:
 def drive(session: Tmux) -> None:
     """The person's script: endpoints, help, panes, filter, editor, select-all, type, see the finding, quit."""
     session.wait_for("READ-ONLY", timeout=15)  # the first frame comes before the lab and the SDK
-    session.wait_for("● available", timeout=120)
+    session.wait_for("● available", timeout=120)  # early rows, while Route 53 and the spokes still load
+    session.wait_without("loading", timeout=120)  # a person waits for the whole inventory before editing
     session.keys("?")
     session.wait_for("Keys —")
     session.escape()
@@ -118,7 +127,8 @@ def drive(session: Tmux) -> None:
     session.wait_for("filter: /sqs")
     session.keys("e")
     session.wait_for("Policy editor")
-    session.keys("F7")  # TextArea's select-all
+    session.wait_for("no changes")  # the editor has mounted, focused its text and linted the deployed policy
+    session.keys("F7", pause=0.5)  # TextArea's select-all
     session.keys(POLICY, literal=True, pause=0.5)
     session.wait_for("hub-scoped-key", timeout=30)
     session.escape()  # leave the text
