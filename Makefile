@@ -8,12 +8,17 @@ STAMP := $(VENV)/.installed
 
 venv: $(STAMP)
 
+# pip stays quiet (its output is pages of wheels); the echo lines say what the minute of silence is.
 $(STAMP): pyproject.toml constraints.txt
-	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
-	touch $(STAMP)
+	@echo "==> creating the virtualenv in $(VENV) ($(PY) -m venv)"
+	@$(PY) -m venv $(VENV)
+	@echo "==> installing vpce-console and its pinned dependencies (constraints.txt): about a minute, no output"
+	@$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+	@echo "==> installed: $(BIN)/vpce"
 
 demo: $(STAMP)
+	@echo "==> starting the embedded lab and the console (vpce --lab); q quits"
 	$(BIN)/vpce --lab
 
 lab: $(STAMP)

@@ -8,6 +8,7 @@ Each subcommand lives in `vpce_console.commands.<name>` and exposes `add_argumen
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import sys
 from collections.abc import Sequence
@@ -109,11 +110,33 @@ def _command_module(name: str):  # type: ignore[no-untyped-def]
         raise
 
 
+def reject_unknown(parser: argparse.ArgumentParser, command: str | None, unknown: Sequence[str]) -> None:
+    """Exit 2 with the usage of the command that was given (not the top level's) and one error line.
+
+    argparse hands a subcommand's unknown options up to the top-level parser, which would print `vpce`'s usage
+    for a typo in `vpce lint --formt`; the person needs lint's usage and, when it is close, the option they meant.
+    """
+    owner = parser
+    for action in parser._actions:  # argparse keeps subparsers only here
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            owner = action.choices[command]
+    known = [o for action in owner._actions for o in action.option_strings if o.startswith("--")]
+    message = f"unrecognized arguments: {' '.join(unknown)}"
+    first = unknown[0].split("=", 1)[0]
+    if first.startswith("-"):
+        close = difflib.get_close_matches(first, known, n=1, cutoff=0.6)
+        if close:
+            message += f" (did you mean {close[0]}?)"
+    owner.error(message)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit code; expected errors become one line on stderr."""
     words = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(selected_command(words), all_commands=False)
-    args = parser.parse_args(words)
+    args, unknown = parser.parse_known_args(words)
+    if unknown:
+        reject_unknown(parser, getattr(args, "command", None), unknown)
     name = args.command or "console"
     module = _command_module(name)
     if module is None:

@@ -70,3 +70,23 @@ def test_missing_ready_file_is_one_line_exit_2(capsys: pytest.CaptureFixture[str
     assert main(["--lab-ready", "/nonexistent/ready.json", "doctor"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "/nonexistent/ready.json" in err[0]
+
+
+def test_subcommand_typo_prints_that_commands_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    """`vpce lint --formt` is lint's mistake: lint's usage, one error line naming the option and the near miss."""
+    with pytest.raises(SystemExit) as exc:
+        main(["lint", "--formt", "json", "x.json"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: vpce lint ")
+    errors = [line for line in err.splitlines() if "error:" in line]
+    assert errors == ["vpce lint: error: unrecognized arguments: --formt (did you mean --format?)"]
+
+
+def test_top_level_typo_keeps_the_top_level_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--lba"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: vpce [")
+    assert "vpce: error: unrecognized arguments: --lba (did you mean --lab?)" in err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +17,9 @@ from typing import Any
 
 from vpce_console.errors import UsageError
 from vpce_console.lab.ready import read_ready_file
+
+WORKDIR_PREFIX = "vpce-lab-"
+"""Prefix of the temporary folder (ready-file, lab log) of each lab child; removed when the lab stops."""
 
 
 class LabHandle:
@@ -34,17 +38,20 @@ class LabHandle:
         return self.process.pid
 
     def stop(self, timeout: float = 5.0) -> int | None:
-        """SIGTERM, wait up to `timeout`, then SIGKILL; returns the exit code."""
-        if self.process.poll() is None:
-            try:
-                self.process.send_signal(signal.SIGTERM)
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-        if self.process.stdin is not None:
-            with contextlib.suppress(OSError):
-                self.process.stdin.close()
+        """SIGTERM, wait up to `timeout`, then SIGKILL; remove the work folder; returns the exit code."""
+        try:
+            if self.process.poll() is None:
+                try:
+                    self.process.send_signal(signal.SIGTERM)
+                    self.process.wait(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait(timeout=5)
+            if self.process.stdin is not None:
+                with contextlib.suppress(OSError):
+                    self.process.stdin.close()
+        finally:
+            shutil.rmtree(self._workdir, ignore_errors=True)
         return self.process.returncode
 
     def __enter__(self) -> LabHandle:
@@ -67,10 +74,30 @@ def start_lab_child(
     timeout: float = 120.0,
 ) -> LabHandle:
     """Spawn `python -m vpce_console.lab.server` and wait for its ready-file; UsageError if it fails to start."""
-    workdir = Path(tempfile.mkdtemp(prefix="vpce-lab-"))
+    workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
+    try:
+        return _start(workdir, scale, seed, propagation, no_limits, traffic, extra_args, timeout)
+    except BaseException:
+        # Refused to start, timed out or interrupted (ctrl+c while waiting): nothing else will remove the folder.
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+
+
+def _start(
+    workdir: Path,
+    scale: str,
+    seed: int | None,
+    propagation: str | tuple[float, float] | None,
+    no_limits: bool,
+    traffic: float | None,
+    extra_args: Sequence[str],
+    timeout: float,
+) -> LabHandle:
     ready_file = workdir / "ready.json"
     cmd = [sys.executable, "-m", "vpce_console.lab.server", "--scale", scale, "--port", "0"]
     cmd += ["--ready-file", str(ready_file), "--watch-stdin", "--parent-pid", str(os.getpid())]
+    # If this process dies without stop() (SIGKILL, a crash), the child notices and removes the folder itself.
+    cmd += ["--remove-workdir"]
     if seed is not None:
         cmd += ["--seed", str(seed)]
     if propagation is not None:
@@ -93,4 +120,5 @@ def start_lab_child(
             raise UsageError(f"the lab exited with code {process.returncode}: {tail[-1] if tail else 'no output'}")
         time.sleep(0.05)
     process.kill()
+    process.wait(timeout=5)
     raise UsageError(f"the lab was not ready within {timeout:.0f} s")

@@ -32,6 +32,7 @@ def add_lab_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--traffic", type=float, default=None, metavar="RATE", help="persona calls per second (0=off)")
     parser.add_argument("--watch-stdin", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--parent-pid", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--remove-workdir", action="store_true", help=argparse.SUPPRESS)
 
 
 class Lab:
@@ -50,6 +51,8 @@ class Lab:
         self.args = args
         self.seed = args.seed if args.seed is not None else int(time.time()) % 100000
         self.stopped = threading.Event()
+        self.orphaned = False
+        """True when the parent went away without stopping us (it cannot clean up after itself then)."""
         self.server: Any = None
         self.traffic: Any = None
         self.ready: dict[str, Any] = {}
@@ -202,11 +205,14 @@ def _watch_parent(lab: Lab, parent_pid: int | None, watch_stdin: bool) -> None:
         with contextlib.suppress(OSError):
             while os.read(0, 1024):  # raw fd: a buffered reader's lock aborts the interpreter at exit
                 pass
+        if not lab.stopped.is_set():
+            lab.orphaned = True
         lab.stopped.set()
 
     def ppid_watch() -> None:
         while not lab.stopped.wait(0.5):
             if os.getppid() != parent_pid:
+                lab.orphaned = True
                 lab.stopped.set()
 
     if watch_stdin:
@@ -246,9 +252,21 @@ def run(args: argparse.Namespace) -> int:
         lab.stop()
         if ready_path is not None:
             ready_path.unlink(missing_ok=True)
+            if args.remove_workdir and lab.orphaned:
+                _remove_workdir(ready_path.parent)
         for s, handler in previous.items():
             signal.signal(s, handler)
     return 0
+
+
+def _remove_workdir(folder: Path) -> None:
+    """Remove the child's temporary folder, only ever one `start_lab_child` made (name checked)."""
+    import shutil
+
+    from vpce_console.lab.child import WORKDIR_PREFIX
+
+    if folder.name.startswith(WORKDIR_PREFIX):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
