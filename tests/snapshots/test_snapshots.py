@@ -86,7 +86,8 @@ async def _edit_hub_scoped(pilot: Any) -> None:
 
 def test_editor_flags_hub_scoped_key(snap_compare: Any, frozen_app: Any) -> None:
     """You should see the policy editor: the JSON draft with line numbers, an error `hub-scoped-key` at line 9
-    (aws:SourceVpc names the hub VPC), its message and fix hint, and the impact matrix with changed cells marked
+    (aws:SourceVpc has one value per endpoint, this hub endpoint's VPC id, so StringEquals with a spoke VPC is
+    FALSE for every request), its message and fix hint, and the impact matrix with changed cells marked
     `✓→✗ NOW DENIED` in words."""
     assert snap_compare(frozen_app(), terminal_size=SIZE, run_before=_edit_hub_scoped)
 

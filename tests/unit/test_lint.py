@@ -38,6 +38,13 @@ BAD: dict[str, tuple[str, dict[str, Any]]] = {
     "bad_principal_account_root.json": ("principal-account-root", {}),
     "bad_unconfirmed_notprincipal.json": ("unconfirmed-notprincipal", {}),
     "bad_unconfirmed_vpcsourceip_path.json": ("unconfirmed-vpcsourceip-path", {}),
+    "bad_no_allow.json": ("no-allow", {}),
+    "bad_no_effective_allow.json": ("no-effective-allow", {"service": "s3"}),
+    "bad_invalid_principal.json": ("invalid-principal", {}),
+    "bad_value_shape_mismatch.json": ("value-shape-mismatch", {}),
+    "bad_action_resource_mismatch.json": ("action-resource-mismatch", {}),
+    "bad_unresolved_placeholder.json": ("unresolved-placeholder", {}),
+    "bad_policy_json_string.json": ("policy-json-string", {}),
 }
 """One minimal bad policy per code, with the lint options it needs."""
 
@@ -139,7 +146,7 @@ def test_finding_points_at_the_key_with_a_json_path() -> None:
     assert hit.path == "Statement[0].Condition.StringEquals.aws:SourceVpc"
     line = text.splitlines()[hit.line - 1]
     assert line[hit.column - 1 :].startswith('"aws:SourceVpc"')
-    assert "HUB VPC" in hit.message
+    assert "one value per endpoint" in hit.message and "the hub's for every spoke" in hit.message
     assert "aws:VpcSourceIp" in hit.hint and "aws:Ec2InstanceSourceVpc" in hit.hint
 
 
@@ -575,7 +582,12 @@ def test_endpoint_service_names_map_to_iam_prefixes(service: str, prefixes: set[
 
 def test_unknown_endpoint_service_disables_service_rules() -> None:
     text = _policy(_st(ORG, action=["s3:GetObject"]))
-    assert "action-other-service" in _codes(lint(text, service="com.amazonaws.us-east-1.sqs"))
+    sqs = lint(text, service="com.amazonaws.us-east-1.sqs")
+    assert _codes(sqs) == ["no-effective-allow"]  # the other-service action is its cause, reported inside it
+    assert [r.code for r in sqs[0].related] == ["action-other-service"]
+    assert "an sqs endpoint" in sqs[0].message
+    extra = _st(ORG, action=["sqs:SendMessage"])
+    assert "action-other-service" in _codes(lint(_policy(_st(ORG, action=["s3:GetObject"]), extra), service="sqs"))
     assert "action-other-service" not in _codes(lint(text, service="com.amazonaws.us-east-1.s3"))
     assert "action-other-service" not in _codes(lint(text, service="custom-partner-service"))
 

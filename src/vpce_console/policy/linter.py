@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from vpce_console.data.knowledge import Catalog, KeyInfo, Knowledge, default_catalog, default_knowledge
-from vpce_console.policy.findings import SEVERITY_RANK, Finding, Severity
+from vpce_console.policy.endpoint_context import EndpointContext
+from vpce_console.policy.findings import SEVERITY_RANK, Finding, Related, Severity
 from vpce_console.policy.lint_conditions import (
     OPERATOR_FAMILY,
     WILDCARD_OPERATORS,
@@ -23,6 +24,9 @@ from vpce_console.policy.lint_conditions import (
     variable_keys,
 )
 from vpce_console.policy.lint_gc import gc_paused
+from vpce_console.policy.lint_placeholders import has_iam_variable, placeholders
+from vpce_console.policy.lint_resources import _an, check_resource_fit, check_star_only_actions
+from vpce_console.policy.lint_shapes import check_principal, check_value_shape
 from vpce_console.policy.parse import Member, Node, format_path, parse_policy
 
 MAX_ENDPOINT_POLICY_CHARS = 20_480
@@ -68,13 +72,14 @@ _INTENDED_ABSENT = frozenset({"outside-org", "anonymous"})
 """Callers a Deny on the key is normally meant to catch (denying them is the point, not an accident)."""
 
 HUB_WORDS: dict[str, str] = {
-    "aws:sourcevpc": "the VPC the endpoint is attached to: the HUB VPC",
-    "aws:sourcevpcarn": "the ARN of the VPC the endpoint is attached to: the HUB VPC",
-    "aws:sourcevpce": "the endpoint the request used: the one shared HUB endpoint",
-    "aws:vpceaccount": "the account that owns the endpoint: the HUB (network) account",
-    "aws:vpceorgid": "the organization of the endpoint owner: the HUB account's organization",
-    "aws:vpceorgpaths": "the OU path of the endpoint owner: the HUB account's OU",
+    "aws:sourcevpc": "the id of the VPC the endpoint is attached to",
+    "aws:sourcevpcarn": "the ARN of the VPC the endpoint is attached to",
+    "aws:sourcevpce": "the endpoint's own id",
+    "aws:vpceaccount": "the account that owns the endpoint",
+    "aws:vpceorgid": "the organization of the account that owns the endpoint",
+    "aws:vpceorgpaths": "the OU path of the account that owns the endpoint",
 }
+"""What each hub-scoped key holds: always a property of the endpoint, never of the caller."""
 
 SPOKE_HINT = (
     "To tell spokes apart use aws:VpcSourceIp with the spoke CIDRs (paired with aws:SourceVpce = this endpoint), "
@@ -111,16 +116,30 @@ class _Statement:
     null_false: set[str] = field(default_factory=set)
     null_false_groups: set[str] = field(default_factory=set)
     service_principals_excluded: bool = False
+    action_items: list[tuple[Node, tuple[str | int, ...]]] | None = None
+    """The Action strings (None for NotAction or a malformed Action)."""
+    resource_items: list[tuple[Node, tuple[str | int, ...]]] | None = None
+    """The Resource strings (None for NotResource or a malformed Resource)."""
 
 
 class _Linter:
     """One lint run over one document."""
 
-    def __init__(self, text: str, policy_type: str, service: str | None, knowledge: Knowledge, catalog: Catalog):
+    def __init__(
+        self,
+        text: str,
+        policy_type: str,
+        service: str | None,
+        knowledge: Knowledge,
+        catalog: Catalog,
+        endpoint: EndpointContext | None = None,
+    ):
         self.text = text
         self.vpce = policy_type == "vpce"
         self.service = service
         """The endpoint's service as given (e.g. `sqs`, `ecr.api`, `com.amazonaws.us-east-1.monitoring`)."""
+        self.service_label = service_label(service) if service else None
+        """The service as people say it: `sqs` for `com.amazonaws.us-east-1.sqs`."""
         self.prefixes = endpoint_prefixes(service, knowledge) if service else None
         """IAM prefixes of the endpoint's service, or None when unknown (then no service-specific rules run)."""
         self.knowledge = knowledge
@@ -128,19 +147,51 @@ class _Linter:
         self.findings: list[Finding] = []
         self.variables: list[Node] = []
         self.vpcsourceip_noted = False
+        self.endpoint = endpoint
+        """What is known about the endpoint (its id, VPC, whether it is shared), or None."""
+        self.statements: list[_Statement] = []
+        self.placeholders: dict[str, tuple[Node, tuple[str | int, ...]]] = {}
+        """Unresolved template placeholders, first occurrence of each."""
+        self.statement_count = 0
+        self.bad_effect = False
+
+    def opaque(self, node: Node, path: tuple[str | int, ...]) -> bool:
+        """True (and remembered for `unresolved-placeholder`) when a string holds a template placeholder."""
+        value = node.value
+        if not isinstance(value, str) or "{" not in value:
+            return False
+        found = placeholders(value)
+        for name in found:
+            self.placeholders.setdefault(name, (node, path))
+        return bool(found)
 
     # -- output ------------------------------------------------------------------------------------------------
 
-    def emit(self, code: str, at: Node | Member, path: Iterable[str | int], message: str, hint: str) -> None:
+    def emit(
+        self,
+        code: str,
+        at: Node | Member,
+        path: Iterable[str | int],
+        message: str,
+        hint: str,
+        *,
+        related: tuple[Related, ...] = (),
+    ) -> None:
+        severity = Severity(self.catalog.severity(code))
+        for other in related:  # one finding for one mistake: it is as bad as the worst consequence it stands for
+            other_severity = Severity(self.catalog.severity(other.code))
+            if SEVERITY_RANK[other_severity] < SEVERITY_RANK[severity]:
+                severity = other_severity
         self.findings.append(
             Finding(
                 code=code,
-                severity=Severity(self.catalog.severity(code)),
+                severity=severity,
                 line=at.line,
                 column=at.column,
                 path=format_path(tuple(path)),
                 message=message,
                 hint=hint,
+                related=related,
             )
         )
 
@@ -148,6 +199,9 @@ class _Linter:
 
     def run(self) -> list[Finding]:
         parsed = parse_policy(self.text)
+        root = parsed.root
+        if root is not None and root.kind == "string" and str(root.value).lstrip().startswith("{"):
+            return self.run_encoded(root)
         if self.vpce and len(self.text) > MAX_ENDPOINT_POLICY_CHARS:
             line, column = parsed.position(MAX_ENDPOINT_POLICY_CHARS)
             self.findings.append(
@@ -168,7 +222,40 @@ class _Linter:
         root = parsed.root
         if root is not None:
             self.document(root)
+            self.document_rules(root)
         self.findings.sort(key=lambda f: (f.line, f.column, SEVERITY_RANK[f.severity], f.code))
+        return self.findings
+
+    def run_encoded(self, root: Node) -> list[Finding]:
+        """A policy given as a JSON string (double-encoded): lint the decoded text, findings at the string."""
+        import dataclasses
+
+        inner = _Linter(
+            str(root.value),
+            "vpce" if self.vpce else "identity",
+            self.service,
+            self.knowledge,
+            self.catalog,
+            self.endpoint,
+        )
+        found = inner.run()
+        self.statements = inner.statements
+        self.emit(
+            "policy-json-string",
+            root,
+            (),
+            "The document is a JSON string that contains the policy (double-encoded, as describe-vpc-endpoints and "
+            "Terraform store it); it was decoded and linted. "
+            + (
+                f"The {len(found)} finding{'s' if len(found) != 1 else ''} below "
+                f"{'point' if len(found) != 1 else 'points'} at the string; "
+                f"{'their' if len(found) != 1 else 'its'} JSON path is inside the decoded policy."
+                if found
+                else "It has no findings."
+            ),
+            "Decode it (`jq -r . file.json`) to edit the policy itself.",
+        )
+        self.findings.extend(dataclasses.replace(f, line=root.line, column=root.column) for f in found)
         return self.findings
 
     def document(self, root: Node) -> None:
@@ -243,6 +330,13 @@ class _Linter:
                 'Add "Version": "2012-10-17" at the top of the policy.',
             )
 
+    def document_rules(self, root: Node) -> None:
+        """Rules about the policy as a whole: no Allow at all, nothing for this service, star-only actions."""
+        from vpce_console.policy.lint_document import check_document
+
+        check_document(self, root)
+        check_star_only_actions(self, self.statements)
+
     def unknown_element(
         self, member: Member, path: tuple[str | int, ...], allowed: tuple[str, ...], where: str
     ) -> None:
@@ -270,6 +364,7 @@ class _Linter:
             )
             return
         st = _Statement(node, path)
+        self.statements.append(st)
         elements: dict[str, Member] = {}
         for member in node.members:
             if member.key in _STATEMENT_ELEMENTS:
@@ -285,6 +380,7 @@ class _Linter:
             self.collect_conditions(st, condition)
             self.check_conditions(st)
         self.full_access(st, elements)
+        check_resource_fit(self, st)
 
     def effect(self, st: _Statement, member: Member | None) -> None:
         if member is None:
@@ -300,6 +396,7 @@ class _Linter:
         if value.kind == "string" and value.value in ("Allow", "Deny"):
             st.effect = value.value
             return
+        self.bad_effect = True
         fix = "Allow"
         if value.kind == "string" and value.value.lower() in ("deny", "denied", "block", "reject"):
             fix = "Deny"
@@ -381,6 +478,9 @@ class _Linter:
                         f'Write "{member.key}": ["…", "…"].',
                     )
                     break
+                if self.opaque(item, item_path):
+                    continue
+                check_principal(self, member.key, item, item_path)
                 if self.vpce and isinstance(item.value, str) and has_wildcard(item.value) and item.value != "*":
                     self.emit(
                         "wildcard-on-sensitive-key",
@@ -424,7 +524,10 @@ class _Linter:
         assert member is not None
         if not_action is not None and action is None:
             st.any_service = True
-        for item, item_path in _strings_or_list(member.value, (*st.path, member.key)):
+        items = _strings_or_list(member.value, (*st.path, member.key))
+        if member.key == "Action" and all(item is not None for item, _ in items):
+            st.action_items = [(item, p) for item, p in items if item is not None]
+        for item, item_path in items:
             if item is None:
                 self.emit(
                     "invalid-structure",
@@ -438,6 +541,9 @@ class _Linter:
 
     def action(self, st: _Statement, item: Node, path: tuple[str | int, ...], positive: bool) -> None:
         text: str = item.value
+        if self.opaque(item, path):
+            st.any_service = st.any_service or positive
+            return
         if text == "*":
             if positive:
                 st.any_service = True
@@ -485,7 +591,8 @@ class _Linter:
                 "action-other-service",
                 item,
                 path,
-                f"{_show(item)} belongs to {prefix}, but this is the endpoint policy of a {self.service} endpoint; "
+                f"{_show(item)} belongs to {prefix}, but this is the endpoint policy of "
+                f"{_an(self.service_label or '')} {self.service_label} endpoint; "
                 f"{prefix} requests never go through it, so this element has no effect here.",
                 f"Remove it, or put it in the policy of the {prefix} endpoint.",
             )
@@ -510,7 +617,10 @@ class _Linter:
             return
         member = resource or not_resource
         assert member is not None
-        for item, item_path in _strings_or_list(member.value, (*st.path, member.key)):
+        items = _strings_or_list(member.value, (*st.path, member.key))
+        if member.key == "Resource" and all(item is not None for item, _ in items):
+            st.resource_items = [(item, p) for item, p in items if item is not None]
+        for item, item_path in items:
             if item is None:
                 self.emit(
                     "invalid-structure",
@@ -521,10 +631,14 @@ class _Linter:
                 )
                 return
             text: str = item.value
+            opaque = self.opaque(item, item_path)
             if "${" in text:
-                self.variables.append(item)
+                if has_iam_variable(text):
+                    self.variables.append(item)
                 for ref in variable_keys(text):
                     st.variable_refs.add(ref.lower())
+            if opaque and not text.startswith("arn:"):
+                continue
             if text != "*" and not text.startswith("arn:") and not text.startswith("${"):
                 self.emit(
                     "invalid-structure",
@@ -635,8 +749,10 @@ class _Linter:
                     f'Write "{key_member.key}": "value" or "{key_member.key}": ["v1", "v2"].',
                 )
                 return None
-            if item.kind == "string" and "${" in item.value:
+            if item.kind == "string" and "${" in item.value and has_iam_variable(item.value):
                 self.variables.append(item)
+            if item.kind == "string":
+                self.opaque(item, path)
         if not items:
             self.emit(
                 "invalid-structure",
@@ -660,6 +776,7 @@ class _Linter:
                 self.key_of_other_service(st, cond)
                 continue
             self.type_rules(cond)
+            check_value_shape(self, st, cond)
             self.set_rules(st, cond)
             if self.vpce:
                 self.endpoint_rules(st, cond)
@@ -755,16 +872,42 @@ class _Linter:
         assert info is not None
         if cond.op.base == "Null":
             return
+        vacuous = cond.op.set_op == "ForAllValues" and st.effect == "Allow" and cond.key.lower() not in st.null_false
+        vacuous_words = (
+            f"ForAllValues is true when the request has no {cond.key} at all, so this Allow also lets in every "
+            "caller that lacks the key."
+        )
         if cond.op.set_op and not info.multivalued:
+            related = (
+                (
+                    Related(
+                        "forallvalues-vacuous",
+                        cond.op_member.line,
+                        cond.op_member.column,
+                        format_path(cond.path),
+                        vacuous_words,
+                    ),
+                )
+                if vacuous
+                else ()
+            )
             self.emit(
                 "set-operator-mismatch",
                 cond.op_member,
                 cond.path,
                 f"{cond.op.set_op} is for multivalued keys, but {cond.key} is single-valued; AWS warns this "
                 "can lead to overly permissive policies"
-                + (" (ForAllValues is true when the key is missing)." if cond.op.set_op == "ForAllValues" else "."),
+                + (
+                    f". {vacuous_words}"
+                    if vacuous
+                    else " (ForAllValues is true when the key is missing)."
+                    if cond.op.set_op == "ForAllValues"
+                    else "."
+                ),
                 f"Drop the set operator: use {cond.op.base}{'IfExists' if cond.op.if_exists else ''}.",
+                related=related,
             )
+            return
         elif not cond.op.set_op and info.multivalued:
             self.emit(
                 "set-operator-mismatch",
@@ -774,13 +917,12 @@ class _Linter:
                 "ForAnyValue:/ForAllValues: qualifier, so it does not say how the list is compared.",
                 f"Use ForAnyValue:{cond.op.base} (any value matches) or ForAllValues:{cond.op.base} with a Null guard.",
             )
-        if cond.op.set_op == "ForAllValues" and st.effect == "Allow" and cond.key.lower() not in st.null_false:
+        if vacuous:
             self.emit(
                 "forallvalues-vacuous",
                 cond.op_member,
                 cond.path,
-                f"ForAllValues is true when the request has no {cond.key} at all, so this Allow also lets in every "
-                "caller that lacks the key.",
+                vacuous_words,
                 f'Add "Null": {{"{cond.key}": "false"}} to the same statement, or use ForAnyValue.',
             )
 
@@ -793,9 +935,7 @@ class _Linter:
                 "hub-scoped-key",
                 cond.key_member,
                 cond.path,
-                f"{cond.key} is {HUB_WORDS.get(info.name.lower(), 'the same for every caller')}. Every spoke that "
-                "reaches this shared endpoint has the same value, so this condition "
-                f"{_hub_effect(st.effect, cond.op)}: it cannot tell spokes apart in a centralized design.",
+                hub_message(cond.key, info.name, st.effect, cond.op, cond.values, self.endpoint),
                 SPOKE_HINT,
             )
         if info.never_present:
@@ -966,10 +1106,10 @@ class _Linter:
                             "hub-scoped-key",
                             value,
                             cond.path,
-                            f"${{{ref}}} is {HUB_WORDS.get(info.name.lower(), 'the same for every caller')}. "
-                            f"Comparing {cond.key} with it compares the caller's spoke to the hub, which differ "
-                            "for every spoke caller of a shared endpoint (AWS's RequireSameVPC pattern fails "
-                            "in a centralized design).",
+                            f"${{{ref}}} has one value per endpoint: {HUB_WORDS.get(info.name.lower(), 'the same')}"
+                            f". Comparing {cond.key} with it compares each caller with the endpoint: only callers "
+                            "whose own value equals the endpoint's match. "
+                            + _same_as_endpoint_words(info.name, self.endpoint),
                             SPOKE_HINT,
                         )
 
@@ -1010,6 +1150,14 @@ ENDPOINT_SERVICE_PREFIXES: dict[str, tuple[str, ...]] = {
     "s3": ("s3", "s3express"),
 }
 """Endpoint service names whose IAM action prefix differs from the name (the rest: the part before the first dot)."""
+
+
+def service_label(service: str) -> str:
+    """`com.amazonaws.<region>.sqs` -> `sqs` (other names unchanged, lower case)."""
+    name = service.strip().lower()
+    if name.startswith("com.amazonaws."):
+        name = ".".join(name.split(".")[3:])
+    return name
 
 
 def endpoint_prefixes(service: str, knowledge: Knowledge) -> frozenset[str] | None:
@@ -1080,6 +1228,8 @@ def _value_fits(family: str, node: Node) -> bool:
     value = node.value
     if isinstance(value, str) and value.startswith("${") and value.endswith("}"):
         return True
+    if isinstance(value, str) and placeholders(value):
+        return True
     if family == "Bool":
         return value in ("true", "false", True, False) or (
             isinstance(value, str) and value.lower() in ("true", "false")
@@ -1141,12 +1291,93 @@ def _mismatch_effect(family: str, ktype: str) -> str:
     return "values of the wrong type never compare as intended"
 
 
-def _hub_effect(effect: str | None, op: Operator) -> str:
-    if op.negated:
-        verdict = "is true for every spoke caller or for none"
-        return verdict + (" (this Deny blocks all spokes or none)" if effect == "Deny" else "")
-    verdict = "matches every spoke caller or none"
-    return verdict + (" (this Allow lets in all spokes or none)" if effect == "Allow" else "")
+def _constant_truth(op: Operator, values: list[Node], known: str | None) -> bool | None:
+    """What the condition evaluates to for every request when the endpoint's value is known, else None."""
+    if known is None or op.set_op or op.family not in ("String", "ARN"):
+        return None
+    texts = [v.value for v in values]
+    if not all(isinstance(t, str) and "${" not in t and "{{" not in t for t in texts):
+        return None
+    import fnmatch
+
+    ignore = op.base.endswith("IgnoreCase")
+    subject = known.lower() if ignore else known
+    wild = op.base in WILDCARD_OPERATORS
+    hit = any(
+        fnmatch.fnmatchcase(subject, t.lower() if ignore else t) if wild else subject == (t.lower() if ignore else t)
+        for t in texts
+    )
+    return hit != op.negated
+
+
+def _statement_outcome(effect: str | None, truth: bool | None) -> str:
+    if truth is None:
+        if effect == "Deny":
+            return "this Deny either applies to every request through the endpoint or never applies"
+        return "this Allow either admits every caller through the endpoint or none of them"
+    if effect == "Deny":
+        return "this Deny applies to every request through the endpoint" if truth else "this Deny never applies"
+    return (
+        "the condition restricts nothing: this Allow admits every caller the rest of the statement admits"
+        if truth
+        else "this Allow grants nothing"
+    )
+
+
+def _shared_words(name: str, endpoint: EndpointContext | None, subject: str = "the condition") -> str:
+    """The consequence on a centralized endpoint: named when the endpoint is known to be shared."""
+    if endpoint is not None and endpoint.shared:
+        where = ", ".join(
+            part
+            for part in (
+                f"hub VPC {endpoint.vpc_id}" if endpoint.vpc_id else "",
+                f"endpoint {endpoint.endpoint_id}" if endpoint.endpoint_id else "",
+            )
+            if part
+        )
+        value = endpoint.value_of(name)
+        carried = f" carries {value}" if value else " carries the same value"
+        return (
+            f"This endpoint is shared by spokes ({where or 'centralized'}): every spoke's request{carried}, so "
+            f"{subject} cannot tell spokes apart."
+        )
+    return (
+        f"On a centralized endpoint shared by spokes that one value is the hub's for every spoke, so {subject} "
+        "cannot tell spokes apart."
+    )
+
+
+def _same_as_endpoint_words(name: str, endpoint: EndpointContext | None) -> str:
+    """AWS's RequireSameVPC-style comparison: fine per VPC, fails for every spoke of a shared endpoint."""
+    value = endpoint.value_of(name) if endpoint is not None else None
+    if endpoint is not None and endpoint.shared:
+        return (
+            f"This endpoint is shared by spokes, so the endpoint's value is the hub's ({value or 'the hub VPC'}) "
+            "and no spoke caller matches: the comparison fails for every spoke."
+        )
+    return (
+        "That works for an endpoint in the caller's own VPC; on a centralized endpoint shared by spokes the "
+        "endpoint's value is the hub's, so it fails for every spoke caller (AWS's RequireSameVPC pattern)."
+    )
+
+
+def hub_message(
+    key: str, name: str, effect: str | None, op: Operator, values: list[Node], endpoint: EndpointContext | None
+) -> str:
+    """`hub-scoped-key` in words that hold on a per-VPC endpoint and on a shared one."""
+    known = endpoint.value_of(name) if endpoint is not None else None
+    truth = _constant_truth(op, values, known)
+    what = HUB_WORDS.get(name.lower(), "a property of the endpoint")
+    mine = f" ({known} here)" if known else ""
+    verdict = (
+        f"so {op.raw} is {'TRUE' if truth else 'FALSE'} for every request"
+        if truth is not None
+        else "so the condition has the same result for every caller"
+    )
+    return (
+        f"{key} has one value per endpoint: {what}{mine}. Every request through this endpoint carries that same "
+        f"value, {verdict}: {_statement_outcome(effect, truth)}. {_shared_words(name, endpoint)}"
+    )
 
 
 def _missing_effect(effect: str | None, cond: _Cond) -> str:
@@ -1177,6 +1408,46 @@ def _join(words: list[str]) -> str:
     return ", ".join(words[:-1]) + " and " + words[-1]
 
 
+@dataclass(frozen=True, slots=True)
+class LintReport:
+    """Findings for one document plus the service the actions imply (when no service was given)."""
+
+    findings: list[Finding]
+    """Findings sorted by position."""
+    inferred_service: str | None
+    """Without `service`: the IAM prefix every action of the policy belongs to, else None."""
+
+
+def lint_report(
+    text: str,
+    *,
+    policy_type: str = "vpce",
+    service: str | None = None,
+    knowledge: Knowledge | None = None,
+    catalog: Catalog | None = None,
+    endpoint: EndpointContext | None = None,
+) -> LintReport:
+    """Like `lint`, and says which service the actions imply when `service` is not given."""
+    if policy_type not in POLICY_TYPES:
+        raise ValueError(f"policy_type must be one of {POLICY_TYPES}, not {policy_type!r}")
+    linter = _Linter(
+        text,
+        policy_type,
+        service,
+        knowledge if knowledge is not None else default_knowledge(),
+        catalog if catalog is not None else default_catalog(),
+        endpoint,
+    )
+    with gc_paused():
+        findings = linter.run()
+    inferred = None
+    if service is None:
+        from vpce_console.policy.lint_document import inferred_service
+
+        inferred = inferred_service(linter)
+    return LintReport(findings, inferred)
+
+
 def lint(
     text: str,
     *,
@@ -1184,10 +1455,12 @@ def lint(
     service: str | None = None,
     knowledge: Knowledge | None = None,
     catalog: Catalog | None = None,
+    endpoint: EndpointContext | None = None,
 ) -> list[Finding]:
     """Findings for one policy document, sorted by position; never raises on bad text.
 
     `policy_type` is one of POLICY_TYPES (a ValueError otherwise: that is a caller bug, not bad input).
+    `endpoint` says what is known about the endpoint (its id, VPC, whether it is shared), for exact messages.
     """
     if policy_type not in POLICY_TYPES:
         raise ValueError(f"policy_type must be one of {POLICY_TYPES}, not {policy_type!r}")
@@ -1197,6 +1470,7 @@ def lint(
         service,
         knowledge if knowledge is not None else default_knowledge(),
         catalog if catalog is not None else default_catalog(),
+        endpoint,
     )
     with gc_paused():
         return linter.run()

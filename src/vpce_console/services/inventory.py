@@ -218,7 +218,10 @@ def lint_endpoint(endpoint: Endpoint) -> LintSummary:
     except ImportError:  # pragma: no cover - the engine ships with the package
         return LintSummary()
     try:
-        findings = tuple(lint(endpoint.policy_text, policy_type="vpce", service=endpoint.service_name))
+        from vpce_console.policy.endpoint_context import EndpointContext
+
+        shared = EndpointContext(endpoint.endpoint_id, endpoint.vpc_id, endpoint.account_id, shared=True)
+        findings = tuple(lint(endpoint.policy_text, policy_type="vpce", service=endpoint.service_name, endpoint=shared))
     except Exception:
         return LintSummary()
     severities = [str(f.severity) for f in findings]

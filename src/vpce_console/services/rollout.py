@@ -301,7 +301,7 @@ class Rollout:
             self._check_base(opts.base_text, deployed)
             if deployed == opts.policy_text:
                 raise _Refused("the draft is identical to the deployed document: nothing to do")
-            self._lint(opts.policy_text, endpoint.service, opts.force_lint)
+            self._lint(opts.policy_text, endpoint.service, opts.force_lint, endpoint)
             hub = _hub(endpoint, caller.account_id, self.ctx.gateway.region)
             self._preview(deployed, opts.policy_text, endpoint.service, hub)
             journal_id = self.ctx.journal.begin(
@@ -344,10 +344,17 @@ class Rollout:
             diff=policy_diff(base, deployed, labels=("base", "deployed")),
         )
 
-    def _lint(self, text: str, service: str, force: bool) -> None:
+    def _lint(self, text: str, service: str, force: bool, endpoint: EndpointPolicy | None = None) -> None:
+        from vpce_console.policy.endpoint_context import EndpointContext
         from vpce_console.policy.linter import lint
 
-        findings = lint(text, policy_type="vpce", service=service)
+        # `rollout --endpoint` targets a hub endpoint, so messages may name its VPC and id as the shared ones
+        context = (
+            EndpointContext(endpoint.endpoint_id, endpoint.vpc_id, endpoint.owner_id or None, shared=True)
+            if endpoint is not None
+            else None
+        )
+        findings = lint(text, policy_type="vpce", service=service, endpoint=context)
         errors = [f for f in findings if str(f.severity) == "error"]
         self.emit(
             "lint",

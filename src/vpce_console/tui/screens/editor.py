@@ -160,9 +160,13 @@ class PolicyEditorScreen(Screen[None]):
         """Lint after a short pause in typing; the next keystroke cancels this worker."""
         if delay:
             await asyncio.sleep(delay)
+        from vpce_console.policy.endpoint_context import EndpointContext
         from vpce_console.policy.linter import lint
 
-        findings = tuple(lint(text, policy_type="vpce", service=self.endpoint.service))
+        shared = EndpointContext(  # the console lists hub endpoints: shared by the spokes
+            self.endpoint.endpoint_id, self.endpoint.vpc_id, self.endpoint.account_id or None, shared=True
+        )
+        findings = tuple(lint(text, policy_type="vpce", service=self.endpoint.service, endpoint=shared))
         self.findings = findings
         self.update_diff(text)
         self.save_draft(text)

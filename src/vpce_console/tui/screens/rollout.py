@@ -99,9 +99,13 @@ class RolloutScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        from vpce_console.policy.endpoint_context import EndpointContext
         from vpce_console.policy.linter import lint
 
-        self.findings = list(lint(self.draft, policy_type="vpce", service=self.endpoint.service))
+        shared = EndpointContext(
+            self.endpoint.endpoint_id, self.endpoint.vpc_id, self.endpoint.account_id or None, shared=True
+        )
+        self.findings = list(lint(self.draft, policy_type="vpce", service=self.endpoint.service, endpoint=shared))
         mode = "READ-ONLY: apply is disabled (start with --allow-write)" if self.vapp.read_only else "WRITE ENABLED"
         self.query_one("#rollout-title", Static).update(
             f"Rollout — {self.endpoint.service} {self.endpoint.endpoint_id} · {mode}"

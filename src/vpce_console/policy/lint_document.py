@@ -1,0 +1,100 @@
+"""Rules about an endpoint policy as a whole: no Allow at all (`no-allow`), nothing the endpoint's service can use
+(`no-effective-allow`), unresolved template placeholders, and which service the actions imply.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from vpce_console.policy.findings import Related
+from vpce_console.policy.lint_conditions import has_wildcard
+
+if TYPE_CHECKING:
+    from vpce_console.policy.linter import _Linter, _Statement
+    from vpce_console.policy.parse import Node
+
+
+def check_document(linter: _Linter, root: Node) -> None:
+    """Document-level findings, emitted after every statement has been seen."""
+    for name, (node, path) in linter.placeholders.items():
+        linter.emit(
+            "unresolved-placeholder",
+            node,
+            path,
+            f"{name} is not an IAM policy variable (those name a condition key, like ${{aws:username}}); it looks "
+            "like a template placeholder (CloudFormation, Terraform, Jinja) that was not filled in. If it reaches "
+            "AWS it is compared as literal text; checks that depend on this value were skipped.",
+            "Lint the rendered policy (e.g. `terraform show -json` plan output or the deployed policy) to check it "
+            "fully.",
+        )
+    if not linter.vpce or not linter.statements or linter.bad_effect:
+        return
+    allows = [st for st in linter.statements if st.effect == "Allow"]
+    if not allows:
+        first = linter.statements[0]
+        linter.emit(
+            "no-allow",
+            root,
+            (),
+            f"The policy has {len(linter.statements)} statement{'s' if len(linter.statements) != 1 else ''} and no "
+            "Allow: an endpoint policy only lets through what an Allow matches, so every request through the "
+            "endpoint is implicitly denied.",
+            'Add an Allow statement (e.g. "Effect": "Allow", "Principal": "*", the actions your workloads use, '
+            "narrowed with aws:PrincipalOrgID), and keep the Deny statements as guardrails."
+            + (" The first statement is a Deny." if first.effect == "Deny" else ""),
+        )
+        return
+    if linter.prefixes is None:
+        return
+    if any(_may_match_service(linter, st) for st in allows):
+        return
+    at = allows[0]
+    others = [f for f in linter.findings if f.code == "action-other-service"]
+    linter.findings[:] = [f for f in linter.findings if f.code != "action-other-service"]
+    related = tuple(Related(f.code, f.line, f.column, f.path, f.message) for f in others)
+    linter.emit(
+        "no-effective-allow",
+        at.node,
+        at.path,
+        f"This is the policy of {_article(linter.service_label or '')} {linter.service_label} endpoint (IAM prefix "
+        f"{', '.join(sorted(linter.prefixes))}), but no Allow statement names an action of that service "
+        f"(they name {', '.join(sorted({s for st in allows for s in st.services})) or 'other services'}): every "
+        "request through the endpoint is implicitly denied.",
+        "Allow the actions of the endpoint's own service; actions of other services never pass through it. "
+        "If the service is wrong, pass the right one with --service.",
+        related=related,
+    )
+
+
+def _may_match_service(linter: _Linter, st: _Statement) -> bool:
+    prefixes = linter.prefixes or frozenset()
+    if st.any_service or st.services & prefixes:
+        return True
+    for node, _ in st.action_items or ():
+        prefix = str(node.value).partition(":")[0].lower()
+        if has_wildcard(prefix) or linter.knowledge.service(prefix) is None:
+            return True  # a pattern over prefixes, or a typo that has its own finding
+    return False
+
+
+def inferred_service(linter: _Linter) -> str | None:
+    """The one service every action of the policy belongs to, or None (any `*`, NotAction, mixed, placeholders)."""
+    prefixes: set[str] = set()
+    for st in linter.statements:
+        if st.action_items is None:
+            return None
+        for node, _ in st.action_items:
+            prefix, sep, _name = str(node.value).partition(":")
+            if not sep or has_wildcard(prefix) or "{" in prefix:
+                return None
+            prefixes.add(prefix.lower())
+    if len(prefixes) != 1:
+        return None
+    (prefix,) = prefixes
+    return prefix if linter.knowledge.service(prefix) is not None else None
+
+
+def _article(word: str) -> str:
+    from vpce_console.policy.lint_resources import _an
+
+    return _an(word)

@@ -1,0 +1,127 @@
+"""`action-resource-mismatch`: actions and resource ARNs that can never meet (per the IAM data's resource types).
+
+An action without resource-level permissions (`kms:ListKeys`) only ever matches `"Resource": "*"`; an ARN
+whose type none of the statement's actions acts on (`s3:GetObject` on a bucket ARN) never matches a request.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from vpce_console.policy.lint_conditions import has_wildcard
+from vpce_console.policy.lint_placeholders import has_iam_variable, placeholders
+
+if TYPE_CHECKING:
+    from vpce_console.policy.linter import _Linter, _Statement
+    from vpce_console.policy.parse import Node
+
+_SAR = "the Service Authorization Reference (Resource types column)"
+
+
+def _exact_action(text: str) -> tuple[str, str] | None:
+    prefix, sep, name = text.partition(":")
+    if not sep or not prefix or not name or has_wildcard(text):
+        return None
+    return prefix.lower(), name
+
+
+def check_star_only_actions(linter: _Linter, statements: list[_Statement]) -> None:
+    """An action that takes only `Resource: "*"` and appears only in Allow statements listing specific ARNs."""
+    star_ok: set[str] = set()
+    specific: dict[str, tuple[Node, tuple[str | int, ...]]] = {}
+    for st in statements:
+        if st.effect != "Allow" or st.resource_items is None or st.action_items is None:
+            continue
+        star = any(node.value == "*" or not isinstance(node.value, str) for node, _ in st.resource_items)
+        for node, path in st.action_items:
+            parsed = _exact_action(str(node.value))
+            if parsed is None:
+                continue
+            found = linter.knowledge.action_resource_types(*parsed)
+            if found is None or found[0] or not found[1]:
+                continue  # unknown, or the action has resource-level permissions
+            key = f"{parsed[0]}:{parsed[1].lower()}"
+            if star:
+                star_ok.add(key)
+            else:
+                specific.setdefault(key, (node, path))
+    for key, (node, path) in specific.items():
+        if key in star_ok:
+            continue
+        linter.emit(
+            "action-resource-mismatch",
+            node,
+            path,
+            f'{node.value} has no resource-level permissions: it only matches "Resource": "*", but every statement '
+            "that allows it lists specific ARNs, so it is never allowed by this policy.",
+            f'Allow it in a statement with "Resource": "*" (narrow it with conditions), as {_SAR} says.',
+        )
+
+
+def check_resource_fit(linter: _Linter, st: _Statement) -> None:
+    """A Resource ARN whose service and type fit none of the statement's actions never matches a request."""
+    if st.action_items is None or st.resource_items is None:
+        return
+    types_by_service: dict[str, set[str]] = {}
+    for node, _ in st.action_items:
+        text = str(node.value)
+        if text == "*" or _opaque(text):
+            return
+        prefix, sep, name = text.partition(":")
+        if not sep or has_wildcard(prefix):
+            return
+        found = linter.knowledge.action_resource_types(prefix, name)
+        if found is None:
+            return  # an unknown action has its own finding; do not guess around it
+        types_by_service.setdefault(prefix.lower(), set()).update(found[0])
+    if not any(types_by_service.values()):
+        return  # only star-only actions: check_star_only_actions speaks for them
+    patterns = []
+    for prefix, types in types_by_service.items():
+        known = linter.knowledge.resource_types(prefix)
+        patterns += [known[t] for t in types if t in known]
+    services = {p.pattern.split(":", 3)[2] for p in patterns if p.pattern.count(":") >= 3}
+    for node, path in st.resource_items:
+        value = node.value
+        if not isinstance(value, str) or not value.startswith("arn:") or _opaque(value):
+            continue
+        parts = value.split(":", 5)
+        if len(parts) < 6 or has_wildcard(parts[2]):
+            continue
+        lower = value.lower()
+        if has_wildcard(value):
+            if parts[2].lower() in services or not services:
+                continue
+        elif any(p.match(lower) for p in patterns):
+            continue
+        actions = ", ".join(str(n.value) for n, _ in st.action_items[:4]) + (" …" if len(st.action_items) > 4 else "")
+        kind = _resource_kind(linter, parts[2].lower(), lower)
+        linter.emit(
+            "action-resource-mismatch",
+            node,
+            path,
+            f"{value} is {kind}, but none of this statement's actions ({actions}) acts on that kind of resource, "
+            "so this entry never matches a request.",
+            f"Use the ARN type the actions take (e.g. arn:aws:s3:::bucket/* for S3 objects, the bucket ARN for "
+            f"ListBucket); see {_SAR}.",
+        )
+
+
+def _resource_kind(linter: _Linter, service: str, arn: str) -> str:
+    for name, pattern in linter.knowledge.resource_types(service).items():
+        if pattern.match(arn):
+            return f"{_an(service)} {service} {name} ARN"
+    return f"{_an(service)} {service} ARN"
+
+
+def _opaque(value: str) -> bool:
+    return has_iam_variable(value) or bool(placeholders(value))
+
+
+def _an(word: str) -> str:
+    """`a`/`an` for a service name as people say it: "an s3", "an sqs", "an ecr.api", "a kms", "a logs"."""
+    head = word.replace("-", ".").split(".", 1)[0].lower()
+    if head[:1] in ("a", "e", "i", "o"):
+        return "an"
+    spelled = not any(c in "aeiouy" for c in head)  # s3, sqs, sns, ssm, sts, rds: said letter by letter
+    return "an" if spelled and head[:1] in "fhlmnrsx" else "a"
