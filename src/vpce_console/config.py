@@ -108,6 +108,44 @@ class TailConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class AthenaConfig:
+    """Where the Athena engine queries the organization trail (only used with `trail.engine: athena`)."""
+
+    workgroup: str = "primary"
+    """Athena workgroup the queries run in (its settings may force the output location)."""
+    database: str = "default"
+    """Glue database holding the trail table."""
+    table: str = "vpce_org_trail"
+    """The CloudTrail table with partition projection; `vpce usage --create-table --allow-write` creates it."""
+    output_location: str | None = None
+    """s3://bucket/prefix/ for query results; None uses the workgroup's."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrailConfig:
+    """The organization trail's S3 objects: who really called through each endpoint (network activity events)."""
+
+    bucket: str | None = None
+    """Bucket the organization trail delivers to; None means no trail is configured."""
+    prefix: str = ""
+    """Key prefix before `AWSLogs/` (the trail's S3 key prefix plus a slash), empty when none."""
+    organization_id: str | None = None
+    """o-… of an organization trail (its keys hold `AWSLogs/<org id>/<account>/`); None for an account trail."""
+    account_id: str | None = None
+    """Account that owns the bucket (the log-archive account, read role assumed there); None: the caller's."""
+    accounts: tuple[str, ...] = ()
+    """Endpoint-owner accounts whose records are read; default: the hub accounts."""
+    regions: tuple[str, ...] = ()
+    """Regions whose records are read; default: the hubs' regions."""
+    engine: str = "local"
+    """`local` (sync the window's objects and query them with DuckDB here) or `athena` (query in place)."""
+    cache_max_mb: int = 2048
+    """Upper bound of the local cache under $XDG_CACHE_HOME/vpce-console/trail; the oldest objects go first."""
+    athena: AthenaConfig = field(default_factory=AthenaConfig)
+    """Athena settings."""
+
+
+@dataclass(frozen=True, slots=True)
 class TuiConfig:
     """Look and keys of the console."""
 
@@ -203,6 +241,8 @@ class Config:
     """Propagation-watch defaults."""
     tail: TailConfig = field(default_factory=TailConfig)
     """Denial-tail sources."""
+    trail: TrailConfig = field(default_factory=TrailConfig)
+    """The organization trail (network activity events in S3) for `vpce usage` and `vpce denials`."""
     tui: TuiConfig = field(default_factory=TuiConfig)
     """Theme and key bindings."""
     aws: AwsConfig = field(default_factory=AwsConfig)
@@ -420,6 +460,7 @@ def _check_semantics(config: Config, problems: list[str]) -> None:
         problems.append("watch.required_streak: must be >= 1")
     if config.tail.ring_size < 1:
         problems.append("tail.ring_size: must be >= 1")
+    _check_trail(config.trail, problems)
     if config.aws.retry_mode not in ("standard", "adaptive"):
         problems.append(f"aws.retry_mode: standard or adaptive, got {config.aws.retry_mode!r}")
     if config.aws.total_max_attempts is not None and config.aws.total_max_attempts < 1:
@@ -453,3 +494,31 @@ def _check_semantics(config: Config, problems: list[str]) -> None:
                 problems.append(
                     f"expected_services.{env}[{i}]: short service name like sqs or ecr.api, got {service!r}"
                 )
+
+
+def _check_trail(trail: TrailConfig, problems: list[str]) -> None:
+    """The `trail:` section: ids, engine, bounds, S3 names."""
+    if trail.engine not in ("local", "athena"):
+        problems.append(f"trail.engine: local or athena, got {trail.engine!r}")
+    if trail.bucket is not None and not re.match(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", trail.bucket):
+        problems.append(f"trail.bucket: not an S3 bucket name: {trail.bucket!r}")
+    if trail.prefix and (trail.prefix.startswith("/") or not trail.prefix.endswith("/")):
+        problems.append(f"trail.prefix: no leading slash, ends with one (e.g. org-trail/), got {trail.prefix!r}")
+    if trail.organization_id is not None and not re.match(r"^o-[a-z0-9]{10,32}$", trail.organization_id):
+        problems.append(f"trail.organization_id: expected o-…, got {trail.organization_id!r}")
+    if trail.account_id is not None and not ACCOUNT_RE.match(trail.account_id):
+        problems.append(f"trail.account_id: expected a 12-digit account id, got {trail.account_id!r}")
+    for i, account in enumerate(trail.accounts):
+        if not ACCOUNT_RE.match(account):
+            problems.append(f"trail.accounts[{i}]: expected a 12-digit account id, got {account!r}")
+    for i, region in enumerate(trail.regions):
+        if not REGION_RE.match(region):
+            problems.append(f"trail.regions[{i}]: not a region name: {region!r}")
+    if trail.cache_max_mb < 16:
+        problems.append("trail.cache_max_mb: must be >= 16")
+    out = trail.athena.output_location
+    if out is not None and not out.startswith("s3://"):
+        problems.append(f"trail.athena.output_location: expected s3://bucket/prefix/, got {out!r}")
+    for key in ("workgroup", "database", "table"):
+        if not re.match(r"^[A-Za-z0-9_.-]{1,128}$", getattr(trail.athena, key)):
+            problems.append(f"trail.athena.{key}: letters, digits, _ . - only")

@@ -100,6 +100,10 @@ def lab_config_defaults(ready: Mapping[str, Any]) -> dict[str, Any]:
         defaults["roles"] = {"read_role_name": ready["read_role_name"]}
     if ready.get("cloudtrail_log_group"):
         defaults["tail"] = {"log_groups": [ready["cloudtrail_log_group"]]}
+    trail = ready.get("trail")
+    if isinstance(trail, Mapping) and trail.get("bucket"):
+        keys = ("bucket", "prefix", "organization_id", "account_id", "accounts", "regions")
+        defaults["trail"] = {k: trail[k] for k in keys if trail.get(k) is not None}
     suggestions = ready.get("config")
     if isinstance(suggestions, Mapping):
         from vpce_console.config import deep_merge

@@ -26,6 +26,7 @@ from vpce_console.lab.limits import RateLimiter, family_of
 from vpce_console.lab.pagination import EC2_PAGED, PageError, ec2_max_results, fingerprint, page, paginate_ec2_xml
 from vpce_console.lab.personas import OPERATOR, WORKLOAD, Identity, Registry
 from vpce_console.lab.propagation import Propagation
+from vpce_console.lab.trail import TrailDelivery, s3_access_denied
 from vpce_console.lab.world import DEFAULT_POLICY, OPERATOR_BASTION_IP, World
 
 StartResponse = Callable[..., Any]
@@ -183,6 +184,10 @@ class LabMiddleware:
         self.registry = Registry(world)
         self.trail = Trail(world.region, moto_lock=moto_lock)
         self.enforcer = Enforcer(world, propagation, moto_lock=moto_lock)
+        self.delivery = TrailDelivery(
+            world, moto_lock=moto_lock, log_writer=lambda acct, rec: self.trail._write(acct, rec, lookup=False)
+        )
+        """The org trail in the log-archive bucket (lab/trail.py)."""
         self.authorizations: dict[tuple[str, str], list[tuple[str, str]]] = {}
         """(zone owner, zone id) -> authorized (vpc id, region) pairs: moto has no association authorizations."""
         self.traffic: Any = None
@@ -299,6 +304,8 @@ class LabMiddleware:
         if path == "/lab-api/traffic":
             rate = self.traffic.rate if self.traffic is not None else 0.0
             return _json(200, {"rate": rate, "calls": self.traffic.calls if self.traffic else 0})
+        if path.startswith("/lab-api/trail"):
+            return _json(*self.delivery.control(str(method), path))
         if path == "/lab-api/stats":
             return _json(200, self.stats)
         return _json(404, {"error": f"no route {path}"})
@@ -331,6 +338,13 @@ class LabMiddleware:
                 return self._deny(identity, call, verdict)
 
         answer = self._dispatch(environ, call, identity, account)
+        if (
+            verdict is not None
+            and identity is not None
+            and verdict.endpoint_id
+            and call.service not in NO_NETWORK_EVENTS
+        ):
+            self._network_event(identity, call, verdict, denied=False)
         self._record(call, identity, account, verdict, answer)
         return answer
 
@@ -347,15 +361,21 @@ class LabMiddleware:
         return errors.access_denied(call.service, message)
 
     def _network_denial(self, identity: Identity, call: Call, verdict: Verdict) -> None:
+        self._network_event(identity, call, verdict, denied=True)
+
+    def _network_event(self, identity: Identity, call: Call, verdict: Verdict, *, denied: bool) -> None:
+        """A network activity record for the hub's log group and the org trail's bucket."""
         assert verdict.endpoint_id is not None
-        self.trail.network_denial(
-            hub_account=self.world.hub_account,
-            caller=identity,
+        self.delivery.record_call(
+            identity=identity.user_identity(),
+            caller_account=identity.account_id,
+            vpc_id=identity.persona.vpc_id if identity.persona is not None else None,
             endpoint_id=verdict.endpoint_id,
             service=call.service,
             action=call.action,
             source_ip=verdict.source_ip,
             user_agent=call.user_agent,
+            denied=denied,
         )
 
     def _dispatch(
@@ -375,6 +395,8 @@ class LabMiddleware:
             if answer[0].startswith("200"):
                 self._realistic_endpoint(account or self.world.hub_account, call.region, answer[2])
             return answer
+        if call.service == "s3" and self.delivery.denies_read(call.action, account):
+            return s3_access_denied()
         if call.service == "ec2" and call.action in EC2_PAGED:
             return self._ec2_paged(environ, call, account)
         if key == ("cloudtrail", "LookupEvents"):

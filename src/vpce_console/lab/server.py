@@ -30,6 +30,12 @@ def add_lab_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=None, help="repeatable ids and randomness")
     parser.add_argument("--no-limits", action="store_true", help="do not enforce AWS API rate limits")
     parser.add_argument("--traffic", type=float, default=None, metavar="RATE", help="persona calls per second (0=off)")
+    parser.add_argument(
+        "--history",
+        metavar="DURATION",
+        default=None,
+        help="backdated org-trail history to seed, e.g. 7d (default: 7d at demo scale, none otherwise)",
+    )
     parser.add_argument("--watch-stdin", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--parent-pid", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--remove-workdir", action="store_true", help=argparse.SUPPRESS)
@@ -87,6 +93,7 @@ class Lab:
             moto_lock=lock,
         )
         self.middleware = middleware
+        history = self._seed_history(middleware, world)
         try:
             self.server = make_server(
                 self.args.host, self.args.port, middleware, threaded=True, request_handler=MotoRequestHandler
@@ -126,7 +133,9 @@ class Lab:
             "faults": self.args.faults or "",
             "config": world.config,
             "organization": {"id": ORG_ID, "hub_org_paths": [HUB_ORG_PATH]},
+            "trail": {**middleware.delivery.ready(), "history": history},
         }
+        middleware.delivery.start()
         rate = self.args.traffic if self.args.traffic is not None else DEFAULT_TRAFFIC[world.scale]
         self.ready["traffic_rate"] = rate
         from vpce_console.lab.traffic import TrafficGenerator
@@ -135,6 +144,22 @@ class Lab:
         self.traffic.start()
         middleware.traffic = self.traffic
         return self.ready
+
+    def _seed_history(self, middleware: Any, world: Any) -> dict[str, Any]:
+        """Write the backdated trail objects before serving (streamed: memory stays flat at any size)."""
+        from vpce_console.errors import UsageError
+        from vpce_console.lab.history import parse_duration, seed_history
+
+        text = self.args.history if self.args.history is not None else ("7d" if world.scale == "demo" else "0")
+        try:
+            seconds = parse_duration(text)
+        except ValueError as exc:
+            raise UsageError(f"--history: {exc}") from exc
+        started = time.monotonic()
+        summary = seed_history(middleware.delivery, world, seconds, self.seed)
+        summary["seconds"] = round(time.monotonic() - started, 3)
+        middleware.delivery.history = summary
+        return summary
 
     def _port_error(self, why: str) -> Exception:
         from vpce_console.errors import UsageError
@@ -193,6 +218,8 @@ class Lab:
             self.middleware.closing.set()
         if self.traffic is not None:
             self.traffic.stop()
+        if getattr(self, "middleware", None) is not None:
+            self.middleware.delivery.stop()
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()

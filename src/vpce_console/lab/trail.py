@@ -1,0 +1,373 @@
+"""The organization trail the lab delivers: network activity events as gzipped objects in a log-archive bucket.
+
+Every call through a hub endpoint becomes a record in the shape of facts §4b; records are buffered and written as
+`{"Records": [...]}` objects under the org-trail key layout about every five minutes (and on demand through
+`POST /lab-api/trail/flush`), next to the copy the hub's log group gets. The lab also keeps the true aggregates of
+what it delivered (`GET /lab-api/trail/truth`) so tests compare the console's answers with ground truth.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from vpce_console.lab.errors import WireResponse, request_id
+from vpce_console.lab.world import ORG_ID, World
+
+LOG_ARCHIVE_ACCOUNT = "999999999999"
+"""The organization's log-archive account, which owns the trail bucket (as Control Tower lays it out)."""
+TRAIL_BUCKET = f"aws-cloudtrail-logs-{LOG_ARCHIVE_ACCOUNT}-org"
+TRAIL_PREFIX = "org-trail/"
+"""The trail's S3 key prefix (the part before `AWSLogs/`)."""
+DELIVERY_SECONDS = 300.0
+"""CloudTrail delivers an object about every five minutes."""
+NETWORK_EVENT_VERSION = "1.09"
+DENIAL_CODE = "VpceAccessDenied"
+DENIAL_MESSAGE = "The request was denied due to a VPC endpoint policy"
+UNKNOWN_VPC = "unknown"
+EVENT_SOURCES = {
+    "monitoring": "monitoring.amazonaws.com",
+    "ecr.api": "ecr.amazonaws.com",
+    "ecr.dkr": "ecr.amazonaws.com",
+    "kinesis-streams": "kinesis.amazonaws.com",
+    "kinesis-firehose": "firehose.amazonaws.com",
+    "ecs-agent": "ecs.amazonaws.com",
+    "ecs-telemetry": "ecs.amazonaws.com",
+    "sagemaker.api": "sagemaker.amazonaws.com",
+    "sagemaker.runtime": "sagemaker.amazonaws.com",
+    "git-codecommit": "codecommit.amazonaws.com",
+    "application-autoscaling": "application-autoscaling.amazonaws.com",
+}
+"""Endpoint service suffix -> CloudTrail eventSource where they differ from `<suffix>.amazonaws.com`."""
+
+
+def event_source_of(service: str) -> str:
+    """CloudTrail's eventSource for an endpoint service suffix or a signing name."""
+    return EVENT_SOURCES.get(service, f"{service}.amazonaws.com")
+
+
+def iso(epoch: float) -> str:
+    """CloudTrail's eventTime format (UTC, seconds)."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def object_key(account: str, region: str, delivered: float, unique: str, prefix: str = TRAIL_PREFIX) -> str:
+    """`<prefix>AWSLogs/<org>/<account>/CloudTrail/<region>/YYYY/MM/DD/<account>_CloudTrail_<region>_<time>_<id>.json.gz`."""
+    t = datetime.fromtimestamp(delivered, UTC)
+    return (
+        f"{prefix}AWSLogs/{ORG_ID}/{account}/CloudTrail/{region}/{t:%Y/%m/%d}/"
+        f"{account}_CloudTrail_{region}_{t:%Y%m%dT%H%MZ}_{unique}.json.gz"
+    )
+
+
+def caller_identity_field(identity: Mapping[str, Any], caller_account: str, owner_account: str) -> dict[str, Any]:
+    """The endpoint owner sees its own principals in full; other accounts' are redacted to the account (facts §4b).
+
+    AWS documents the redacted form for denials; for allowed calls from other accounts the exact shape is not
+    documented, so the lab uses the same redacted form (README, lab section).
+    """
+    if caller_account == owner_account:
+        return dict(identity)
+    principal = identity.get("principalId") or caller_account
+    return {"type": "AWSAccount", "principalId": principal, "accountId": caller_account}
+
+
+def network_record(
+    *,
+    owner_account: str,
+    region: str,
+    endpoint_id: str,
+    identity: Mapping[str, Any],
+    caller_account: str,
+    event_source: str,
+    event_name: str,
+    source_ip: str,
+    user_agent: str,
+    event_time: str,
+    denied: bool,
+    ids: tuple[str, str, str] | None = None,
+) -> dict[str, Any]:
+    """One NetworkActivity record as the endpoint owner's trail receives it."""
+    request_id, event_id, shared_id = ids or (str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4()))
+    record: dict[str, Any] = {
+        "eventVersion": NETWORK_EVENT_VERSION,
+        "userIdentity": caller_identity_field(identity, caller_account, owner_account),
+        "eventTime": event_time,
+        "eventSource": event_source,
+        "eventName": event_name,
+        "awsRegion": region,
+        "sourceIPAddress": source_ip,
+        "userAgent": user_agent,
+    }
+    if denied:
+        record["errorCode"] = DENIAL_CODE
+        record["errorMessage"] = DENIAL_MESSAGE
+    record.update(
+        {
+            "requestID": request_id,
+            "eventID": event_id,
+            "eventType": "AwsVpceEvent",
+            "recipientAccountId": owner_account,
+            "sharedEventID": shared_id,
+            "vpcEndpointId": endpoint_id,
+            "vpcEndpointAccountId": owner_account,
+            "eventCategory": "NetworkActivity",
+        }
+    )
+    return record
+
+
+@dataclass(frozen=True, slots=True)
+class TruthKey:
+    """The dimensions the console groups by, as the generator knew them (not as an IP lookup would guess)."""
+
+    endpoint_id: str
+    account_id: str
+    vpc_id: str
+    principal: str
+    event_source: str
+    event_name: str
+    error_code: str
+
+
+class Truth:
+    """Aggregates of every record delivered to the bucket: calls, first and last eventTime per key."""
+
+    def __init__(self) -> None:
+        self.rows: dict[TruthKey, list[Any]] = {}
+        self.records = 0
+        self.objects = 0
+        self.bytes = 0
+
+    def add(self, key: TruthKey, event_time: str) -> None:
+        """Count one delivered record."""
+        row = self.rows.get(key)
+        if row is None:
+            self.rows[key] = [1, event_time, event_time]
+        else:
+            row[0] += 1
+            if event_time < row[1]:
+                row[1] = event_time
+            if event_time > row[2]:
+                row[2] = event_time
+        self.records += 1
+
+    def to_json(self) -> dict[str, Any]:
+        """Every key with its counts (the control route's body)."""
+        return {
+            "records": self.records,
+            "objects": self.objects,
+            "bytes": self.bytes,
+            "rows": [
+                {
+                    "endpoint_id": k.endpoint_id,
+                    "account_id": k.account_id,
+                    "vpc_id": k.vpc_id,
+                    "principal": k.principal,
+                    "event_source": k.event_source,
+                    "event_name": k.event_name,
+                    "error_code": k.error_code,
+                    "calls": v[0],
+                    "first_seen": v[1],
+                    "last_seen": v[2],
+                }
+                for k, v in self.rows.items()
+            ],
+        }
+
+
+def principal_of(user_identity: Mapping[str, Any]) -> str:
+    """What `--by principal` groups on: the ARN when the record has one, else the (redacted) principal id."""
+    return str(user_identity.get("arn") or user_identity.get("principalId") or user_identity.get("accountId") or "")
+
+
+class TrailDelivery:
+    """Buffers network activity records and writes them to the log-archive bucket as the org trail would."""
+
+    def __init__(
+        self,
+        world: World,
+        *,
+        moto_lock: AbstractContextManager[Any],
+        clock: Callable[[], float] = time.time,
+        log_writer: Callable[[str, dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.world = world
+        self.moto_lock = moto_lock
+        self.clock = clock
+        self.log_writer = log_writer
+        """Puts a record into the hub's CloudTrail log group (the tail's source)."""
+        self.truth = Truth()
+        self._pending: list[tuple[str, TruthKey, str]] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._serial = 0
+        self.history: dict[str, Any] = {}
+        self.ensure_bucket()
+
+    # -- bucket ----------------------------------------------------------------------------------------------
+
+    def ensure_bucket(self) -> None:
+        """Create the log-archive bucket (and the read role there) if the lab has not yet."""
+        from moto.iam.models import iam_backends
+        from moto.s3.models import s3_backends
+
+        with self.moto_lock:
+            s3 = s3_backends[LOG_ARCHIVE_ACCOUNT]["aws"]
+            if TRAIL_BUCKET not in s3.buckets:
+                s3.create_bucket(TRAIL_BUCKET, self.world.region)
+            iam = iam_backends[LOG_ARCHIVE_ACCOUNT]["aws"]
+            from vpce_console.lab.world import READ_ROLE
+
+            if READ_ROLE not in {r.name for r in iam.roles.values()}:
+                trust = {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"AWS": f"arn:aws:iam::{self.world.hub_account}:root"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+                iam.create_role(READ_ROLE, json.dumps(trust), "/", None, "vpce-console trail reader", [], None)
+
+    def put_object(self, key: str, body: bytes) -> None:
+        """Write one object into the bucket (in-process: the lab is the only writer)."""
+        from moto.s3.models import s3_backends
+
+        with self.moto_lock:
+            s3_backends[LOG_ARCHIVE_ACCOUNT]["aws"].put_object(TRAIL_BUCKET, key, body)
+        self.truth.objects += 1
+        self.truth.bytes += len(body)
+
+    def write_object(self, delivered: float, records: Iterable[str]) -> str:
+        """Gzip `{"Records": [...]}` from already-serialized records and store it; returns the key."""
+        self._serial += 1
+        unique = uuid.uuid5(uuid.NAMESPACE_URL, f"{self.world.seed}:{delivered}:{self._serial}").hex[:16]
+        key = object_key(self.world.hub_account, self.world.region, delivered, unique)
+        body = gzip.compress(("{" + '"Records":[' + ",".join(records) + "]}").encode(), compresslevel=1, mtime=0)
+        self.put_object(key, body)
+        return key
+
+    # -- live records ----------------------------------------------------------------------------------------
+
+    def record_call(
+        self,
+        *,
+        identity: Mapping[str, Any],
+        caller_account: str,
+        vpc_id: str | None,
+        endpoint_id: str,
+        service: str,
+        action: str,
+        source_ip: str,
+        user_agent: str,
+        denied: bool,
+    ) -> dict[str, Any]:
+        """One call through a hub endpoint: into the log group now, into the bucket at the next delivery."""
+        now = self.clock()
+        record = network_record(
+            owner_account=self.world.hub_account,
+            region=self.world.region,
+            endpoint_id=endpoint_id,
+            identity=identity,
+            caller_account=caller_account,
+            event_source=event_source_of(service),
+            event_name=action,
+            source_ip=source_ip,
+            user_agent=user_agent,
+            event_time=iso(now),
+            denied=denied,
+        )
+        if self.log_writer is not None:
+            self.log_writer(self.world.hub_account, record)
+        key = TruthKey(
+            endpoint_id,
+            caller_account,
+            vpc_id or UNKNOWN_VPC,
+            principal_of(record["userIdentity"]),
+            record["eventSource"],
+            action,
+            DENIAL_CODE if denied else "",
+        )
+        with self._lock:
+            self._pending.append((json.dumps(record, separators=(",", ":")), key, record["eventTime"]))
+        return record
+
+    def flush(self) -> dict[str, Any]:
+        """Deliver what is pending as one object now (the control route and the five-minute timer)."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+        if not pending:
+            return {"objects": 0, "records": 0}
+        key = self.write_object(self.clock(), (p[0] for p in pending))
+        for _, truth_key, event_time in pending:
+            self.truth.add(truth_key, event_time)
+        return {"objects": 1, "records": len(pending), "key": key}
+
+    def start(self, period: float = DELIVERY_SECONDS) -> None:
+        """Deliver every `period` seconds in a daemon thread until `stop`."""
+
+        def loop() -> None:
+            while not self._stop.wait(period):
+                self.flush()
+
+        self._thread = threading.Thread(target=loop, name="lab-trail", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """End the delivery thread (pending records are dropped with the lab)."""
+        self._stop.set()
+
+    # -- control route ---------------------------------------------------------------------------------------
+
+    def control(self, method: str, path: str) -> tuple[int, dict[str, Any]]:
+        """`POST /lab-api/trail/flush`, `GET /lab-api/trail/truth`, `GET /lab-api/trail`."""
+        if path == "/lab-api/trail/flush" and method == "POST":
+            return 200, self.flush()
+        if path == "/lab-api/trail/truth":
+            with self._lock:
+                pending = len(self._pending)
+            return 200, {**self.truth.to_json(), "pending": pending, "history": self.history}
+        if path == "/lab-api/trail":
+            return 200, self.ready()
+        return 404, {"error": f"no route {path}"}
+
+    def ready(self) -> dict[str, Any]:
+        """The ready-file's `trail` section (what the console's `trail:` config needs)."""
+        return {
+            "bucket": TRAIL_BUCKET,
+            "prefix": TRAIL_PREFIX,
+            "organization_id": ORG_ID,
+            "account_id": LOG_ARCHIVE_ACCOUNT,
+            "accounts": [self.world.hub_account],
+            "regions": [self.world.region],
+            "delivery_seconds": DELIVERY_SECONDS,
+            "history": self.history,
+        }
+
+    # -- S3 access -------------------------------------------------------------------------------------------
+
+    def denies_read(self, bucket: str, caller_account: str | None) -> bool:
+        """The bucket policy of a log archive: only the log-archive account itself reads the trail."""
+        return bucket == TRAIL_BUCKET and caller_account != LOG_ARCHIVE_ACCOUNT
+
+
+def s3_access_denied() -> WireResponse:
+    """S3's 403 answer when a bucket policy does not grant the caller (rest-xml error body)."""
+    rid = request_id()
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message>'
+        f"<RequestId>{rid}</RequestId><HostId>{rid}</HostId></Error>"
+    )
+    return WireResponse(403, (("Content-Type", "application/xml"), ("x-amz-request-id", rid)), body.encode())
