@@ -130,9 +130,10 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 def test_text_format_and_exit_1_on_errors(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, BAD, CLEAN)
     assert code == 1
-    first = out.splitlines()[0]
-    assert first.startswith(f"{BAD}:13:11: error hub-scoped-key aws:SourceVpc ")
-    assert out.splitlines()[1].startswith("    hint: ")
+    lines = out.splitlines()
+    assert lines[0] == f"{BAD}: linted as an sqs endpoint policy (assumed: every action is an sqs action)"
+    assert lines[1].startswith(f"{BAD}:13:11: error hub-scoped-key aws:SourceVpc ")
+    assert lines[2].startswith("    hint: ")
     assert out.splitlines()[-1] == "2 files checked: 1 error, 0 warnings, 0 info"
 
 

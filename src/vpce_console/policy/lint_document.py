@@ -21,11 +21,12 @@ def check_document(linter: _Linter, root: Node) -> None:
             "unresolved-placeholder",
             node,
             path,
-            f"{name} is not an IAM policy variable (those name a condition key, like ${{aws:username}}); it looks "
-            "like a template placeholder (CloudFormation, Terraform, Jinja) that was not filled in. If it reaches "
-            "AWS it is compared as literal text; checks that depend on this value were skipped.",
-            "Lint the rendered policy (e.g. `terraform show -json` plan output or the deployed policy) to check it "
-            "fully.",
+            f"{name} is not an IAM policy variable (those name a condition key, like ${{aws:username}}): it is a "
+            "template placeholder (CloudFormation, Terraform, Jinja), filled in when the template is rendered; "
+            "if it reached AWS as is, it would be compared as literal text. Checks that depend on this value "
+            "were skipped.",
+            "Lint the rendered policy too (the Terraform plan JSON, or the deployed policy via "
+            "describe-vpc-endpoints) to check the real value.",
         )
     if not linter.vpce or not linter.statements or linter.bad_effect:
         return
