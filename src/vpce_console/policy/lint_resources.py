@@ -6,6 +6,7 @@ whose type none of the statement's actions acts on (`s3:GetObject` on a bucket A
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from vpce_console.policy.lint_conditions import has_wildcard
@@ -58,29 +59,56 @@ def check_star_only_actions(linter: _Linter, statements: list[_Statement]) -> No
         )
 
 
+_FIT_CACHE: dict[tuple[int, tuple[str, ...]], tuple[tuple[re.Pattern[str], ...], frozenset[str]] | None] = {}
+
+
+def _fit_patterns(
+    linter: _Linter, actions: tuple[str, ...]
+) -> tuple[tuple[re.Pattern[str], ...], frozenset[str]] | None:
+    """ARN patterns (and their services) the actions act on; None when they cannot be judged (cached)."""
+    cache_key = (id(linter.knowledge), actions)
+    if cache_key in _FIT_CACHE:
+        return _FIT_CACHE[cache_key]
+    result = _compute_fit(linter, actions)
+    if len(_FIT_CACHE) < 4096:
+        _FIT_CACHE[cache_key] = result
+    return result
+
+
+def _compute_fit(
+    linter: _Linter, actions: tuple[str, ...]
+) -> tuple[tuple[re.Pattern[str], ...], frozenset[str]] | None:
+    types_by_service: dict[str, set[str]] = {}
+    for text in actions:
+        if text == "*" or _opaque(text):
+            return None
+        prefix, sep, name = text.partition(":")
+        if not sep or has_wildcard(prefix):
+            return None
+        found = linter.knowledge.action_resource_types(prefix, name)
+        if found is None:
+            return None  # an unknown action has its own finding; do not guess around it
+        types_by_service.setdefault(prefix.lower(), set()).update(found[0])
+    if not any(types_by_service.values()):
+        return None  # only star-only actions: check_star_only_actions speaks for them
+    patterns: list[re.Pattern[str]] = []
+    for prefix, types in types_by_service.items():
+        known = linter.knowledge.resource_types(prefix)
+        patterns += [known[t] for t in sorted(types) if t in known]
+    services = frozenset(p.pattern.split(":", 3)[2] for p in patterns if p.pattern.count(":") >= 3)
+    return tuple(patterns), services
+
+
 def check_resource_fit(linter: _Linter, st: _Statement) -> None:
     """A Resource ARN whose service and type fit none of the statement's actions never matches a request."""
     if st.action_items is None or st.resource_items is None:
         return
-    types_by_service: dict[str, set[str]] = {}
-    for node, _ in st.action_items:
-        text = str(node.value)
-        if text == "*" or _opaque(text):
-            return
-        prefix, sep, name = text.partition(":")
-        if not sep or has_wildcard(prefix):
-            return
-        found = linter.knowledge.action_resource_types(prefix, name)
-        if found is None:
-            return  # an unknown action has its own finding; do not guess around it
-        types_by_service.setdefault(prefix.lower(), set()).update(found[0])
-    if not any(types_by_service.values()):
-        return  # only star-only actions: check_star_only_actions speaks for them
-    patterns = []
-    for prefix, types in types_by_service.items():
-        known = linter.knowledge.resource_types(prefix)
-        patterns += [known[t] for t in types if t in known]
-    services = {p.pattern.split(":", 3)[2] for p in patterns if p.pattern.count(":") >= 3}
+    if all(node.value == "*" for node, _ in st.resource_items):
+        return
+    fit = _fit_patterns(linter, tuple(str(node.value) for node, _ in st.action_items))
+    if fit is None:
+        return
+    patterns, services = fit
     for node, path in st.resource_items:
         value = node.value
         if not isinstance(value, str) or not value.startswith("arn:") or _opaque(value):
