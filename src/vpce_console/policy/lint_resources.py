@@ -109,6 +109,7 @@ def check_resource_fit(linter: _Linter, st: _Statement) -> None:
     if fit is None:
         return
     patterns, services = fit
+    bad: list[tuple[Node, tuple[str | int, ...], str]] = []
     for node, path in st.resource_items:
         value = node.value
         if not isinstance(value, str) or not value.startswith("arn:") or _opaque(value):
@@ -122,17 +123,28 @@ def check_resource_fit(linter: _Linter, st: _Statement) -> None:
                 continue
         elif any(p.match(lower) for p in patterns):
             continue
-        actions = ", ".join(str(n.value) for n, _ in st.action_items[:4]) + (" …" if len(st.action_items) > 4 else "")
-        kind = _resource_kind(linter, parts[2].lower(), lower)
-        linter.emit(
-            "action-resource-mismatch",
-            node,
-            path,
-            f"{value} is {kind}, but none of this statement's actions ({actions}) acts on that kind of resource, "
-            "so this entry never matches a request.",
-            f"Use the ARN type the actions take (e.g. arn:aws:s3:::bucket/* for S3 objects, the bucket ARN for "
-            f"ListBucket); see {_SAR}.",
-        )
+        bad.append((node, path, _resource_kind(linter, parts[2].lower(), lower)))
+    if not bad:
+        return
+    node, path, kind = bad[0]
+    actions = ", ".join(str(n.value) for n, _ in st.action_items[:4]) + (" …" if len(st.action_items) > 4 else "")
+    more = len(bad) - 1
+    also = f" (and {more} more ARN{'s' if more != 1 else ''} of this Resource list: {_few([b[0] for b in bad[1:]])})"
+    linter.emit(
+        "action-resource-mismatch",
+        node,
+        path,
+        f"{node.value} is {kind}{also if more else ''}, but none of this statement's actions ({actions}) acts on "
+        f"that kind of resource, so {'these entries never match' if more else 'this entry never matches'} a "
+        "request.",
+        f"Use the ARN type the actions take (e.g. arn:aws:s3:::bucket/* for S3 objects, the bucket ARN for "
+        f"ListBucket); see {_SAR}.",
+    )
+
+
+def _few(nodes: list[Node]) -> str:
+    shown = ", ".join(str(n.value) for n in nodes[:2])
+    return shown + (", …" if len(nodes) > 2 else "")
 
 
 def _resource_kind(linter: _Linter, service: str, arn: str) -> str:
