@@ -19,7 +19,7 @@ from vpce_console.errors import VpceError
 COMMANDS: dict[str, str] = {
     "console": "the TUI (also the default when no command is given)",
     "lab": "run the embedded lab in the foreground",
-    "lint": "findings for policy files",
+    "lint": "findings for endpoint policies (files, directories, CloudFormation, Terraform plans)",
     "simulate": "evaluate request contexts against a policy",
     "impact": "who changes from allow to deny and back between two policies",
     "inventory": "hub endpoints, hosted zones, associations and spokes",

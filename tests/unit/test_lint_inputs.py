@@ -200,3 +200,47 @@ def test_double_encoded_policy_file(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "info policy-json-string" in out
     assert "(at Statement[0].Condition.StringEquals.aws:PrincipalOrgID)" not in out  # plain file: exact positions
     assert "error value-shape-mismatch" in out
+
+
+def test_skip_non_policy_for_pre_commit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    other = tmp_path / "package.json"
+    other.write_text('{"name": "web", "version": "1.0.0"}', encoding="utf-8")
+    code, out, _ = _run(capsys, str(other))
+    assert code == 1 and "invalid-structure" in out  # named explicitly: linted as a policy
+    code, out, _ = _run(capsys, "--skip-non-policy", str(other), CFN_YAML)
+    assert code == 1
+    assert out.splitlines()[-1].startswith("1 file checked (2 policies), 1 file without a policy skipped: ")
+
+
+def test_pre_commit_hook_definition_matches_the_cli() -> None:
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    (hook,) = yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert hook["id"] == "vpce-lint" and hook["language"] == "python"
+    assert hook["entry"] == "vpce lint --skip-non-policy"
+    import re
+
+    for name in ("a.json", "b.yaml", "c.yml", "d.template", "e.tf.json"):
+        assert re.search(hook["files"], name)
+
+
+def test_readme_lint_section_matches_help_and_catalog(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every finding code is in the README's table and every `vpce lint` option is described there."""
+    from vpce_console.data.knowledge import default_catalog
+
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## `vpce lint`") : readme.index("## `vpce simulate`")]
+    for code in default_catalog().entries:
+        assert f"| `{code}` |" in section, code
+    with pytest.raises(SystemExit):
+        main(["lint", "--help"])
+    help_text = capsys.readouterr().out
+    import re
+
+    own = help_text.split("\noptions:", 1)[1].split("\ntarget:", 1)[0]
+    options = set(re.findall(r"(--[a-z][a-z-]+)", own)) - {"--help"}
+    assert options == {"--format", "--service", "--policy-type", "--exclude", "--skip-non-policy"}
+    for option in options:
+        assert f"`{option}" in section, option

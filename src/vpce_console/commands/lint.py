@@ -73,6 +73,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="vpce (default) applies every endpoint-policy rule; identity/resource only the generic IAM rules",
     )
     parser.add_argument(
+        "--skip-non-policy",
+        action="store_true",
+        help="skip named files that neither are a policy nor hold policies, as a directory walk does "
+        "(for pre-commit, which passes every changed JSON/YAML file)",
+    )
+    parser.add_argument(
         "--exclude",
         metavar="GLOB",
         action="append",
@@ -176,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
     skipped = 0
     for name, from_directory in files:
         display, text = read_input(name)
-        sources = read_sources(display, text, from_directory=from_directory)
+        sources = read_sources(display, text, from_directory=from_directory or bool(args.skip_non_policy))
         if not sources:
             skipped += 1
         results += [lint_source(source, args.policy_type, args.service, knowledge) for source in sources]
