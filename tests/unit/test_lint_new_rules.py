@@ -327,3 +327,22 @@ def test_s3_object_tag_keys_are_not_unknown() -> None:
         ),
     )
     assert _codes(lint(text, service="s3")) == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["<account-id>", "$ORG_ID", "{{ org_id }}", "${var.org_id}", "%{ if x }o-1%{ endif }", "${AWS::AccountId}"],
+)
+def test_template_placeholders_are_info_not_errors(value: str) -> None:
+    text = _policy(_st({"StringEquals": {"aws:PrincipalAccount": value}}, principal={"AWS": value}))
+    findings = lint(text)
+    assert set(_codes(findings)) == {"unresolved-placeholder"}, [(f.code, f.message) for f in findings]
+
+
+def test_star_only_action_with_a_wildcard_arn_is_not_flagged() -> None:
+    """AWS documents s3:ListAllMyBuckets with `arn:aws:s3:::*`; only specific ARNs make it never allowed."""
+    assert lint(_policy(_st(ORG, action="s3:ListAllMyBuckets", resource="arn:aws:s3:::*"))) == []
+    text = _policy(
+        _st(ORG, action="ecr:GetAuthorizationToken", resource="arn:aws:ecr:us-east-1:111122223333:repository/app")
+    )
+    assert _codes(lint(text)) == ["action-resource-mismatch"]

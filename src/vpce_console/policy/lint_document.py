@@ -22,7 +22,8 @@ def check_document(linter: _Linter, root: Node) -> None:
             node,
             path,
             f"{name} is not an IAM policy variable (those name a condition key, like ${{aws:username}}): it is a "
-            "template placeholder (CloudFormation, Terraform, Jinja), filled in when the template is rendered; "
+            "template or documentation placeholder (CloudFormation, Terraform, Jinja, <…>), filled in when the "
+            "template is rendered; "
             "if it reached AWS as is, it would be compared as literal text. Checks that depend on this value "
             "were skipped.",
             "Lint the rendered policy too (the Terraform plan JSON, or the deployed policy via "

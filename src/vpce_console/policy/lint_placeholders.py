@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 _DOLLAR = re.compile(r"\$\{([^}]*)\}")
-_BRACES = re.compile(r"\{\{[^{}]*\}\}|%\{[^}]*\}")
+_BRACES = re.compile(r"\{\{[^{}]*\}\}|%\{[^}]*\}|<[A-Za-z][A-Za-z0-9_ .-]*>|\$[A-Z][A-Z0-9_]+\b")
+"""Jinja/Handlebars `{{x}}`, Terraform `%{…}`, documentation `<account-id>`, shell `$ORG_ID`."""
 _IAM_VARIABLE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]*:[A-Za-z0-9][^:]*\Z")
 """`aws:username`, `aws:PrincipalTag/team`, `saml:sub`, `www.amazon.com:user_id`: one colon after a prefix."""
 _ESCAPES = frozenset({"*", "?", "$"})
@@ -25,7 +26,7 @@ def is_iam_variable(inner: str) -> bool:
 
 def placeholders(value: str) -> list[str]:
     """The template placeholders in `value` that are not IAM policy variables, as written."""
-    if "{" not in value:
+    if "{" not in value and "<" not in value and "$" not in value:
         return []
     out = [m.group(0) for m in _DOLLAR.finditer(value) if not is_iam_variable(m.group(1))]
     out += [m.group(0) for m in _BRACES.finditer(value)]

@@ -19,6 +19,17 @@ if TYPE_CHECKING:
 _SAR = "the Service Authorization Reference (Resource types column)"
 
 
+def _matches_everything(value: object) -> bool:
+    """`*`, or an ARN whose resource part is only a wildcard (`arn:aws:s3:::*`, `arn:aws:kms:*:*:*`): AWS's own
+    examples allow "*"-only actions such as s3:ListAllMyBuckets with `arn:aws:s3:::*`, so these are not flagged."""
+    if not isinstance(value, str):
+        return True
+    if value == "*":
+        return True
+    parts = value.split(":", 5)
+    return len(parts) == 6 and parts[0] == "arn" and parts[5] in ("*", "*/*")
+
+
 def _exact_action(text: str) -> tuple[str, str] | None:
     prefix, sep, name = text.partition(":")
     if not sep or not prefix or not name or has_wildcard(text):
@@ -33,7 +44,7 @@ def check_star_only_actions(linter: _Linter, statements: list[_Statement]) -> No
     for st in statements:
         if st.effect != "Allow" or st.resource_items is None or st.action_items is None:
             continue
-        star = any(node.value == "*" or not isinstance(node.value, str) for node, _ in st.resource_items)
+        star = any(_matches_everything(node.value) for node, _ in st.resource_items)
         for node, path in st.action_items:
             parsed = _exact_action(str(node.value))
             if parsed is None:
@@ -136,7 +147,7 @@ def check_resource_fit(linter: _Linter, st: _Statement) -> None:
         path,
         f"{node.value} is {kind}{also if more else ''}, but none of this statement's actions ({actions}) acts on "
         f"that kind of resource, so {'these entries never match' if more else 'this entry never matches'} a "
-        "request.",
+        "request (no harm is done, but if an action on it was meant to be allowed, that action is missing).",
         f"Use the ARN type the actions take (e.g. arn:aws:s3:::bucket/* for S3 objects, the bucket ARN for "
         f"ListBucket); see {_SAR}.",
     )

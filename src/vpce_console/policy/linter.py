@@ -158,7 +158,7 @@ class _Linter:
     def opaque(self, node: Node, path: tuple[str | int, ...]) -> bool:
         """True (and remembered for `unresolved-placeholder`) when a string holds a template placeholder."""
         value = node.value
-        if not isinstance(value, str) or "{" not in value:
+        if not isinstance(value, str) or ("{" not in value and "<" not in value and "$" not in value):
             return False
         found = placeholders(value)
         for name in found:
