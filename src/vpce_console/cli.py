@@ -8,6 +8,7 @@ Each subcommand lives in `vpce_console.commands.<name>` and exposes `add_argumen
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import importlib
 import sys
@@ -15,6 +16,10 @@ from collections.abc import Sequence
 
 from vpce_console import __version__
 from vpce_console.errors import VpceError
+from vpce_console.safeload import one_line
+
+MAX_CLI_ERROR_CHARS = 2000
+"""An error line is cut here: a hostile value must never turn into a gigabyte on stderr."""
 
 COMMANDS: dict[str, str] = {
     "console": "the TUI (also the default when no command is given)",
@@ -142,16 +147,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     if module is None:
         print(f"vpce: '{name}' is not available in this build", file=sys.stderr)
         return 2
+    _tolerant_streams()
     try:
         return int(module.run(args))
     except VpceError as exc:
-        print(f"vpce {name}: {exc}", file=sys.stderr)
+        print(f"vpce {name}: {one_line(str(exc), MAX_CLI_ERROR_CHARS)}", file=sys.stderr)
+        return 2
+    except RecursionError:
+        print(f"vpce {name}: input nested too deeply to read", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(f"vpce {name}: out of memory reading the input", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"vpce {name}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+
+
+def _tolerant_streams() -> None:
+    """Print a lone surrogate (`\\ud800` from a JSON escape) as `\\ud800` instead of dying in the middle of a line."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):  # a detached or closed stream keeps its own policy
+                reconfigure(errors="backslashreplace")
 
 
 if __name__ == "__main__":

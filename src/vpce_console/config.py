@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from vpce_console.errors import ConfigError
+from vpce_console.errors import ConfigError, UsageError
+from vpce_console.safeload import MAX_CONFIG_BYTES, YamlLimitError, load_yaml, read_text_capped, short
 
 ACCOUNT_RE = re.compile(r"^\d{12}$")
 VPC_RE = re.compile(r"^vpc-[0-9a-f]{8,17}$")
@@ -200,7 +199,7 @@ class Selector:
         """Parse `environment=prod` or `vpc-0abc…`; ValueError otherwise."""
         match = SELECTOR_RE.match(text.strip())
         if not match:
-            raise ValueError(f"expected key=value or a vpc id, got {text!r}")
+            raise ValueError(f"expected key=value or a vpc id, got {short(text)}")
         if match.group("vpc"):
             return cls(match.group("vpc"), None, None)
         return cls(None, match.group("key"), match.group("value"))
@@ -276,15 +275,14 @@ def load_config(path: str | os.PathLike[str] | None, *, defaults: Mapping[str, A
             path = candidate
     if path is not None:
         try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}") from None
+            text = read_text_capped(str(path), limit=MAX_CONFIG_BYTES, what="config")
+        except UsageError as exc:
+            reason = str(exc).removeprefix(f"{path}: ").removeprefix("cannot read: ")
+            raise ConfigError(f"cannot read config {path}: {reason}") from None
         try:
-            raw = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-            raise ConfigError(f"{path}: invalid YAML{where}") from None
+            raw = load_yaml(text)
+        except YamlLimitError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
         if raw is None:
             raw = {}
     return config_from_dict(raw, defaults=defaults, source=str(path) if path is not None else "config")
@@ -356,23 +354,23 @@ def _build(tp: Any, value: Any, path: str, problems: list[str]) -> Any:
         return out
     if tp is bool:
         if not isinstance(value, bool):
-            problems.append(f"{path}: expected true or false, got {value!r}")
+            problems.append(f"{path}: expected true or false, got {short(value)}")
             return False
         return value
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            problems.append(f"{path}: expected an integer, got {value!r}")
+            problems.append(f"{path}: expected an integer, got {short(value)}")
             return 0
         return value
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            problems.append(f"{path}: expected a number, got {value!r}")
+            problems.append(f"{path}: expected a number, got {short(value)}")
             return 0.0
         return float(value)
     if tp is str:
         if not isinstance(value, str):
             hint = " (quote account ids: '111122223333')" if isinstance(value, int) else ""
-            problems.append(f"{path}: expected a string, got {value!r}{hint}")
+            problems.append(f"{path}: expected a string, got {short(value)}{hint}")
             return ""
         return value
     raise TypeError(f"unsupported config type {tp!r} at {path}")  # a bug in this module, not user input
@@ -408,18 +406,18 @@ def _check_semantics(config: Config, problems: list[str]) -> None:
     """Checks beyond types: id formats, enums, ranges, price keys."""
     for i, hub in enumerate(config.hubs):
         if hub.account_id and not ACCOUNT_RE.match(hub.account_id):
-            problems.append(f"hubs[{i}].account_id: expected a 12-digit account id, got {hub.account_id!r}")
+            problems.append(f"hubs[{i}].account_id: expected a 12-digit account id, got {short(hub.account_id)}")
         if hub.region and not REGION_RE.match(hub.region):
-            problems.append(f"hubs[{i}].region: not a region name: {hub.region!r}")
+            problems.append(f"hubs[{i}].region: not a region name: {short(hub.region)}")
         if hub.vpc_id and not VPC_RE.match(hub.vpc_id):
-            problems.append(f"hubs[{i}].vpc_id: expected vpc-…, got {hub.vpc_id!r}")
+            problems.append(f"hubs[{i}].vpc_id: expected vpc-…, got {short(hub.vpc_id)}")
     for key, accounts in (
         ("spokes.accounts", config.spokes.accounts),
         ("spokes.exclude_accounts", config.spokes.exclude_accounts),
     ):
         for i, account in enumerate(accounts):
             if account and not ACCOUNT_RE.match(account):
-                problems.append(f"{key}[{i}]: expected a 12-digit account id, got {account!r}")
+                problems.append(f"{key}[{i}]: expected a 12-digit account id, got {short(account)}")
     for account in config.roles.per_account:
         if not ACCOUNT_RE.match(account):
             problems.append(f"roles.per_account.{account}: expected a 12-digit account id as key")
@@ -433,7 +431,7 @@ def _check_semantics(config: Config, problems: list[str]) -> None:
     for i, probe in enumerate(config.probes):
         if probe.role_arn and not ROLE_ARN_RE.match(probe.role_arn):
             problems.append(
-                f"probes[{i}].role_arn: expected arn:aws:iam::<account>:role/<name>, got {probe.role_arn!r}"
+                f"probes[{i}].role_arn: expected arn:aws:iam::<account>:role/<name>, got {short(probe.role_arn)}"
             )
         kinds = (
             "ec2-instance",
@@ -446,12 +444,12 @@ def _check_semantics(config: Config, problems: list[str]) -> None:
             "aws-service",
         )
         if probe.persona_kind not in kinds:
-            problems.append(f"probes[{i}].persona_kind: one of {', '.join(kinds)}, got {probe.persona_kind!r}")
+            problems.append(f"probes[{i}].persona_kind: one of {', '.join(kinds)}, got {short(probe.persona_kind)}")
         if probe.vpc_id is not None and not VPC_RE.match(probe.vpc_id):
-            problems.append(f"probes[{i}].vpc_id: expected vpc-…, got {probe.vpc_id!r}")
+            problems.append(f"probes[{i}].vpc_id: expected vpc-…, got {short(probe.vpc_id)}")
     names = [p.name for p in config.probes]
     for name in sorted({n for n in names if names.count(n) > 1}):
-        problems.append(f"probes: name {name!r} is used more than once")
+        problems.append(f"probes: name {short(name)} is used more than once")
     if config.watch.poll_seconds <= 0:
         problems.append("watch.poll_seconds: must be > 0")
     if config.watch.timeout_seconds <= config.watch.poll_seconds:
@@ -462,7 +460,7 @@ def _check_semantics(config: Config, problems: list[str]) -> None:
         problems.append("tail.ring_size: must be >= 1")
     _check_trail(config.trail, problems)
     if config.aws.retry_mode not in ("standard", "adaptive"):
-        problems.append(f"aws.retry_mode: standard or adaptive, got {config.aws.retry_mode!r}")
+        problems.append(f"aws.retry_mode: standard or adaptive, got {short(config.aws.retry_mode)}")
     if config.aws.total_max_attempts is not None and config.aws.total_max_attempts < 1:
         problems.append("aws.total_max_attempts: must be >= 1")
     for key in ("connect_timeout", "read_timeout"):
@@ -492,7 +490,7 @@ def _check_semantics(config: Config, problems: list[str]) -> None:
         for i, service in enumerate(services):
             if not re.match(r"^[a-z0-9][a-z0-9.-]*$", service):
                 problems.append(
-                    f"expected_services.{env}[{i}]: short service name like sqs or ecr.api, got {service!r}"
+                    f"expected_services.{env}[{i}]: short service name like sqs or ecr.api, got {short(service)}"
                 )
 
 

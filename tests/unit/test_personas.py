@@ -296,7 +296,7 @@ personas:
         ("- {name: a, kind: lambda, account_id: '111122223333', role_arn: r}\n- 3", "personas[1]"),
         ("{hub: {vpc_id: v}, personas: []}", "hub: missing account_id"),
         ("nope: 1", "unknown top-level"),
-        ("a: [", "not valid YAML"),
+        ("a: [", "invalid YAML"),
         ("42", "expected a list"),
     ],
 )

@@ -1,20 +1,14 @@
-"""Reading the user's input files, so every command reports an unreadable file the same way (one line, exit 2)."""
+"""Reading the user's input files, so every command reports an unreadable file the same way (one line, exit 2).
+
+Every reader is capped (see `vpce_console.safeload`): a policy at 1 MB, personas at 1 MB, request files at 16 MB,
+so `vpce lint /dev/zero` answers at once instead of reading forever.
+"""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-from vpce_console.errors import UsageError
+from vpce_console.safeload import MAX_POLICY_BYTES, read_text_capped
 
 
-def read_text(path: str) -> str:
-    """The file's exact text (`-` is stdin; no newline translation, so a policy keeps its bytes), UTF-8 only."""
-    try:
-        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: not UTF-8 text") from None
+def read_text(path: str, *, limit: int = MAX_POLICY_BYTES, what: str = "policy") -> str:
+    """The file's exact text (`-` is stdin; no newline translation), UTF-8 only, a leading BOM dropped."""
+    return read_text_capped(path, limit=limit, what=what)

@@ -23,6 +23,8 @@ def run(args: argparse.Namespace) -> int:
 
     journal = Journal()
     entries = journal.entries(args.endpoint)
+    for problem in journal.skipped:
+        print(f"vpce history: {journal.path}: skipped {problem}", file=sys.stderr)
     if args.format == "json":
         json.dump(
             {"journal": str(journal.path), "changes": [e.to_json(texts=args.texts) for e in entries]},

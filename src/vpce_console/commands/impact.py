@@ -13,6 +13,7 @@ from typing import Any
 
 from vpce_console.commands._input import read_text
 from vpce_console.errors import UsageError
+from vpce_console.safeload import MAX_PERSONAS_BYTES
 
 EPILOG = """\
 without --personas the built-in demo set is used (one persona per credential kind, as examples/personas.yaml).
@@ -58,6 +59,12 @@ def _split(value: str | None) -> tuple[str, ...]:
     if not value:
         return ()
     return tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+
+
+MAX_ACTIONS = 32
+"""Named actions checked at most (columns of the matrix); more is unreadable and costs time, not insight."""
+MAX_RESOURCES = 8
+"""Named resources checked at most per action."""
 
 
 def _word(decision: Any) -> str:
@@ -160,7 +167,11 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"{path}: unusable policy: {exc} (run `vpce lint {path}`)") from None
     personas_name = args.personas or "built-in demo personas"
     try:
-        persona_file = load_persona_file(read_text(args.personas) if args.personas else demo_personas_text())
+        persona_file = load_persona_file(
+            read_text(args.personas, limit=MAX_PERSONAS_BYTES, what="personas file")
+            if args.personas
+            else demo_personas_text()
+        )
     except PersonaError as exc:
         raise UsageError(f"{personas_name}: {exc}") from None
     if not persona_file.personas:
@@ -168,6 +179,17 @@ def run(args: argparse.Namespace) -> int:
     hub = persona_file.hub or hub_from_mapping(DEFAULT_HUB)
     actions = _split(args.actions) or named_in_policies((before_text, after_text), "Action") or DEFAULT_ACTIONS
     resources = _split(args.resources) or named_in_policies((before_text, after_text), "Resource") or ("*",)
+    # every named action × every named resource grows with the square of the statements: cap the columns so the
+    # work stays linear in statements × personas (pass --actions/--resources to choose others)
+    capped = len(actions) > MAX_ACTIONS or len(resources) > MAX_RESOURCES
+    note = (
+        f"note: checked the first {min(len(actions), MAX_ACTIONS)} of {len(actions)} actions and "
+        f"{min(len(resources), MAX_RESOURCES)} of {len(resources)} resources the policies name; "
+        "pass --actions/--resources for others"
+        if capped
+        else ""
+    )
+    actions, resources = actions[:MAX_ACTIONS], resources[:MAX_RESOURCES]
     result = impact(
         policies[0],
         policies[1],
@@ -179,7 +201,10 @@ def run(args: argparse.Namespace) -> int:
         now=datetime.now(UTC),
     )
     if args.format == "json":
-        print(json.dumps(to_json(result, hub), indent=2, ensure_ascii=False))
+        document = to_json(result, hub)
+        if note:
+            document["note"] = note
+        print(json.dumps(document, indent=2, ensure_ascii=False))
     else:
-        print(to_text(result, changed_only=args.changed_only))
+        print(to_text(result, changed_only=args.changed_only) + (f"\n{note}" if note else ""))
     return 1 if result.revoked else 0

@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from vpce_console.errors import UsageError
-
 if TYPE_CHECKING:
     from vpce_console.data.knowledge import Catalog, Knowledge
     from vpce_console.lintinputs.sources import PolicySource
@@ -89,23 +87,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def read_input(name: str) -> tuple[str, str]:
     """(display path, text) for one argument; UsageError naming the file when it cannot be read."""
-    if name == "-":
-        try:
-            return STDIN_NAME, sys.stdin.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read {STDIN_NAME}: {_reason(exc)}") from None
-    try:
-        return name, Path(name).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {name}: {_reason(exc)}") from None
+    from vpce_console.safeload import MAX_POLICY_BYTES, decode_text, read_capped
 
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, UnicodeDecodeError):
-        return "not UTF-8 text"
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror.lower()
-    return str(exc) or type(exc).__name__
+    shown = STDIN_NAME if name == "-" else name
+    return shown, decode_text(read_capped(name, limit=MAX_POLICY_BYTES, what="policy"), shown)
 
 
 def check_service(service: str, knowledge: Knowledge) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from vpce_console.commands._input import read_text
 from vpce_console.errors import UsageError
+from vpce_console.safeload import MAX_PERSONAS_BYTES, MAX_REQUESTS_BYTES, load_json
 
 EPILOG = """\
 request JSON: {"principal": ARN, "action": "sqs:SendMessage", "resource": ARN or "*",
@@ -93,7 +94,11 @@ def _persona_request(args: argparse.Namespace) -> Any:
         raise UsageError("--persona needs --action (and optionally --resource)")
     source = args.personas or "built-in demo personas"
     try:
-        persona_file = load_persona_file(read_text(args.personas) if args.personas else demo_personas_text())
+        persona_file = load_persona_file(
+            read_text(args.personas, limit=MAX_PERSONAS_BYTES, what="personas file")
+            if args.personas
+            else demo_personas_text()
+        )
     except PersonaError as exc:
         raise UsageError(f"{source}: {exc}") from None
     by_name = {p.name: p for p in persona_file.personas}
@@ -116,22 +121,16 @@ def _requests(args: argparse.Namespace) -> Iterator[tuple[str, Any]]:
         yield args.persona, _persona_request(args)
         return
     if args.request:
-        text = read_text(args.request)
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
-            raise UsageError(f"{args.request}: invalid JSON: {exc}") from None
+        text = read_text(args.request, limit=MAX_REQUESTS_BYTES, what="request file")
+        data = load_json(text, args.request)
         yield args.request, parse_request(data, args.request)
         return
-    text = read_text(args.requests)
+    text = read_text(args.requests, limit=MAX_REQUESTS_BYTES, what="requests file")
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         where = f"{args.requests}:{number}"
-        try:
-            data = json.loads(line)
-        except ValueError as exc:
-            raise UsageError(f"{where}: invalid JSON: {exc}") from None
+        data = load_json(line, where)
         yield where, parse_request(data, where)
 
 

@@ -64,6 +64,10 @@ def render(denial: Denial, fmt: str) -> str:
     )
 
 
+ONE_SHOT_ATTEMPTS = 3
+"""Failed FilterLogEvents calls in a row after which `vpce tail` without --follow gives up."""
+
+
 def _journal_timeline(endpoint: str | None) -> PolicyTimeline:
     from vpce_console.services.journal import Journal
     from vpce_console.services.tail import PolicyTimeline
@@ -125,6 +129,8 @@ async def _follow(args: argparse.Namespace) -> int:
                     if change.policy_sha256 and not change.error_code:
                         timeline.add(change.endpoint_id, change.event_time, change.policy_sha256)
             except AwsError as exc:
+                if exc.kind == "connection" and not args.follow:
+                    raise  # nothing else will answer either: one line, not a warning per call
                 print(f"vpce tail: policy history unavailable ({exc})", file=sys.stderr)
             if args.endpoint and not len(timeline):
                 try:
@@ -138,7 +144,7 @@ async def _follow(args: argparse.Namespace) -> int:
             return await filter_log_events(gateway, group, pat, start_ms, token)
 
         def warn(group: str, exc: AwsError, wait: float) -> None:
-            print(f"vpce tail: {group}: {exc.kind}, retrying in {wait:.1f}s", file=sys.stderr)
+            print(f"vpce tail: {group}: {exc.kind} ({exc.operation}), retrying in {wait:.1f}s", file=sys.stderr)
 
         cursors: dict[str, LogCursor] = {}
 
@@ -152,8 +158,11 @@ async def _follow(args: argparse.Namespace) -> int:
                 poll_seconds=args.poll,
                 overlap_ms=max(60_000, int(args.poll * 4000)),
                 clock_ms=lambda: int(time.time() * 1000),
-                on_error=warn,
+                on_error=warn if follow else None,
                 cursors=cursors,
+                # a one-shot read gives up after a few tries (one line, exit 2); --follow keeps retrying, aloud
+                give_up_after=None if follow else ONE_SHOT_ATTEMPTS,
+                max_backoff=60.0 if follow else 4.0,
             )
             async for record in records:
                 denial = tail.ingest(record)

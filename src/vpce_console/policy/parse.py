@@ -251,7 +251,10 @@ class _Parser:
         if m is not None:
             frac, exp = m.group(1), m.group(2)
             raw = m.group()
-            number: int | float = float(raw) if frac or exp else int(raw)
+            try:
+                number: int | float = float(raw) if frac or exp else int(raw)
+            except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits, 4,300)
+                raise _Error(f"a number with {len(raw):,} digits is too long to read", i) from None
             return Node("number", number, i, line, col), m.end()
         if ch == "'":
             raise _Error("strings must use double quotes, not single quotes", i)

@@ -19,9 +19,8 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
-import yaml
-
 from vpce_console.policy.evaluator import Request
+from vpce_console.safeload import short
 
 CREDENTIAL_KINDS = (
     "ec2-instance",
@@ -432,7 +431,7 @@ def persona_from_mapping(data: Any, index: int = 0, *, ignore_unknown: bool = Fa
             raise PersonaError(f"{where}: missing {name}")
     kind = data["kind"]
     if kind not in CREDENTIAL_KINDS:
-        raise PersonaError(f"{where}.kind: {kind!r} is not one of {', '.join(CREDENTIAL_KINDS)}")
+        raise PersonaError(f"{where}.kind: {short(kind)} is not one of {', '.join(CREDENTIAL_KINDS)}")
     tags = data.get("tags") or {}
     if not isinstance(tags, Mapping):
         raise PersonaError(f"{where}.tags must be a mapping of tag key to value")
@@ -484,10 +483,12 @@ def hub_from_mapping(data: Any) -> Hub:
 
 def load_persona_file(text: str) -> PersonaFile:
     """Parse a personas file: either a list of personas, or a mapping with `personas:` and optional `hub:`."""
+    from vpce_console.safeload import YamlLimitError, load_yaml
+
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PersonaError(f"not valid YAML: {str(exc).splitlines()[0]}") from None
+        data = load_yaml(text)
+    except YamlLimitError as exc:
+        raise PersonaError(str(exc)) from None
     hub: Hub | None = None
     if isinstance(data, Mapping):
         unknown = set(data) - {"hub", "personas"}

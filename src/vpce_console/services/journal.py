@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from vpce_console.paths import state_dir
+from vpce_console.paths import private_dir, private_file, state_dir
 
 JOURNAL_FILE = "journal.jsonl"
 
@@ -134,18 +134,19 @@ class Journal:
     def __init__(self, path: Path | None = None, *, clock: Callable[[], float] = time.time) -> None:
         self.path = path if path is not None else state_dir() / JOURNAL_FILE
         self._clock = clock
+        self.skipped: list[str] = []
+        """Lines the last read could not use ("line 7: at is str, not a number"), for the caller to report."""
 
     # writing -------------------------------------------------------------------------------------------------
 
     def _append(self, record: Mapping[str, Any]) -> None:
         line = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
         new_dir = not self.path.parent.exists()
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(self.path.parent)
         if new_dir:
             _fsync_dir(self.path.parent.parent)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = private_file(self.path, append=True)
         try:
-            os.fchmod(fd, 0o600)
             fcntl.flock(fd, fcntl.LOCK_EX)
             view = memoryview(line)
             while view:
@@ -213,48 +214,64 @@ class Journal:
 
     # reading -------------------------------------------------------------------------------------------------
 
-    def _records(self) -> Iterator[dict[str, Any]]:
+    def _records(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        self.skipped = []
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
             return
-        for line in raw.splitlines():
+        lines = raw.splitlines()
+        for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             try:
                 record = json.loads(line.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                continue  # a torn last line from a crash mid-write
+            except (UnicodeDecodeError, ValueError, RecursionError):
+                if number < len(lines):  # a torn last line is a crash mid-write, not damage worth reporting
+                    self.skipped.append(f"line {number}: not a JSON record")
+                continue
             if isinstance(record, dict) and isinstance(record.get("journal_id"), str):
-                yield record
+                yield number, record
+            else:
+                self.skipped.append(f"line {number}: no journal_id")
 
     def entries(self, endpoint_id: str | None = None) -> list[JournalEntry]:
-        """Every change in the order it began, optionally for one endpoint."""
-        begins: dict[str, dict[str, Any]] = {}
+        """Every change in the order it began, optionally for one endpoint.
+
+        A line with a field of the wrong type (hand-edited, or written by another tool) is skipped and listed in
+        `skipped` instead of stopping every rollout and rollback on this machine.
+        """
+        begins: dict[str, tuple[int, dict[str, Any]]] = {}
         steps: dict[str, list[JournalStep]] = {}
-        ends: dict[str, dict[str, Any]] = {}
-        for record in self._records():
+        ends: dict[str, tuple[int, dict[str, Any]]] = {}
+        for number, record in self._records():
             jid = record["journal_id"]
             kind = record.get("type")
-            if kind == "begin":
-                begins.setdefault(jid, record)
-            elif kind == "step":
-                detail = record.get("detail")
-                steps.setdefault(jid, []).append(
-                    JournalStep(
-                        str(record.get("step")),
-                        str(record.get("outcome")),
-                        float(record.get("at", 0.0)),
-                        detail if isinstance(detail, dict) else {},
+            try:
+                if kind == "begin":
+                    _check_begin(record)
+                    begins.setdefault(jid, (number, record))
+                elif kind == "step":
+                    detail = record.get("detail")
+                    steps.setdefault(jid, []).append(
+                        JournalStep(
+                            _str(record.get("step"), "step"),
+                            _str(record.get("outcome"), "outcome"),
+                            _number(record.get("at", 0.0), "at"),
+                            detail if isinstance(detail, dict) else {},
+                        )
                     )
-                )
-            elif kind == "end":
-                ends.setdefault(jid, record)
+                elif kind == "end":
+                    _str(record.get("outcome"), "outcome")
+                    _number(record.get("at", 0.0), "at")
+                    ends.setdefault(jid, (number, record))
+            except _BadField as exc:
+                self.skipped.append(f"line {number}: {exc}")
         result = []
-        for jid, b in begins.items():
+        for jid, (_, b) in begins.items():
             if endpoint_id is not None and b.get("endpoint_id") != endpoint_id:
                 continue
-            end = ends.get(jid)
+            end = ends.get(jid, (0, None))[1]
             result.append(
                 JournalEntry(
                     journal_id=jid,
@@ -293,6 +310,39 @@ class Journal:
         """(write time, endpoint id, after sha256) of every change that reached AWS, oldest first."""
         rows = [(e.written_at, e.endpoint_id, e.after_sha256) for e in self.entries(endpoint_id) if e.written_at]
         return sorted((t, ep, sha) for t, ep, sha in rows if t is not None)
+
+
+class _BadField(ValueError):
+    """A journal line whose field has the wrong type."""
+
+
+def _str(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise _BadField(f"{name} is {type(value).__name__}, not a string")
+    return value
+
+
+def _optional_str(value: Any, name: str) -> None:
+    if value is not None and not isinstance(value, str):
+        raise _BadField(f"{name} is {type(value).__name__}, not a string")
+
+
+def _number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _BadField(f"{name} is {type(value).__name__}, not a number")
+    return float(value)
+
+
+def _check_begin(record: Mapping[str, Any]) -> None:
+    """Every field a JournalEntry is built from has the type the writer gives it."""
+    for name in ("kind", "endpoint_id", "before", "before_sha256", "after", "after_sha256"):
+        _str(record.get(name), name)
+    for name in ("account_id", "region", "rollback_of"):
+        _optional_str(record.get(name), name)
+    _number(record.get("at", 0.0), "at")
+    caller = record.get("caller")
+    if caller is not None and not isinstance(caller, dict):
+        raise _BadField(f"caller is {type(caller).__name__}, not an object")
 
 
 def _fsync_dir(path: Path) -> None:

@@ -211,7 +211,10 @@ class Rollout:
         """
         live: list[JournalEntry] = []
         deployed_sha = sha256_text(endpoint.policy_text)
-        for entry in self.ctx.journal.unfinished(endpoint.endpoint_id):
+        unfinished = self.ctx.journal.unfinished(endpoint.endpoint_id)
+        if self.ctx.journal.skipped:  # a damaged line never blocks a rollout; it is reported and left alone
+            self.emit("journal_skipped", path=str(self.ctx.journal.path), lines=self.ctx.journal.skipped[:20])
+        for entry in unfinished:
             last = entry.last_step
             where = f"{last.step} {last.outcome}" if last else "begin"
             if deployed_sha == entry.after_sha256 and entry.after_sha256 != entry.before_sha256:
@@ -364,6 +367,14 @@ class Rollout:
                 {"code": f.code, "severity": str(f.severity), "line": f.line, "message": f.message} for f in findings
             ],
         )
+        duplicates = sorted({f.path for f in findings if f.code == "duplicate-key"})
+        if duplicates:  # AWS keeps one of the two values, not the document the author reviewed: never forced
+            raise _Refused(
+                "the draft repeats a key in one object (AWS would keep only one of them): "
+                + ", ".join(duplicates[:5])
+                + "; --force-lint does not override this",
+                codes=["duplicate-key"],
+            )
         if errors and not force:
             raise _Refused(
                 f"lint found {len(errors)} error(s); fix them or pass --force-lint",

@@ -14,6 +14,7 @@ import gzip
 import io
 import json
 import random
+import zlib
 from collections import Counter, OrderedDict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -68,6 +69,28 @@ def _records_of(document: Any, where: str) -> Iterator[dict[str, Any]]:
             yield dict(item)
 
 
+MAX_RECORD_CHARS = 16 * 1024 * 1024
+"""One JSONL line or one whole JSON document (a CloudTrail S3 object is a few MB): beyond this it is not CloudTrail."""
+
+
+def _line(fh: IO[str], path: Path, lineno: int) -> str:
+    line = fh.readline(MAX_RECORD_CHARS + 1)
+    if len(line) > MAX_RECORD_CHARS:
+        raise UsageError(f"{path}:{lineno}: a line longer than {MAX_RECORD_CHARS // (1024 * 1024)} MB: not CloudTrail")
+    return line
+
+
+def _json(text: str, where: str) -> Any:
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise UsageError(f"{where}: JSON nested too deeply") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{where}: invalid JSON at line {exc.lineno}, column {exc.colno}") from None
+    except ValueError as exc:  # a number over 4,300 digits
+        raise UsageError(f"{where}: unreadable JSON value ({str(exc).split(':')[0]})") from None
+
+
 def read_records(path: str | Path) -> Iterator[dict[str, Any]]:
     """Yield CloudTrail records from a file, streaming JSONL line by line (large files never load at once)."""
     path = Path(path)
@@ -77,35 +100,46 @@ def read_records(path: str | Path) -> Iterator[dict[str, Any]]:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
     with fh:
         try:
-            first = ""
-            for first in fh:
-                if first.strip():
+            first, lineno = "", 0
+            while True:
+                first = _line(fh, path, lineno + 1)
+                lineno += 1
+                if not first or first.strip():
                     break
             stripped = first.strip()
             if not stripped:
                 return
             try:
                 head = json.loads(stripped)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):
                 head = None
             if isinstance(head, Mapping) and not isinstance(head.get("Records"), list):
                 yield dict(head)  # JSONL: one record per line
-                for lineno, line in enumerate(fh, start=2):
+                while True:
+                    lineno += 1
+                    line = _line(fh, path, lineno)
+                    if not line:
+                        return
                     line = line.strip()
                     if not line:
                         continue
                     try:
                         item = json.loads(line)
-                    except json.JSONDecodeError:
+                    except (ValueError, RecursionError):
                         raise UsageError(f"{path}:{lineno}: not a JSON record") from None
                     if isinstance(item, Mapping):
                         yield dict(item)
-                return
-            document = head if head is not None else json.loads(first + fh.read())
-        except (UnicodeDecodeError, EOFError, OSError, gzip.BadGzipFile) as exc:
-            raise UsageError(f"cannot read {path}: {exc}") from None
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}") from None
+            if head is None:
+                rest = fh.read(MAX_RECORD_CHARS + 1 - len(first))
+                if len(first) + len(rest) > MAX_RECORD_CHARS:
+                    raise UsageError(f"{path}: a JSON document over {MAX_RECORD_CHARS // (1024 * 1024)} MB")
+                document = _json(first + rest, str(path))
+            else:
+                document = head
+        except (UnicodeDecodeError, EOFError, OSError, gzip.BadGzipFile, zlib.error) as exc:
+            raise UsageError(
+                f"cannot read {path}: {str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__}"
+            ) from None
         yield from _records_of(document, str(path))
 
 
@@ -330,17 +364,19 @@ async def follow_log_groups(
     max_backoff: float = 60.0,
     on_error: Callable[[str, AwsError, float], None] | None = None,
     cursors: dict[str, LogCursor] | None = None,
+    give_up_after: int | None = None,
 ) -> AsyncIterator[dict[str, Any]]:
     """Yield CloudTrail records from log groups, polling with a cursor per group.
 
     Each round queries from `high - overlap` (CloudTrail delivers late and out of order) and relies on the tail's
     event-id dedupe for the overlap. Throttling, 5xx and dropped connections back off with jitter and retry the same
     page; the cursor only moves after a page was handed out. Without `follow`, one pass over each group ends it.
+    With `give_up_after`, that many failures in a row re-raise the last error (a one-shot command must end).
     """
     cursors = cursors if cursors is not None else {}
     for group in log_groups:
         cursors.setdefault(group, LogCursor(start_ms=start_ms))
-    backoff = 0.0
+    backoff, failures = 0.0, 0
     while True:
         for group in log_groups:
             cursor = cursors[group]
@@ -351,13 +387,16 @@ async def follow_log_groups(
                     if exc.kind not in RETRYABLE_KINDS:
                         raise
                     cursor.errors += 1
+                    failures += 1
+                    if give_up_after is not None and failures >= give_up_after:
+                        raise
                     backoff = min(max_backoff, max(0.5, backoff * 2 or poll_seconds / 2))
                     wait = backoff * (0.5 + random.random() / 2)
                     if on_error is not None:
                         on_error(group, exc, wait)
                     await sleep(wait)
                     continue
-                backoff = 0.0
+                backoff, failures = 0.0, 0
                 cursor.pages += 1
                 for event in page.events:
                     cursor.high_ms = max(cursor.high_ms, event.timestamp_ms)

@@ -216,13 +216,12 @@ class VpceApp(App[int]):
 
 def write_crash_log(text: str, *, clock: Callable[[], float] = time.time) -> Path | None:
     """Save a traceback under the state dir (mode 0600: it may name accounts and ARNs); None if that fails."""
-    from vpce_console.paths import state_dir
+    from vpce_console.paths import private_dir, private_file, state_dir
 
     try:
-        folder = state_dir() / "crash"
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = private_dir(state_dir() / "crash")
         path = folder / f"crash-{int(clock())}.log"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = private_file(path)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         return path

@@ -9,7 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from vpce_console.paths import state_dir
+from vpce_console.paths import private_dir, state_dir
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +34,11 @@ class DraftStore:
 
     def save(self, draft: Draft) -> Path:
         """Write atomically (temp file + rename) so a crash never leaves half a draft."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)
         target = self.path(draft.endpoint_id)
         payload = {"endpoint_id": draft.endpoint_id, "text": draft.text, "base": draft.base}
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".draft-", suffix=".json")
+        os.fchmod(fd, 0o600)  # mkstemp already uses 0600; said out loud because drafts name accounts and ARNs
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(payload, handle)
         os.replace(tmp, target)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
@@ -18,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input
 from textual.worker import Worker, WorkerState
 
-from vpce_console.paths import state_dir
+from vpce_console.paths import private_dir, private_file, state_dir
 from vpce_console.tui.actions import bindings_for
 from vpce_console.tui.errors import describe_error
 from vpce_console.tui.messages import DenialsArrived, EndpointsListed, LoadProgress, SnapshotLoaded
@@ -297,10 +298,9 @@ class MainScreen(Screen[None]):
         """Write the kept (filtered) denials to a JSONL file in the state dir."""
         pane = self.query_one(DenialsPane)
         rows = [row for row in pane.rows if pane.row_filter.empty or pane.row_filter.matches(pane.fields(row))]
-        folder = state_dir() / "exports"
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = private_dir(state_dir() / "exports")
         path = folder / f"denials-{int(self.clock())}.jsonl"
-        with path.open("w", encoding="utf-8") as handle:
+        with os.fdopen(private_file(path), "w", encoding="utf-8") as handle:
             for row in rows:
                 record = row.raw or {
                     "at": row.at,
