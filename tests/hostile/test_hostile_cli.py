@@ -42,6 +42,7 @@ def test_hostile_config_is_one_line(files: Path, name: str, needle: str) -> None
         (["tail", "--file", "bigint_trail.json"], "unreadable JSON value"),
         (["tail", "--file", "/dev/zero"], "longer than"),
         (["lint", "/dev/zero"], "larger than the 1 MB limit"),
+        (["lint", "bomb.yaml"], "expands to more than"),
         (["rollout", "--endpoint", "vpce-1", "--policy", "/dev/zero"], "larger than"),
     ],
 )

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from vpce_console.errors import UsageError
+
 if TYPE_CHECKING:
     from vpce_console.data.knowledge import Catalog, Knowledge
     from vpce_console.lintinputs.sources import PolicySource

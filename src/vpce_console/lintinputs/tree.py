@@ -96,4 +96,31 @@ def compose_yaml(text: str) -> T | None:
         node = yaml.compose(text, Loader=loader)
     except yaml.YAMLError:
         return None
+    if node is not None:
+        _check_expanded_size(node, {})
     return None if node is None else from_yaml_node(node)
+
+
+def _check_expanded_size(node: Any, sizes: dict[int, int]) -> int:
+    """Values `node` stands for once aliases are followed; UsageError past the YAML limit (an alias bomb).
+
+    Composed aliases are shared node objects, so the size is memoized per node and the check is linear in the
+    file while `from_yaml_node` would be exponential in it.
+    """
+    import yaml
+
+    from vpce_console.errors import UsageError
+    from vpce_console.safeload import MAX_YAML_NODES
+
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    size = 1
+    if isinstance(node, yaml.SequenceNode):
+        size += sum(_check_expanded_size(child, sizes) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size += sum(_check_expanded_size(k, sizes) + _check_expanded_size(v, sizes) for k, v in node.value)
+    if size > MAX_YAML_NODES:
+        raise UsageError(f"YAML expands to more than {MAX_YAML_NODES:,} values (aliases that repeat aliases)")
+    sizes[id(node)] = size
+    return size
