@@ -38,7 +38,7 @@ def test_a_rising_day_uses_the_whole_ramp() -> None:
 def test_fewer_than_24_points_give_one_cell_each_right_aligned_in_the_cell() -> None:
     assert bytes_sparkline([3.0, 0.0, 6.0]) == "▄▁█"
     cell = bytes_cell_text([3.0, 0.0, 6.0], 9.0 * 1024**3)
-    assert cell == " " * 5 + "▄▁█   9.0 GiB"
+    assert cell == " " * 5 + "▄▁█    9.0 GB"
     # Totals line up with a full-length row and a three-digit total.
     assert len(cell) == len(bytes_cell_text([1.0] * 24, 123.4 * 1024**3)) == 18
 
@@ -51,9 +51,9 @@ def test_odd_lengths_are_grouped_evenly_and_the_width_is_honoured() -> None:
 
 def test_the_cell_shows_the_total_and_says_when_metrics_are_missing() -> None:
     assert bytes_cell_text([], None) == "— no metrics"
-    assert bytes_cell_text([], 2048.0) == "2.0 KiB"
+    assert bytes_cell_text([], 2048.0) == "2.0 KB"
     hours = [0.0] * 23 + [7.3 * 1024**3]
-    assert bytes_cell_text(hours, None) == "▁" * 7 + "█   7.3 GiB"  # total from the series when not given
+    assert bytes_cell_text(hours, None) == "▁" * 7 + "█    7.3 GB"  # total from the series when not given
 
 
 def test_hour_slots_follow_the_timestamp_not_the_order_cloudwatch_returns() -> None:

@@ -8,7 +8,7 @@ from vpce_console.aws.models import Endpoint, Eni, HostedZone, SpokeVpc, Subnet,
 from vpce_console.aws.session import CallerIdentity
 from vpce_console.config import config_from_dict
 from vpce_console.data.prices import load_prices
-from vpce_console.services.cost import BYTES_PER_GB, cost_report, cost_text
+from vpce_console.services.cost import BYTES_PER_GB, CHEAPEST_MARK, cost_report, cost_text
 from vpce_console.services.inventory import Inventory, InventoryStats
 
 HUB = "111111111111"
@@ -78,7 +78,9 @@ def test_worked_example_ten_spokes_three_azs() -> None:
     assert sqs.break_even_gb_per_spoke == pytest.approx(1095.0)  # facts §10: 21.90 / 0.02
     assert sqs.gb_per_spoke == pytest.approx(73.0)
     assert sqs.nat_break_even_gb == pytest.approx(1460.0)  # 21.90 / (0.045 - 0.01 - 0.02)
-    assert sqs.verdict == "centralize"
+    # NAT ($32.85) is below the hub ($43.80) at 730 GB: the verdict says what the figures say (issue 9).
+    assert sqs.verdict == "nat" and "NAT $32.85/month is the cheapest" in sqs.verdict_note
+    assert "no endpoint policy applies" in sqs.verdict_note
     assert report.to_json()["totals"]["saving_vs_per_vpc"] == pytest.approx(182.50)
 
 
@@ -120,3 +122,65 @@ def test_prices_file_has_date_and_sources() -> None:
 def test_text_report_mentions_every_service_and_the_total() -> None:
     text = cost_text(cost_report(make_inventory([3] * 10, 24.0), load_prices()))
     assert "sqs" in text and "1,095" in text and "centralizing saves $182.50/month" in text
+
+
+@pytest.mark.parametrize(
+    ("spokes", "gb_per_day", "expected"),
+    [
+        ([3] * 10, 24.0, "nat"),  # 730 GB/month: under the NAT break-even of 1,460 GB
+        ([3] * 10, 72.0, "centralize"),  # 2,190 GB/month: above it, and far under the per-VPC break-even
+        ([2], 5000 * 24 / 730, "per-vpc"),  # one heavy 2-AZ spoke
+        ([3] * 10, 1460 * 24 / 730, "centralize"),  # exactly at the NAT break-even: a tie keeps the hub
+    ],
+)
+def test_verdict_is_the_cheapest_column(spokes: list[int], gb_per_day: float, expected: str) -> None:
+    """The verdict always names the design whose monthly total is lowest, the one the ★ marks."""
+    (row,) = cost_report(make_inventory(spokes, gb_per_day), load_prices(), month_hours=730).services
+    totals = {"centralize": row.centralized.total, "per-vpc": row.per_vpc.total, "nat": row.nat.total}
+    assert row.verdict == expected
+    assert round(totals[row.verdict], 2) == round(min(totals.values()), 2)
+    text = cost_text(cost_report(make_inventory(spokes, gb_per_day), load_prices(), month_hours=730))
+    (line,) = [line for line in text.splitlines() if line.startswith("sqs ")]
+    assert line.count(CHEAPEST_MARK) == 1 and line.endswith(expected)
+    assert f"{totals[expected]:,.2f}{CHEAPEST_MARK}" in line
+
+
+def test_subscriber_count_is_the_endpoints_count() -> None:
+    """Cost, `vpce inventory` JSON and the console's Endpoints row count the same VPCs, stale ones excluded."""
+    from dataclasses import replace
+
+    from vpce_console.commands.console import build_snapshot
+    from vpce_console.config import Config
+    from vpce_console.services.inventory import endpoint_to_json
+
+    inv = make_inventory([3, 3], 24.0)
+    (zone,) = inv.zones
+    stale = replace(zone, vpcs=(*zone.vpcs, ZoneVpc("vpc-0deleted", "us-east-1")))
+    for case in (
+        replace(inv, zones=(stale,), spoke_accounts=("222222222222",)),  # a deleted VPC is not a subscriber
+        replace(inv, spokes=(), spoke_accounts=()),  # no spoke scanned: every associated VPC counts
+    ):
+        expected = len(case.subscriber_vpc_ids("sqs"))
+        (row,) = cost_report(case, load_prices()).services
+        snapshot = build_snapshot(case, Config(), [], None, None)
+        assert row.subscribers == expected
+        assert endpoint_to_json(case, case.endpoints[0])["subscriber_count"] == expected
+        assert snapshot.endpoints[0].subscribers == expected
+    assert len(replace(inv, zones=(stale,), spoke_accounts=("222222222222",)).subscriber_vpc_ids("sqs")) == 2
+    assert len(replace(inv, spokes=(), spoke_accounts=()).subscriber_vpc_ids("sqs")) == 2
+
+
+def test_one_gb_everywhere() -> None:
+    """The Endpoints cell, `vpce inventory` and the cost report count GB the same way, and say GB (no GiB)."""
+    from pathlib import Path
+
+    from vpce_console.commands.inventory import human_bytes as inventory_bytes
+    from vpce_console.tui.render import human_bytes as console_bytes
+
+    nine = 9 * BYTES_PER_GB
+    assert console_bytes(nine) == inventory_bytes(nine) == "9.0 GB"
+    (row,) = cost_report(make_inventory([3], 9.0), load_prices(), month_hours=24, metrics_window_hours=24).services
+    assert row.gb_month == pytest.approx(9.0)
+    source = Path(__file__).resolve().parents[2] / "src" / "vpce_console"
+    offenders = [p.name for p in source.rglob("*.py") if "GiB" in p.read_text(encoding="utf-8")]
+    assert offenders == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -292,3 +293,138 @@ def test_every_catalog_code_is_emitted_by_a_check_and_vice_versa() -> None:
 def test_findings_are_sorted_errors_first() -> None:
     inv = inventory(endpoints=(endpoint(private_dns_enabled=True, state="failed"),))
     assert codes(inv) == ["endpoint-not-available", "private-dns-enabled-on-shared"]
+
+
+# --- fixes as commands with the real ids -------------------------------------------------------------------
+
+
+def fixes(inv: Inventory, code: str, config: Config | None = None) -> list[tuple[str | None, str, str]]:
+    (finding,) = [f for f in diagnose(inv, config or Config()) if f.code == code]
+    return [(c.account_id, c.runs_as, c.command) for c in finding.fix_commands]
+
+
+def test_missing_association_cross_account_is_authorize_then_associate() -> None:
+    """The zone owner (hub) authorizes, the VPC owner (spoke) associates, the zone owner tidies the authorization."""
+    config = config_from_dict({"expected_services": {"dev": ["sqs"]}})
+    vpc = f"VPCRegion=us-east-1,VPCId={SPOKE_VPC}"
+    assert fixes(inventory(zones=(zone(vpcs=(HUB_VPC,)),)), "phz-missing-association", config) == [
+        (
+            HUB_ACCOUNT,
+            "hosted zone owner",
+            f"aws route53 create-vpc-association-authorization --hosted-zone-id {ZONE} --vpc {vpc}",
+        ),
+        (
+            SPOKE_ACCOUNT,
+            "spoke VPC owner",
+            f"aws route53 associate-vpc-with-hosted-zone --hosted-zone-id {ZONE} --vpc {vpc}",
+        ),
+        (
+            HUB_ACCOUNT,
+            "hosted zone owner",
+            f"aws route53 delete-vpc-association-authorization --hosted-zone-id {ZONE} --vpc {vpc}",
+        ),
+    ]
+    same = inventory(zones=(zone(vpcs=(HUB_VPC,)),), spokes=(spoke(account_id=HUB_ACCOUNT),))
+    assert [c[2].split()[2] for c in fixes(same, "phz-missing-association", config)] == [
+        "associate-vpc-with-hosted-zone"
+    ]
+
+
+def test_every_finding_about_a_spoke_names_it_and_its_account() -> None:
+    narrow = endpoint(security_groups=(SecurityGroup("sg-1", "vpce", ("10.2.0.0/16",)),))
+    bad = spoke(dns_support=False, route_tables=(RouteTable("rtb-9", True, (), ()),))
+    config = config_from_dict({"expected_services": {"dev": ["sqs", "kms"]}})
+    found = [f for f in diagnose(inventory(endpoints=(narrow,), spokes=(bad,)), config) if f.vpc_id]
+    assert {f.code for f in found} == {
+        "sg-missing-spoke-cidr",
+        "vpc-dns-disabled",
+        "no-route-to-hub",
+        "phz-missing-association",
+    }
+    for f in found:
+        assert (f.vpc_name, f.account_id) == ("app-1", SPOKE_ACCOUNT), f.code
+        assert f"app-1, account {SPOKE_ACCOUNT}" in f.message, f.code
+        assert f.to_json()["vpc_name"] == "app-1"
+
+
+def test_sg_fix_names_the_group_and_the_cidr() -> None:
+    narrow = endpoint(security_groups=(SecurityGroup("sg-1", "vpce", ("10.2.0.0/16",)),))
+    ((account, runs_as, command),) = fixes(inventory(endpoints=(narrow,)), "sg-missing-spoke-cidr")
+    assert (account, runs_as) == (HUB_ACCOUNT, "hub endpoint owner")
+    assert command == (
+        "aws ec2 authorize-security-group-ingress --region us-east-1 --group-id sg-1 --ip-permissions "
+        "'IpProtocol=tcp,FromPort=443,ToPort=443,IpRanges=[{CidrIp=10.1.0.0/16,"
+        f'Description="app-1 {SPOKE_VPC} account {SPOKE_ACCOUNT}"}}]\''
+    )
+
+
+def test_endpoint_and_zone_fixes() -> None:
+    assert fixes(inventory(endpoints=(endpoint(private_dns_enabled=True),)), "private-dns-enabled-on-shared") == [
+        (
+            HUB_ACCOUNT,
+            "hub endpoint owner",
+            f"aws ec2 modify-vpc-endpoint --region us-east-1 --vpc-endpoint-id {EP} --no-private-dns-enabled",
+        )
+    ]
+    pointed = endpoint(dns_zone_id="Z7HUB4ULCMQR5")
+    inv = inventory(endpoints=(pointed,), zones=(zone(target="vpce-0gone-x.sqs.us-east-1.vpce.amazonaws.com"),))
+    ((account, _, command),) = fixes(inv, "alias-target-mismatch")
+    assert account == HUB_ACCOUNT and command.startswith(
+        f"aws route53 change-resource-record-sets --hosted-zone-id {ZONE} "
+    )
+    batch = json.loads(command.split("--change-batch ", 1)[1].strip("'"))
+    assert batch["Changes"][0]["ResourceRecordSet"] == {
+        "Name": "sqs.us-east-1.amazonaws.com",
+        "Type": "A",
+        "AliasTarget": {
+            "HostedZoneId": "Z7HUB4ULCMQR5",
+            "DNSName": f"{EP}-abcd.sqs.us-east-1.vpce.amazonaws.com",
+            "EvaluateTargetHealth": False,
+        },
+    }
+    # Without the endpoint's DNS zone id the UPSERT would be a guess: no command, the hint still says what to do.
+    assert (
+        fixes(inventory(zones=(zone(target="vpce-0gone-x.sqs.us-east-1.vpce.amazonaws.com"),)), "alias-target-mismatch")
+        == []
+    )
+
+
+def test_spoke_side_fixes_run_in_the_spoke_account() -> None:
+    dns_off = fixes(inventory(spokes=(spoke(dns_support=False, dns_hostnames=False),)), "vpc-dns-disabled")
+    assert [c[2] for c in dns_off] == [
+        f"aws ec2 modify-vpc-attribute --region us-east-1 --vpc-id {SPOKE_VPC} --enable-dns-support '{{\"Value\":true}}'",
+        f"aws ec2 modify-vpc-attribute --region us-east-1 --vpc-id {SPOKE_VPC} --enable-dns-hostnames '{{\"Value\":true}}'",
+    ]
+    assert {c[0] for c in dns_off} == {SPOKE_ACCOUNT}
+    other = spoke(SPOKE2_VPC, "10.2.0.0/16")  # routes through tgw-1: the TGW the fix should use
+    lost = spoke(route_tables=(RouteTable("rtb-9", True, (), (Route("0.0.0.0/0", "igw", "igw-1"),)),))
+    inv = inventory(spokes=(lost, other), zones=(zone(vpcs=(HUB_VPC, SPOKE_VPC, SPOKE2_VPC)),))
+    assert fixes(inv, "no-route-to-hub") == [
+        (
+            SPOKE_ACCOUNT,
+            "spoke VPC owner",
+            "aws ec2 create-route --region us-east-1 --route-table-id rtb-9 --destination-cidr-block 10.0.0.0/16 "
+            "--transit-gateway-id tgw-1",
+        )
+    ]
+
+
+def test_forbidden_and_stale_fixes_disassociate_from_the_zone_owner() -> None:
+    config = config_from_dict({"forbidden": [SPOKE_VPC]})
+    ((account, _, command),) = fixes(inventory(), "phz-forbidden-association", config)
+    assert account == HUB_ACCOUNT
+    assert command == (
+        f"aws route53 disassociate-vpc-from-hosted-zone --hosted-zone-id {ZONE} --vpc VPCRegion=us-east-1,VPCId={SPOKE_VPC}"
+    )
+    stale = inventory(zones=(zone(vpcs=(HUB_VPC, SPOKE_VPC, "vpc-0dead")),))
+    assert [c[2].split()[2] for c in fixes(stale, "phz-stale-association")] == ["disassociate-vpc-from-hosted-zone"]
+
+
+def test_every_command_template_names_an_account_and_a_cli_reference() -> None:
+    from vpce_console.services.doctor import ACCOUNT_ROLES
+
+    templates = [t for entry in catalog().values() for t in entry.commands]
+    assert len(templates) >= 12
+    for t in templates:
+        assert t.account in ACCOUNT_ROLES and t.run.startswith("aws ") and t.source.startswith("https://docs.aws")
+        assert t.when in (None, "cross-account", "same-account")

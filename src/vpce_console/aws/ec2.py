@@ -222,7 +222,8 @@ async def hub_endpoints(gw: AwsGateway, *, account_id: str, region: str, vpc_id:
     endpoints = []
     for item in raw:
         detail = services.get(item["ServiceName"])
-        dns_names = tuple(str(d["DnsName"]).lower().rstrip(".") for d in item.get("DnsEntries", []) if d.get("DnsName"))
+        dns_entries = [d for d in item.get("DnsEntries", []) if d.get("DnsName")]
+        dns_names = tuple(str(d["DnsName"]).lower().rstrip(".") for d in dns_entries)
         endpoint_enis = []
         for eni_id in item.get("NetworkInterfaceIds", []):
             eni = enis.get(eni_id) or Eni(eni_id, None, None, None)
@@ -247,6 +248,9 @@ async def hub_endpoints(gw: AwsGateway, *, account_id: str, region: str, vpc_id:
                     for g in item.get("Groups", [])
                 ),
                 dns_names=dns_names,
+                dns_zone_id=str(dns_entries[0]["HostedZoneId"])
+                if dns_entries and dns_entries[0].get("HostedZoneId")
+                else None,
                 tags=_tags(item.get("Tags")),
                 policy_supported=detail.policy_supported if detail else None,
                 service_private_dns_name=(detail.private_dns_name if detail else None),

@@ -94,7 +94,9 @@ class Endpoint:
     enis: tuple[Eni, ...] = ()
     security_groups: tuple[SecurityGroup, ...] = ()
     dns_names: tuple[str, ...] = ()
-    """Regional and per-AZ DNS names (lower case, no trailing dot)."""
+    """Regional and per-AZ DNS names (lower case, no trailing dot), regional first as DnsEntries lists them."""
+    dns_zone_id: str | None = None
+    """HostedZoneId of the regional DNS entry (DnsEntries[0]): the AliasTarget zone of a service zone's record."""
     tags: Mapping[str, str] = field(default_factory=dict)
     policy_supported: bool | None = None
     """From DescribeVpcEndpointServices `VpcEndpointPolicySupported`; None when unknown."""

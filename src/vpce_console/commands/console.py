@@ -403,8 +403,7 @@ def build_snapshot(inventory: Any, config: Any, doctor: list[Any], cost: Any, ta
     for e in inventory.endpoints:
         lint = inventory.lint.get(e.endpoint_id, LintSummary())
         zones = inventory.zones_for(e.service)
-        subscribers = {v.vpc_id for z in zones for v in z.vpcs} - hub_vpcs
-        endpoints.append(_endpoint_row(e, lint, zones, len(subscribers)))
+        endpoints.append(_endpoint_row(e, lint, zones, len(inventory.subscriber_vpc_ids(e.service))))
     env_tag = config.environment_tag
     spokes = tuple(
         SpokeRow(s.account_id, s.vpc_id, s.name or s.vpc_id, s.tags.get(env_tag, "-")) for s in inventory.spokes
@@ -518,6 +517,8 @@ def _doctor_row(finding: Any) -> Any:
         service=finding.service,
         endpoint_id=finding.endpoint_id,
         account_id=finding.account_id,
+        vpc_name=finding.vpc_name,
+        fix_commands=tuple(c.line for c in finding.fix_commands),
     )
 
 
@@ -535,6 +536,7 @@ def _cost_row(row: Any) -> Any:
         break_even_gb=row.break_even_gb_per_spoke,
         verdict=row.verdict,
         gb_per_spoke=row.gb_per_spoke,
+        verdict_note=row.verdict_note,
     )
 
 

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections import Counter
+from typing import Any
 
 from vpce_console.commands._inventory_run import add_format_argument, load
 
@@ -13,6 +14,13 @@ from vpce_console.commands._inventory_run import add_format_argument, load
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Only the output format."""
     add_format_argument(parser)
+
+
+def where_text(finding: Any) -> str:
+    """Where a finding is, in one line: service, endpoint, VPC with its name, and the account."""
+    vpc = f"{finding.vpc_id} ({finding.vpc_name})" if finding.vpc_id and finding.vpc_name else finding.vpc_id
+    account = f"account {finding.account_id}" if finding.account_id else None
+    return " · ".join(x for x in (finding.service, finding.endpoint_id, vpc, account) if x)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,19 +46,11 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         for f in findings:
-            where = " ".join(
-                x
-                for x in (
-                    f.service,
-                    f.endpoint_id,
-                    f.vpc_id,
-                    f"({f.account_id})" if f.account_id else None,
-                )
-                if x
-            )
-            print(f"{f.severity.upper():<8}{f.code}  {where}")
+            print(f"{f.severity.upper():<8}{f.code}  {where_text(f)}")
             print(f"        {f.message}")
             print(f"        fix: {f.hint}")
+            for step, command in enumerate(f.fix_commands, 1):
+                print(f"          {step}. {command.line}")
         print(
             f"{counts.get('error', 0)} error(s), {counts.get('warning', 0)} warning(s), {counts.get('info', 0)} info "
             f"— {len(inventory.endpoints)} endpoints, {len(inventory.subscribers)} subscribers of "

@@ -20,15 +20,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def human_bytes(value: float | None) -> str:
-    """`1.2 GB`-style sizes (binary units, as AWS bills)."""
-    if value is None:
-        return "-"
-    size = float(value)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1024 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TB"
+    """`1.2 GB`-style sizes, the same unit as the cost report and the console (data.prices.BYTES_PER_GB)."""
+    from vpce_console.data.prices import human_bytes as in_gb
+
+    return "-" if value is None else in_gb(value)
 
 
 def render_text(inventory: Inventory, config: Config) -> str:
@@ -56,7 +51,7 @@ def render_text(inventory: Inventory, config: Config) -> str:
         ips = ",".join(i.private_ip or "?" for i in e.enis) or "-"
         sources = sorted({c for g in e.security_groups for c in g.https_cidrs})
         sg = f"{len(e.security_groups)} SG, {len(sources)} CIDR" if e.security_groups else "-"
-        subs = len({v.vpc_id for z in inventory.zones_for(e.service) for v in z.vpcs} - inventory.hub_vpc_ids)
+        subs = len(inventory.subscriber_vpc_ids(e.service))
         out.append(
             f"  {e.service:<16}{e.endpoint_id:<24}{e.state:<11}{len(e.availability_zones):>4}  {ips[:33]:<34}"
             f"{sg:<22}{'on' if e.private_dns_enabled else 'off':<5}{policy:<18}{subs:>5}"

@@ -10,6 +10,24 @@ from typing import Any
 
 import yaml
 
+BYTES_PER_GB = 1024**3
+"""One GB as every figure of this console counts it (2^30 bytes), the unit AWS's per-GB prices are applied to.
+
+AWS labels data prices "per GB" without saying, in the sources we read, whether that is 10^9 or 2^30 bytes
+(UNCONFIRMED; the two differ by 7.4 %). One definition everywhere keeps the Endpoints column, the inventory
+and the cost report in agreement: the same bytes always show as the same number of GB.
+"""
+
+
+def human_bytes(value: float) -> str:
+    """`62.9 GB`-style sizes in the console's one unit family (B, KB, MB, GB, TB; steps of 1024, see BYTES_PER_GB)."""
+    size = float(value)
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(size) < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TB"
+
 
 @dataclass(frozen=True, slots=True)
 class PriceList:

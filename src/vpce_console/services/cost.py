@@ -15,11 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from vpce_console.data.prices import PriceList
+from vpce_console.data.prices import BYTES_PER_GB, PriceList
 from vpce_console.services.inventory import Inventory
 
-BYTES_PER_GB = 1024**3
-"""AWS bills data in GB of 2^30 bytes."""
 DEFAULT_SPOKE_AZS = 3
 """AZ count assumed for a spoke whose subnets are unknown (the common 3-AZ layout of facts §10)."""
 
@@ -55,6 +53,12 @@ class DesignCost:
 
 ZERO = DesignCost(0.0, 0.0, 0.0)
 
+CHEAPEST_MARK = "★"
+"""Marks the cheapest figure of a row; the break-even has its own symbol (◆) in the console's chart."""
+
+DESIGN_WORDS = {"centralize": "hub", "per-vpc": "per-VPC endpoints", "nat": "NAT"}
+"""How the verdict words read in a sentence."""
+
 
 @dataclass(frozen=True, slots=True)
 class ServiceCost:
@@ -80,11 +84,34 @@ class ServiceCost:
     """GB/month of the whole service above which the hub endpoint is cheaper than NAT (None: NAT never costs more)."""
 
     @property
-    def verdict(self) -> str:
-        """One word for the table: centralize, per-vpc or unused."""
+    def cheapest(self) -> str | None:
+        """The design with the lowest monthly total among the three columns shown (None without subscribers).
+
+        Compared in cents, as printed, so the word always matches the figures a person reads; a tie keeps the
+        design that exists (centralized), then per-VPC endpoints, before NAT.
+        """
         if self.subscribers == 0:
-            return "unused"
-        return "centralize" if self.gb_per_spoke <= self.break_even_gb_per_spoke else "per-vpc"
+            return None
+        totals = {"centralize": self.centralized.total, "per-vpc": self.per_vpc.total, "nat": self.nat.total}
+        return min(totals, key=lambda design: (round(totals[design], 2), list(totals).index(design)))
+
+    @property
+    def verdict(self) -> str:
+        """One word for the table: the cheapest design (centralize, per-vpc, nat), or unused without subscribers."""
+        return self.cheapest or "unused"
+
+    @property
+    def verdict_note(self) -> str:
+        """Why, in one sentence with the figures: what the verdict saves against the others, and what NAT costs."""
+        if self.cheapest is None:
+            return f"no spoke uses the {self.service} endpoint: its ${self.centralized.total:,.2f}/month buys nothing"
+        totals = {"centralize": self.centralized.total, "per-vpc": self.per_vpc.total, "nat": self.nat.total}
+        best = totals[self.cheapest]
+        others = ", ".join(f"{DESIGN_WORDS[d]} ${v:,.2f}" for d, v in totals.items() if d != self.cheapest)
+        note = f"{DESIGN_WORDS[self.cheapest]} ${best:,.2f}/month is the cheapest (vs {others})"
+        if self.cheapest == "nat":
+            note += "; through NAT no endpoint policy applies"
+        return note
 
     def to_json(self) -> dict[str, Any]:
         """Stable JSON shape of one service row."""
@@ -102,6 +129,7 @@ class ServiceCost:
             "gb_per_spoke": round(self.gb_per_spoke, 3),
             "nat_break_even_gb": None if self.nat_break_even_gb is None else round(self.nat_break_even_gb, 2),
             "verdict": self.verdict,
+            "verdict_note": self.verdict_note,
         }
 
 
@@ -178,12 +206,14 @@ def cost_report(
     """Monthly cost per service for the hub as it is, per-VPC endpoints instead, and NAT instead (pure)."""
     az_hour = prices["endpoint_az_hour"]
     scale = month_hours / metrics_window_hours
+    spokes = {s.vpc_id: s for s in inventory.spokes}
     subscribers_by_service: dict[str, list[int]] = {}
-    for sub in inventory.subscribers:
-        for service in sub.services:
-            subscribers_by_service.setdefault(service, []).append(
-                len(sub.vpc.availability_zone_ids or sub.vpc.availability_zones)
-            )
+    for service in {e.service for e in inventory.endpoints}:
+        # The same subscribers the Endpoints pane counts; a VPC outside the scanned accounts has unknown AZs (0).
+        subscribers_by_service[service] = [
+            len(spokes[v].availability_zone_ids or spokes[v].availability_zones) if v in spokes else 0
+            for v in sorted(inventory.subscriber_vpc_ids(service))
+        ]
     services = sorted({e.service for e in inventory.endpoints})
     rows = []
     for service in services:
@@ -228,24 +258,29 @@ def cost_text(report: CostReport) -> str:
     """A readable table for `vpce cost` (dollars per month)."""
     lines = [
         f"Prices {report.prices.region} as of {report.prices.as_of} ({report.prices.currency}); "
-        f"month = {report.month_hours:g} h; GB scaled from the last {report.metrics_window_hours:g} h",
+        f"month = {report.month_hours:g} h; GB (2^30 bytes) scaled from the last {report.metrics_window_hours:g} h",
         f"Hub: {report.hub_az_hours:,.0f} endpoint-AZ hours, {report.gb_month:,.1f} GB processed this month",
         "",
-        f"{'service':<16}{'subs':>5}{'GB/mo':>10}{'hub $':>10}{'per-VPC $':>11}{'NAT $':>10}"
+        f"{'service':<16}{'subs':>5}{'GB/mo':>10}{'hub $':>12}{'per-VPC $':>12}{'NAT $':>12}"
         f"{'break-even GB/spoke':>21}{'GB/spoke':>10}  verdict",
     ]
     for s in report.services:
+        mark = {d: CHEAPEST_MARK if s.cheapest == d else " " for d in DESIGN_WORDS}
         lines.append(
-            f"{s.service:<16}{s.subscribers:>5}{s.gb_month:>10,.1f}{s.centralized.total:>10,.2f}"
-            f"{s.per_vpc.total:>11,.2f}{s.nat.total:>10,.2f}{s.break_even_gb_per_spoke:>21,.0f}"
-            f"{s.gb_per_spoke:>10,.1f}  {s.verdict}"
+            f"{s.service:<16}{s.subscribers:>5}{s.gb_month:>10,.1f}{s.centralized.total:>11,.2f}{mark['centralize']}"
+            f"{s.per_vpc.total:>11,.2f}{mark['per-vpc']}{s.nat.total:>11,.2f}{mark['nat']}"
+            f"{s.break_even_gb_per_spoke:>21,.0f}{s.gb_per_spoke:>10,.1f}  {s.verdict}"
         )
     saving = report.per_vpc.total - report.centralized.total
+    counts = Counter(s.verdict for s in report.services)
     lines += [
         "",
+        f"{CHEAPEST_MARK} cheapest design of the row (the verdict); break-even = GB/month per spoke above which a "
+        "spoke's own endpoint costs less than the hub; nat = calls leave through NAT, where no endpoint policy applies",
+        "Verdicts: " + ", ".join(f"{n} {v}" for v, n in sorted(counts.items())),
         f"Total: centralized ${report.centralized.total:,.2f} (TGW ${report.centralized.transit:,.2f}), "
         f"per-VPC ${report.per_vpc.total:,.2f}, NAT ${report.nat.total:,.2f}; "
-        f"centralizing saves ${saving:,.2f}/month",
+        f"centralizing saves ${saving:,.2f}/month against per-VPC endpoints",
     ]
     return "\n".join(lines)
 

@@ -24,6 +24,43 @@ from vpce_console.services.inventory import Inventory, is_default_policy, routes
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
+ACCOUNT_ROLES = {"zone": "hosted zone owner", "vpc": "spoke VPC owner", "endpoint": "hub endpoint owner"}
+"""What each `account:` of a command template means, in the words the fix line prints."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommandTemplate:
+    """One AWS CLI call of a code's fix, as data/doctor.yaml writes it (placeholders in braces)."""
+
+    account: str
+    """Whose account runs it: `zone`, `vpc` or `endpoint` (ACCOUNT_ROLES)."""
+    run: str
+    source: str
+    """The CLI reference the syntax was checked against."""
+    when: str | None = None
+    """`cross-account` or `same-account` to limit the step to that case; None: always."""
+
+
+@dataclass(frozen=True, slots=True)
+class FixCommand:
+    """An AWS CLI call with this finding's real ids, and the account that must run it."""
+
+    account_id: str | None
+    """The account whose credentials (profile) run the command; None when the inventory does not know it."""
+    runs_as: str
+    """The role of that account in words (`hosted zone owner`, `spoke VPC owner`, `hub endpoint owner`)."""
+    command: str
+
+    @property
+    def line(self) -> str:
+        """One line for text output: `[account 111122223333, hosted zone owner] aws …`."""
+        return f"[account {self.account_id or '?'}, {self.runs_as}] {self.command}"
+
+    def to_json(self) -> dict[str, Any]:
+        """Stable JSON shape of one fix command."""
+        return {"account_id": self.account_id, "runs_as": self.runs_as, "command": self.command}
+
+
 @dataclass(frozen=True, slots=True)
 class CatalogEntry:
     """One doctor code as documented in data/doctor.yaml."""
@@ -34,6 +71,7 @@ class CatalogEntry:
     consequence: str
     hint: str
     source: str
+    commands: tuple[CommandTemplate, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +88,16 @@ class DoctorFinding:
     """How to fix it."""
     vpc_id: str | None = None
     account_id: str | None = None
+    """The account the finding is located in: the spoke VPC's when a VPC is named, else the endpoint's."""
     service: str | None = None
     endpoint_id: str | None = None
     zone_id: str | None = None
     kind: str = "wiring"
     """`wiring` for doctor codes, `policy` for the engine's findings on an endpoint policy."""
+    vpc_name: str | None = None
+    """The spoke VPC's Name tag (its id when untagged); None when the VPC was not found in a scanned account."""
+    fix_commands: tuple[FixCommand, ...] = ()
+    """The AWS CLI calls that fix it, with the real ids, in order, each with the account that runs it."""
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape of `vpce doctor --format json`."""
@@ -63,12 +106,14 @@ class DoctorFinding:
             "severity": self.severity,
             "kind": self.kind,
             "vpc_id": self.vpc_id,
+            "vpc_name": self.vpc_name,
             "account_id": self.account_id,
             "service": self.service,
             "endpoint_id": self.endpoint_id,
             "zone_id": self.zone_id,
             "message": self.message,
             "hint": self.hint,
+            "fix_commands": [c.to_json() for c in self.fix_commands],
         }
 
 
@@ -85,20 +130,67 @@ def catalog() -> Mapping[str, CatalogEntry]:
             consequence=" ".join(str(e["consequence"]).split()),
             hint=" ".join(str(e["hint"]).split()),
             source=e["source"],
+            commands=tuple(
+                CommandTemplate(
+                    account=c["account"],
+                    run=" ".join(str(c["run"]).split()),
+                    source=c["source"],
+                    when=c.get("when"),
+                )
+                for c in e.get("commands") or ()
+            ),
         )
         for e in raw["findings"]
     }
 
 
-def _finding(code: str, specific: str, **where: Any) -> DoctorFinding:
+Fill = Mapping[str, str | None]
+"""Placeholder values for one set of a code's commands (ids, CIDRs, and `zone_account`/`vpc_account`/…)."""
+
+
+def fix_commands(code: str, fills: Iterable[Fill]) -> tuple[FixCommand, ...]:
+    """The code's command templates filled once per value set; a step whose values are unknown is left out.
+
+    Steps marked `cross-account` appear only when the zone and the VPC belong to different accounts (the zone
+    owner must authorize first), `same-account` only when they do not.
+    """
+    out: list[FixCommand] = []
+    for fill in fills:
+        cross = bool(
+            fill.get("zone_account") and fill.get("vpc_account") and fill["zone_account"] != fill["vpc_account"]
+        )
+        for template in catalog()[code].commands:
+            if (template.when == "cross-account" and not cross) or (template.when == "same-account" and cross):
+                continue
+            values = {k: v for k, v in fill.items() if v is not None}
+            try:
+                command = template.run.format_map(values)
+            except KeyError:
+                continue  # an id the inventory does not have: no command rather than a wrong one
+            out.append(FixCommand(fill.get(f"{template.account}_account"), ACCOUNT_ROLES[template.account], command))
+    return tuple(dict.fromkeys(out))
+
+
+def _finding(code: str, specific: str, fills: Iterable[Fill] = (), **where: Any) -> DoctorFinding:
     entry = catalog()[code]
     return DoctorFinding(
         code=code,
         severity=entry.severity,
         message=f"{specific}: {entry.consequence}",
         hint=entry.hint,
+        fix_commands=fix_commands(code, fills),
         **where,
     )
+
+
+def _vpc(spoke: SpokeVpc) -> str:
+    """How a finding names a spoke: id, Name tag and account, so nobody has to look the id up."""
+    return f"VPC {spoke.vpc_id} ({spoke.name}, account {spoke.account_id})"
+
+
+def _at(spoke: SpokeVpc) -> dict[str, Any]:
+    """The location fields of a finding about one spoke VPC."""
+    return {"vpc_id": spoke.vpc_id, "account_id": spoke.account_id, "vpc_name": spoke.name}
 
 
 Check = Callable[[Inventory, Config], Iterable[DoctorFinding]]
@@ -154,13 +246,25 @@ def check_missing_associations(inventory: Inventory, config: Config) -> Iterable
             why = f"most {env or 'untagged'} spokes ({len(group)}) use"
         for service in sorted(expected - have):
             note = "" if service in hub_services else " (and the hub has no endpoint or zone for it)"
+            zones = inventory.zones_for(service)
             yield _finding(
                 "phz-missing-association",
-                f"VPC {spoke.vpc_id} ({spoke.name}) is not associated with the {service} zone; {why} {service}{note}",
-                vpc_id=spoke.vpc_id,
-                account_id=spoke.account_id,
+                f"{_vpc(spoke)} is not associated with the {service} zone; {why} {service}{note}",
+                [_association(z, spoke.vpc_id, spoke.region, spoke.account_id) for z in zones[:1]],
                 service=service,
+                zone_id=zones[0].zone_id if zones else None,
+                **_at(spoke),
             )
+
+
+def _association(zone: HostedZone, vpc_id: str, vpc_region: str | None, vpc_account: str | None) -> Fill:
+    return {
+        "zone_id": zone.zone_id,
+        "zone_account": zone.account_id,
+        "vpc_id": vpc_id,
+        "vpc_region": vpc_region,
+        "vpc_account": vpc_account,
+    }
 
 
 def check_forbidden_associations(inventory: Inventory, config: Config) -> Iterable[DoctorFinding]:
@@ -176,12 +280,14 @@ def check_forbidden_associations(inventory: Inventory, config: Config) -> Iterab
             rule = _forbidden(assoc.vpc_id, tags, config)
             if rule is None:
                 continue
-            name = f" ({spoke.name})" if spoke else ""
+            who = _vpc(spoke) if spoke else f"VPC {assoc.vpc_id} (not in a scanned account)"
             yield _finding(
                 "phz-forbidden-association",
-                f"VPC {assoc.vpc_id}{name} matches forbidden rule {rule} but is associated with zone {zone.name}",
+                f"{who} matches forbidden rule {rule} but is associated with zone {zone.name}",
+                [_association(zone, assoc.vpc_id, assoc.region, spoke.account_id if spoke else None)],
                 vpc_id=assoc.vpc_id,
                 account_id=spoke.account_id if spoke else None,
+                vpc_name=spoke.name if spoke else None,
                 service=service,
                 zone_id=zone.zone_id,
             )
@@ -189,18 +295,15 @@ def check_forbidden_associations(inventory: Inventory, config: Config) -> Iterab
 
 def check_stale_associations(inventory: Inventory, config: Config) -> Iterable[DoctorFinding]:
     """Zone associations with VPCs not found in any scanned account (only when spokes were scanned)."""
-    if not inventory.spoke_accounts:
-        return
-    known = {s.vpc_id for s in inventory.spokes} | set(inventory.hub_vpc_ids)
-    regions = {h.region for h in inventory.hubs} | {inventory.region}
     for zone in inventory.zones:
         for assoc in zone.vpcs:
-            if assoc.vpc_id in known or (assoc.region and assoc.region not in regions):
+            if not inventory.is_stale(assoc.vpc_id, assoc.region):
                 continue
             yield _finding(
                 "phz-stale-association",
                 f"zone {zone.name} is associated with {assoc.vpc_id} ({assoc.region or '?'}), "
-                f"which no scanned account has",
+                f"which no scanned account has (name and account unknown)",
+                [_association(zone, assoc.vpc_id, assoc.region, None)],
                 vpc_id=assoc.vpc_id,
                 service=inventory.zone_services.get(zone.zone_id),
                 zone_id=zone.zone_id,
@@ -219,12 +322,15 @@ def check_alias_targets(inventory: Inventory, config: Config) -> Iterable[Doctor
             continue
         endpoints = inventory.endpoints_for(service)
         aliases = _apex_aliases(zone)
+        fills = [_alias_fill(zone, endpoints[0])] if endpoints else []
         if not aliases:
             yield _finding(
                 "alias-target-mismatch",
                 f"zone {zone.name} has no alias A record at its apex (spokes get NXDOMAIN for {zone.name})",
+                fills,
                 service=service,
                 zone_id=zone.zone_id,
+                account_id=zone.account_id,
             )
             continue
         for alias in aliases:
@@ -241,10 +347,32 @@ def check_alias_targets(inventory: Inventory, config: Config) -> Iterable[Doctor
             yield _finding(
                 "alias-target-mismatch",
                 f"zone {zone.name} {alias.record_type} alias {what}",
+                fills,
                 service=service,
                 zone_id=zone.zone_id,
                 endpoint_id=endpoints[0].endpoint_id if endpoints else None,
+                account_id=zone.account_id,
             )
+
+
+def _alias_fill(zone: HostedZone, endpoint: Endpoint) -> Fill:
+    """The UPSERT values: the endpoint's regional DNS entry (DnsEntries[0]) and that entry's hosted zone."""
+    return {
+        "zone_id": zone.zone_id,
+        "zone_account": zone.account_id,
+        "zone_name": zone.name,
+        "alias_dns": endpoint.dns_names[0] if endpoint.dns_names else None,
+        "alias_zone_id": endpoint.dns_zone_id,
+    }
+
+
+def _endpoint_fill(endpoint: Endpoint) -> dict[str, str | None]:
+    return {
+        "endpoint_id": endpoint.endpoint_id,
+        "endpoint_account": endpoint.account_id,
+        "region": endpoint.region,
+        "hub_vpc_id": endpoint.vpc_id,
+    }
 
 
 def check_private_dns(inventory: Inventory, config: Config) -> Iterable[DoctorFinding]:
@@ -254,6 +382,7 @@ def check_private_dns(inventory: Inventory, config: Config) -> Iterable[DoctorFi
             yield _finding(
                 "private-dns-enabled-on-shared",
                 f"{endpoint.service} endpoint {endpoint.endpoint_id} has private DNS enabled",
+                [_endpoint_fill(endpoint)],
                 service=endpoint.service,
                 endpoint_id=endpoint.endpoint_id,
                 account_id=endpoint.account_id,
@@ -278,14 +407,25 @@ def check_security_groups(inventory: Inventory, config: Config) -> Iterable[Doct
             missing = [c for c in spoke.cidrs if not any(g.allows_cidr(c) for g in endpoint.security_groups)]
             if missing:
                 groups = ", ".join(g.group_id for g in endpoint.security_groups)
+                fills = [
+                    {
+                        **_endpoint_fill(endpoint),
+                        "group_id": endpoint.security_groups[0].group_id,
+                        "cidr": cidr,
+                        "ranges_key": "Ipv6Ranges" if ":" in cidr else "IpRanges",
+                        "cidr_key": "CidrIpv6" if ":" in cidr else "CidrIp",
+                        "description": f"{spoke.name} {spoke.vpc_id} account {spoke.account_id}".replace('"', "'"),
+                    }
+                    for cidr in missing
+                ]
                 yield _finding(
                     "sg-missing-spoke-cidr",
                     f"security groups {groups} of {service} endpoint {endpoint.endpoint_id} do not allow tcp/443 "
-                    f"from {', '.join(missing)} (VPC {spoke.vpc_id})",
-                    vpc_id=spoke.vpc_id,
-                    account_id=spoke.account_id,
+                    f"from {', '.join(missing)} of {_vpc(spoke)}",
+                    fills,
                     service=service,
                     endpoint_id=endpoint.endpoint_id,
+                    **_at(spoke),
                 )
 
 
@@ -294,17 +434,43 @@ def check_routes(inventory: Inventory, config: Config) -> Iterable[DoctorFinding
     hub_cidrs = inventory.hub_cidrs
     if not hub_cidrs:
         return
+    fleet_tgw = _transit_gateway(s.vpc for s in inventory.subscribers)
     for sub in inventory.subscribers:
         spoke = sub.vpc
         if not spoke.route_tables or routes_to_hub(spoke, hub_cidrs):
             continue
+        tgw = _transit_gateway([spoke]) or fleet_tgw
+        fills = [
+            {
+                "vpc_account": spoke.account_id,
+                "vpc_region": spoke.region,
+                "route_table_id": table.route_table_id,
+                "hub_cidr": cidr,
+                "tgw_id": tgw,
+            }
+            for table in spoke.route_tables
+            for cidr in hub_cidrs
+        ]
         yield _finding(
             "no-route-to-hub",
-            f"VPC {spoke.vpc_id} ({spoke.name}) uses {', '.join(sub.services)} but none of its route tables routes "
-            f"{', '.join(hub_cidrs)} to a transit gateway or peering",
-            vpc_id=spoke.vpc_id,
-            account_id=spoke.account_id,
+            f"{_vpc(spoke)} uses {', '.join(sub.services)} but none of its route tables routes "
+            f"{', '.join(hub_cidrs)} to a transit gateway or peering"
+            + ("" if tgw else " (no transit gateway id known: the fix commands need one)"),
+            fills,
+            **_at(spoke),
         )
+
+
+def _transit_gateway(spokes: Iterable[SpokeVpc]) -> str | None:
+    """A transit gateway these spokes already route through (the most used one), for the route to add."""
+    seen = Counter(
+        r.target_id
+        for s in spokes
+        for t in s.route_tables
+        for r in t.routes
+        if r.target_kind == "tgw" and r.state != "blackhole"
+    )
+    return seen.most_common(1)[0][0] if seen else None
 
 
 def check_dns_attributes(inventory: Inventory, config: Config) -> Iterable[DoctorFinding]:
@@ -319,9 +485,17 @@ def check_dns_attributes(inventory: Inventory, config: Config) -> Iterable[Docto
         if off:
             yield _finding(
                 "vpc-dns-disabled",
-                f"VPC {spoke.vpc_id} ({spoke.name}) has {' and '.join(off)} off",
-                vpc_id=spoke.vpc_id,
-                account_id=spoke.account_id,
+                f"{_vpc(spoke)} has {' and '.join(off)} off",
+                [
+                    {
+                        "vpc_id": spoke.vpc_id,
+                        "vpc_region": spoke.region,
+                        "vpc_account": spoke.account_id,
+                        "attribute": "enable-dns-support" if name == "enableDnsSupport" else "enable-dns-hostnames",
+                    }
+                    for name in off
+                ],
+                **_at(spoke),
             )
 
 
@@ -332,6 +506,7 @@ def check_endpoint_state(inventory: Inventory, config: Config) -> Iterable[Docto
             yield _finding(
                 "endpoint-not-available",
                 f"{endpoint.service} endpoint {endpoint.endpoint_id} is {endpoint.state}",
+                [_endpoint_fill(endpoint)],
                 service=endpoint.service,
                 endpoint_id=endpoint.endpoint_id,
                 account_id=endpoint.account_id,
@@ -345,6 +520,7 @@ def check_policy_support(inventory: Inventory, config: Config) -> Iterable[Docto
             yield _finding(
                 "policy-on-unsupported-service",
                 f"{endpoint.service} endpoint {endpoint.endpoint_id} has a custom policy",
+                [_endpoint_fill(endpoint)],
                 service=endpoint.service,
                 endpoint_id=endpoint.endpoint_id,
                 account_id=endpoint.account_id,
@@ -379,11 +555,10 @@ def check_overlapping_cidrs(inventory: Inventory, config: Config) -> Iterable[Do
             a, b = subs[pair[0]].vpc, subs[pair[1]].vpc
             yield _finding(
                 "overlapping-spoke-cidrs",
-                f"VPC {a.vpc_id} ({', '.join(a.cidrs)}) and VPC {b.vpc_id} ({', '.join(b.cidrs)}) overlap and both "
+                f"{_vpc(a)} ({', '.join(a.cidrs)}) and {_vpc(b)} ({', '.join(b.cidrs)}) overlap and both "
                 f"use {', '.join(sorted(shared))}",
-                vpc_id=a.vpc_id,
-                account_id=a.account_id,
                 service=sorted(shared)[0],
+                **_at(a),
             )
         active.append(block)
 
@@ -396,21 +571,21 @@ def check_az_coverage(inventory: Inventory, config: Config) -> Iterable[DoctorFi
                 continue
             if spoke.availability_zone_ids and endpoint.availability_zone_ids:
                 uncovered = sorted(set(spoke.availability_zone_ids) - set(endpoint.availability_zone_ids))
-                unit = "AZ id"
+                unit, az_filter = "AZ id", "availability-zone-id"
             elif spoke.account_id == endpoint.account_id and endpoint.availability_zones:
                 uncovered = sorted(set(spoke.availability_zones) - set(endpoint.availability_zones))
-                unit = "AZ"
+                unit, az_filter = "AZ", "availability-zone"
             else:
                 continue  # AZ names from different accounts are not comparable
             if uncovered:
                 yield _finding(
                     "az-not-covered",
-                    f"VPC {spoke.vpc_id} has subnets in {unit} {', '.join(uncovered)} where {service} endpoint "
+                    f"{_vpc(spoke)} has subnets in {unit} {', '.join(uncovered)} where {service} endpoint "
                     f"{endpoint.endpoint_id} has no ENI",
-                    vpc_id=spoke.vpc_id,
-                    account_id=spoke.account_id,
+                    [{**_endpoint_fill(endpoint), "az": az, "az_filter": az_filter} for az in uncovered],
                     service=service,
                     endpoint_id=endpoint.endpoint_id,
+                    **_at(spoke),
                 )
 
 

@@ -155,6 +155,38 @@ class Inventory:
         """Services a VPC is associated with."""
         return self.services_by_vpc().get(vpc_id, ())
 
+    def is_stale(self, vpc_id: str, region: str | None) -> bool:
+        """True for an association with a VPC that no scanned account has, in a region that was scanned.
+
+        Only decidable when spoke accounts were read; a VPC in a region the scan did not cover may be real.
+        """
+        if not self.spoke_accounts:
+            return False
+        if "known_vpcs" not in self._memo:
+            self._memo["known_vpcs"] = frozenset(s.vpc_id for s in self.spokes) | self.hub_vpc_ids
+            self._memo["scanned_regions"] = frozenset({h.region for h in self.hubs} | {self.region})
+        if vpc_id in self._memo["known_vpcs"]:
+            return False
+        return not (region and region not in self._memo["scanned_regions"])
+
+    def subscriber_vpc_ids(self, service: str) -> frozenset[str]:
+        """The spoke VPCs that reach a service through the hub: the one count Endpoints, Cost and JSON show.
+
+        Every VPC associated with one of the service's zones, minus the hub's own VPCs and minus stale
+        associations (VPCs no scanned account has); without scanned spoke accounts every associated VPC counts.
+        """
+        key = f"subscribers:{service}"
+        if key not in self._memo:
+            hub = self.hub_vpc_ids
+            self._memo[key] = frozenset(
+                v.vpc_id
+                for z in self.zones_for(service)
+                for v in z.vpcs
+                if v.vpc_id not in hub and not self.is_stale(v.vpc_id, v.region)
+            )
+        result: frozenset[str] = self._memo[key]
+        return result
+
 
 # --- pure helpers ------------------------------------------------------------------------------------------
 
@@ -467,7 +499,7 @@ def endpoint_to_json(inventory: Inventory, endpoint: Endpoint) -> dict[str, Any]
     """The stable JSON shape of one endpoint."""
     lint = inventory.lint.get(endpoint.endpoint_id, LintSummary())
     zones = inventory.zones_for(endpoint.service)
-    subscribers = {v.vpc_id for z in zones for v in z.vpcs} - set(inventory.hub_vpc_ids)
+    subscribers = inventory.subscriber_vpc_ids(endpoint.service)
     return {
         "endpoint_id": endpoint.endpoint_id,
         "service": endpoint.service,

@@ -103,6 +103,10 @@ class DoctorRow:
     service: str | None = None
     endpoint_id: str | None = None
     account_id: str | None = None
+    vpc_name: str | None = None
+    """The spoke VPC's Name tag, shown next to its id."""
+    fix_commands: tuple[str, ...] = ()
+    """AWS CLI calls that fix it, each prefixed with the account that runs it (`[account …, role] aws …`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +122,11 @@ class CostRow:
     break_even_gb: float | None
     """GB/month per spoke above which per-VPC endpoints are cheaper than the hub; None when never."""
     verdict: str = ""
+    """The cheapest design of the row (`centralize`, `per-vpc`, `nat`), or `unused` without subscribers."""
     gb_per_spoke: float = 0.0
     """Average GB/month per subscribing spoke, compared against the break-even."""
+    verdict_note: str = ""
+    """The verdict in one sentence with the figures (what it costs against the others)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from rich.text import Text
 
+from vpce_console.data import prices
 from vpce_console.tui.themes import SEMANTIC_DEFAULTS
 
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
@@ -124,12 +125,8 @@ def bytes_cell_text(hourly: Sequence[float], total: float | None, width: int = 8
 
 
 def human_bytes(value: float) -> str:
-    """Bytes with a binary unit, short enough for a table column."""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(value) < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"
+    """Bytes in GB (and B/KB/MB/TB) exactly as the cost report counts them, short enough for a table column."""
+    return prices.human_bytes(value)
 
 
 def bar(value: float, top: float, width: int) -> str:

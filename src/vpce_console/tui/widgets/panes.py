@@ -346,6 +346,13 @@ class SubscribersPane(Pane):
         detail.update(Text("\n".join(lines)))
 
 
+def doctor_where(row: DoctorRow) -> str:
+    """Where a finding is: account, VPC id with its name, service, endpoint (the parts it has)."""
+    vpc = f"{row.vpc_id} ({row.vpc_name})" if row.vpc_id and row.vpc_name else row.vpc_id
+    account = f"account {row.account_id}" if row.account_id else None
+    return " · ".join(part for part in (account, vpc, row.service, row.endpoint_id) if part)
+
+
 class DoctorPane(Pane):
     """Doctor findings grouped by severity, each with its explanation and fix hint."""
 
@@ -393,14 +400,15 @@ class DoctorPane(Pane):
             body.append_text(severity_text(severity, self.variables, label=f"{severity.upper()}S ({len(group)})"))
             body.append("\n")
             for row in group:
-                where = " ".join(part for part in (row.account_id, row.vpc_id, row.service, row.endpoint_id) if part)
                 body.append(f"  {row.code}", style="bold")
-                body.append(f"  {where}\n")
+                body.append(f"  {doctor_where(row)}\n")
                 body.append(f"    {row.message}\n")
                 if row.explanation and row.explanation not in row.message:
                     body.append(f"    why: {row.explanation}\n", style="italic")
                 if row.hint:
                     body.append(f"    fix: {row.hint}\n")
+                for step, command in enumerate(row.fix_commands, 1):
+                    body.append(f"      {step}. {command}\n")
             body.append("\n")
         self.query_one("#doctor-body", Static).update(body)
         counts = {s: sum(1 for r in rows if r.severity == s) for s in ("error", "warning", "info")}
@@ -408,6 +416,13 @@ class DoctorPane(Pane):
 
     def focus_main(self) -> None:
         self.query_one("#doctor-scroll").focus()
+
+
+CHEAPEST_MARK = "★"
+"""Marks the cheapest figure of a cost row (the verdict); ◆ is kept for the break-even alone."""
+
+VERDICT_WORDS = {"centralize": "centralize", "per-vpc": "per-VPC", "nat": "NAT (no policy)", "unused": "unused"}
+"""The verdict as the table prints it; NAT is cheaper only by giving up the endpoint policy, so it says so."""
 
 
 class CostPane(Pane):
@@ -439,18 +454,20 @@ class CostPane(Pane):
         table.clear()
         rows = self.visible_rows()
         for row in rows:
-            # With no subscribers the alternatives cost nothing, so "cheapest" would mislead: mark only real choices.
-            cheapest = min(row.hub_monthly, row.per_vpc_monthly, row.nat_monthly) if row.spokes else -1.0
-            hub = Text(f"{row.hub_monthly:,.2f}" + (" ◆ cheapest" if row.hub_monthly == cheapest else ""))
+            # The ★ goes where the verdict points (the cheapest total of the row); without subscribers nothing is
+            # marked, since the alternatives then cost nothing and "cheapest" would mislead.
+            def money(value: float, design: str, row: CostRow = row) -> str:
+                return f"{value:,.2f}" + (f" {CHEAPEST_MARK}" if row.verdict == design else "")
+
             table.add_row(
                 row.service,
                 str(row.spokes),
                 f"{row.gb_month:,.1f}",
-                hub,
-                f"{row.per_vpc_monthly:,.2f}" + (" ◆" if row.per_vpc_monthly == cheapest else ""),
-                f"{row.nat_monthly:,.2f}" + (" ◆" if row.nat_monthly == cheapest else ""),
+                money(row.hub_monthly, "centralize"),
+                money(row.per_vpc_monthly, "per-vpc"),
+                money(row.nat_monthly, "nat"),
                 f"{row.break_even_gb:,.0f} GB/spoke" if row.break_even_gb is not None else "never",
-                row.verdict,
+                VERDICT_WORDS.get(row.verdict, row.verdict),
                 key=row.service,
             )
         totals = [
@@ -464,7 +481,8 @@ class CostPane(Pane):
     def chart(self, rows: Sequence[CostRow], totals: Sequence[float]) -> Table:
         """Total monthly cost of the three designs as bars, then each service's usage against its break-even.
 
-        The usage scale runs from 0 to twice the break-even: ◆ marks the break-even, ● the GB/month per spoke.
+        The usage scale runs from 0 to twice the break-even: ◆ marks the break-even, ● the GB/month per spoke; the
+        table's ★ (cheapest of the row) is a different mark, so the two meanings never share a symbol.
         """
         table = Table.grid(padding=(0, 1))
         table.add_column(justify="right", no_wrap=True)
@@ -480,7 +498,20 @@ class CostPane(Pane):
             table.add_row(
                 label, Text(bar(value, top, 60) or "▏", style=colour(self.variables, var)), f"${value:,.2f}/mo"
             )
+        verdicts = {v: sum(1 for r in rows if r.verdict == v) for v in VERDICT_WORDS}
+        table.add_row(
+            "verdicts",
+            ", ".join(f"{n} {VERDICT_WORDS[v]}" for v, n in verdicts.items() if n) or "-",
+            "",
+        )
         table.add_row("", "", "")
+        table.add_row(
+            "legend",
+            Text(
+                f"{CHEAPEST_MARK} cheapest of the row (= verdict) · ◆ break-even hub = per-VPC · ● GB/month per spoke"
+            ),
+            "",
+        )
         table.add_row(Text("usage vs break-even", style="bold"), Text("0 ─── ◆ break-even ─── 2×", style="bold"), "")
         width = 41
         marker_style = colour(self.variables, "break-even")
@@ -497,7 +528,7 @@ class CostPane(Pane):
             cells[position] = "●"
             scale = Text("".join(cells))
             scale.stylize(f"bold {marker_style}", middle, middle + 1)
-            side = "hub cheaper" if row.gb_per_spoke <= row.break_even_gb else "per-VPC cheaper"
+            side = "hub < per-VPC" if row.gb_per_spoke <= row.break_even_gb else "per-VPC < hub"
             table.add_row(row.service, scale, f"{row.gb_per_spoke:,.1f} of {row.break_even_gb:,.0f} GB/spoke · {side}")
         return table
 
