@@ -78,5 +78,5 @@ async def test_cost_pane_marks_the_cheapest_with_its_own_symbol() -> None:
         rows = pane.visible_rows()
         console.print(pane.chart(rows, [sum(r.hub_monthly for r in rows), 0.0, 0.0]))
         chart = " ".join(console.export_text().split())
-        assert f"{CHEAPEST_MARK} cheapest of the row (= verdict)" in chart and "◆ break-even" in chart
+        assert f"{CHEAPEST_MARK} cheapest of row = verdict" in chart and "◆ break-even" in chart
         assert "1 centralize, 1 per-VPC, 1 NAT (no policy)" in chart

@@ -36,9 +36,12 @@ def test_endpoints_pane(snap_compare: Any, frozen_app: Any) -> None:
 @pytest.mark.parametrize("pane", ["subscribers", "doctor", "cost", "denials"])
 def test_main_panes(snap_compare: Any, frozen_app: Any, pane: str) -> None:
     """You should see the named pane: subscribers = spokes × services with ✓/✗/⊘/? words and the legend;
-    doctor = findings grouped ERRORS / WARNINGS / INFO with why and fix; cost = per-service table, bars of hub vs
-    per-VPC vs NAT and each service's usage against its ◆ break-even; denials = the fixture denials newest first with
-    ✗ reason words, live status line and rate sparkline."""
+    doctor = findings grouped ERRORS / WARNINGS / INFO, each with where (account · VPC (name) · service), why, fix
+    and numbered AWS CLI commands with real ids prefixed by the account that runs them; cost = per-service table with
+    ★ on the cheapest of hub / per-VPC / NAT in every row and that design as the verdict (NAT rows say "no policy"),
+    bars of the three totals, the verdict counts, a legend (★ ◆ ●) and each service's usage ● against its ◆
+    break-even; denials = the fixture denials newest first with ✗ reason words, live status line and rate
+    sparkline."""
     assert snap_compare(frozen_app(initial_pane=pane), terminal_size=SIZE, run_before=until_loaded)
 
 

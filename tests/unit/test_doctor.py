@@ -391,9 +391,10 @@ def test_endpoint_and_zone_fixes() -> None:
 
 def test_spoke_side_fixes_run_in_the_spoke_account() -> None:
     dns_off = fixes(inventory(spokes=(spoke(dns_support=False, dns_hostnames=False),)), "vpc-dns-disabled")
+    modify = f"aws ec2 modify-vpc-attribute --region us-east-1 --vpc-id {SPOKE_VPC}"
     assert [c[2] for c in dns_off] == [
-        f"aws ec2 modify-vpc-attribute --region us-east-1 --vpc-id {SPOKE_VPC} --enable-dns-support '{{\"Value\":true}}'",
-        f"aws ec2 modify-vpc-attribute --region us-east-1 --vpc-id {SPOKE_VPC} --enable-dns-hostnames '{{\"Value\":true}}'",
+        f"{modify} --enable-dns-support '{{\"Value\":true}}'",
+        f"{modify} --enable-dns-hostnames '{{\"Value\":true}}'",
     ]
     assert {c[0] for c in dns_off} == {SPOKE_ACCOUNT}
     other = spoke(SPOKE2_VPC, "10.2.0.0/16")  # routes through tgw-1: the TGW the fix should use
@@ -414,7 +415,8 @@ def test_forbidden_and_stale_fixes_disassociate_from_the_zone_owner() -> None:
     ((account, _, command),) = fixes(inventory(), "phz-forbidden-association", config)
     assert account == HUB_ACCOUNT
     assert command == (
-        f"aws route53 disassociate-vpc-from-hosted-zone --hosted-zone-id {ZONE} --vpc VPCRegion=us-east-1,VPCId={SPOKE_VPC}"
+        f"aws route53 disassociate-vpc-from-hosted-zone --hosted-zone-id {ZONE} "
+        f"--vpc VPCRegion=us-east-1,VPCId={SPOKE_VPC}"
     )
     stale = inventory(zones=(zone(vpcs=(HUB_VPC, SPOKE_VPC, "vpc-0dead")),))
     assert [c[2].split()[2] for c in fixes(stale, "phz-stale-association")] == ["disassociate-vpc-from-hosted-zone"]

@@ -507,9 +507,7 @@ class CostPane(Pane):
         table.add_row("", "", "")
         table.add_row(
             "legend",
-            Text(
-                f"{CHEAPEST_MARK} cheapest of the row (= verdict) · ◆ break-even hub = per-VPC · ● GB/month per spoke"
-            ),
+            Text(f"{CHEAPEST_MARK} cheapest of row = verdict · ◆ break-even · ● GB/mo per spoke"),
             "",
         )
         table.add_row(Text("usage vs break-even", style="bold"), Text("0 ─── ◆ break-even ─── 2×", style="bold"), "")
@@ -529,7 +527,7 @@ class CostPane(Pane):
             scale = Text("".join(cells))
             scale.stylize(f"bold {marker_style}", middle, middle + 1)
             side = "hub < per-VPC" if row.gb_per_spoke <= row.break_even_gb else "per-VPC < hub"
-            table.add_row(row.service, scale, f"{row.gb_per_spoke:,.1f} of {row.break_even_gb:,.0f} GB/spoke · {side}")
+            table.add_row(row.service, scale, f"{row.gb_per_spoke:,.1f} / {row.break_even_gb:,.0f} GB · {side}")
         return table
 
 
