@@ -244,3 +244,30 @@ def test_readme_lint_section_matches_help_and_catalog(capsys: pytest.CaptureFixt
     assert options == {"--format", "--service", "--policy-type", "--exclude", "--skip-non-policy"}
     for option in options:
         assert f"`{option}" in section, option
+
+
+def test_unquoted_account_id_in_yaml_is_an_account_id(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    template = tmp_path / "ep.yaml"
+    template.write_text(
+        "Resources:\n"
+        "  Ep:\n"
+        "    Type: AWS::EC2::VPCEndpoint\n"
+        "    Properties:\n"
+        "      ServiceName: com.amazonaws.us-east-1.sqs\n"
+        "      PolicyDocument:\n"
+        "        Version: 2012-10-17\n"
+        "        Statement:\n"
+        "          - Effect: Allow\n"
+        "            Principal:\n"
+        "              AWS: 111122223333\n"
+        "            Action: sqs:SendMessage\n"
+        "            Resource: '*'\n"
+        "            Condition:\n"
+        "              StringEquals:\n"
+        "                aws:PrincipalAccount: 111122223333\n",
+        encoding="utf-8",
+    )
+    code, files = _json(capsys, str(template))
+    assert code == 0
+    assert [f["code"] for f in files[0]["findings"]] == ["principal-account-root"]
+    assert files[0]["findings"][0]["line"] == 11

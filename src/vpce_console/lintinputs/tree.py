@@ -50,25 +50,18 @@ def from_json_node(node: Any) -> T:
     return T("scalar", node.line, node.column, value=node.value)
 
 
-_YAML_TYPES = {
-    "tag:yaml.org,2002:int": int,
-    "tag:yaml.org,2002:float": float,
-}
-
-
 def _scalar(node: Any) -> Any:
+    """A YAML scalar as the policy sees it: null and booleans typed, everything else the text as written.
+
+    Numbers stay text: CloudFormation hands template values on as strings, and an unquoted account id
+    (`aws:PrincipalAccount: 111122223333`) is an account id, not a number.
+    """
     tag, text = node.tag, node.value
     if tag == "tag:yaml.org,2002:null":
         return None
     if tag == "tag:yaml.org,2002:bool":
         return text.lower() in ("true", "yes", "on", "y")
-    convert = _YAML_TYPES.get(tag)
-    if convert is not None:
-        try:
-            return convert(text.replace("_", ""))
-        except ValueError:
-            return text
-    return text  # strings, timestamps (Version: 2012-10-17), custom tags: the text as written
+    return text
 
 
 def from_yaml_node(node: Any) -> T:

@@ -127,6 +127,8 @@ def check_value_shape(linter: _Linter, st: _Statement, cond: _Cond) -> None:
     bad: list[Node] = []
     for node in cond.values:
         value = node.value
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)  # an account id written as a JSON number
         if not isinstance(value, str) or (not _opaque(value) and not _fits(value, shape, ignore_case)):
             bad.append(node)
     if not bad:
