@@ -41,7 +41,7 @@ def test_hostile_config_is_one_line(files: Path, name: str, needle: str) -> None
         (["tail", "--file", "deep.json"], "nested too deeply"),
         (["tail", "--file", "bigint_trail.json"], "unreadable JSON value"),
         (["tail", "--file", "/dev/zero"], "longer than"),
-        (["lint", "/dev/zero"], "larger than the 1 MB limit"),
+        (["lint", "/dev/zero"], "larger than the 16 MB limit"),  # lint reads templates and plans, not only policies
         (["lint", "bomb.yaml"], "expands to more than"),
         (["rollout", "--endpoint", "vpce-1", "--policy", "/dev/zero"], "larger than"),
     ],
@@ -51,8 +51,8 @@ def test_hostile_input_files_are_one_line(files: Path, args: list[str], needle: 
 
 
 def test_lint_stdin_is_capped(files: Path) -> None:
-    """`vpce lint -` with more than 1 MB on stdin says so instead of reading it all."""
-    run_vpce(["lint", "-"], cwd=files, stdin=b" " * (2 * 1024 * 1024)).assert_one_line(2, contains="larger than")
+    """`vpce lint -` with more than its 16 MB cap on stdin says so instead of reading it all."""
+    run_vpce(["lint", "-"], cwd=files, stdin=b" " * (17 * 1024 * 1024)).assert_one_line(2, contains="larger than")
 
 
 def test_over_long_number_in_a_policy_is_a_finding(files: Path) -> None:

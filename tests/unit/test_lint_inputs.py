@@ -271,3 +271,15 @@ def test_unquoted_account_id_in_yaml_is_an_account_id(tmp_path: Path, capsys: py
     assert code == 0
     assert [f["code"] for f in files[0]["findings"]] == ["principal-account-root"]
     assert files[0]["findings"][0]["line"] == 11
+
+
+def test_unreadable_file_in_a_directory_is_skipped_not_fatal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copy(POLICIES / "bad_no_allow.json", tmp_path / "a.json")
+    (tmp_path / "b.json").write_bytes(b"\xff\xfe not utf-8")
+    code, out, err = _run(capsys, str(tmp_path))
+    assert code == 1 and "error no-allow" in out
+    assert err.startswith("vpce lint: skipped: ") and "b.json" in err
+    code, _, err = _run(capsys, str(tmp_path / "b.json"))
+    assert code == 2  # named on the command line: a usage error as before

@@ -87,12 +87,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+MAX_LINT_INPUT_BYTES = 16 * 1024 * 1024
+"""Cap for one file `vpce lint` reads: a Terraform plan or template holding policies is often over the 1 MB a
+single policy may be; the policies in it are still checked against the 20,480-character endpoint limit."""
+
+
 def read_input(name: str) -> tuple[str, str]:
     """(display path, text) for one argument; UsageError naming the file when it cannot be read."""
-    from vpce_console.safeload import MAX_POLICY_BYTES, decode_text, read_capped
+    from vpce_console.safeload import decode_text, read_capped
 
     shown = STDIN_NAME if name == "-" else name
-    return shown, decode_text(read_capped(name, limit=MAX_POLICY_BYTES, what="policy"), shown)
+    return shown, decode_text(read_capped(name, limit=MAX_LINT_INPUT_BYTES, what="lint input"), shown)
 
 
 def check_service(service: str, knowledge: Knowledge) -> None:
@@ -168,7 +173,14 @@ def run(args: argparse.Namespace) -> int:
     results: list[LintedFile] = []
     skipped = 0
     for name, from_directory in files:
-        display, text = read_input(name)
+        try:
+            display, text = read_input(name)
+        except UsageError as exc:
+            if not from_directory:
+                raise
+            sys.stderr.write(f"vpce lint: skipped: {exc}\n")  # one odd file must not stop a repository's lint
+            skipped += 1
+            continue
         sources = read_sources(display, text, from_directory=from_directory or bool(args.skip_non_policy))
         if not sources:
             skipped += 1
