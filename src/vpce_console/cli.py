@@ -34,6 +34,8 @@ COMMANDS: dict[str, str] = {
     "history": "the change journal",
     "rollback": "restore the previous policy byte for byte",
     "tail": "endpoint-policy denials, classified",
+    "usage": "who really called through each endpoint (org trail: calls, denials, first/last seen)",
+    "denials": "history of endpoint-policy denials from the org trail, grouped",
 }
 
 

@@ -1,0 +1,98 @@
+"""The trail questions, written once; sqlglot generates DuckDB's and Athena's (Trino) SQL from the one source.
+
+Both engines query a table shaped like the one Athena's CloudTrail integration creates: lower-case columns,
+`useridentity` a struct, `eventtime` an ISO string, and the partition columns `account`, `region` and
+`timestamp` (`yyyy/MM/dd`, the S3 key's date). The `timestamp` condition is what partition projection prunes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlglot
+from sqlglot import exp
+
+TABLE = "cloudtrail"
+DENIED = "VpceAccessDenied"
+
+GROUPS: dict[str, tuple[str, ...]] = {
+    "endpoint": (),
+    "account": ("useridentity.accountid",),
+    "principal": ("COALESCE(useridentity.arn, useridentity.principalid)",),
+    "action": ("eventsource", "eventname"),
+    "vpc": ("sourceipaddress",),
+    "reason": ("errorcode",),
+}
+"""`--by` value -> the column expressions it groups on (vpc groups by source IP; the inventory maps IPs to VPCs)."""
+
+_SOURCE = """
+SELECT vpcendpointid AS endpoint_id, {keys}
+       COUNT(*) AS calls,
+       SUM(CASE WHEN errorcode = 'VpceAccessDenied' THEN 1 ELSE 0 END) AS denials,
+       MIN(eventtime) AS first_seen,
+       MAX(eventtime) AS last_seen
+FROM cloudtrail
+WHERE eventcategory = 'NetworkActivity' AND "timestamp" >= :since_day AND eventtime >= :since
+GROUP BY {positions}
+ORDER BY calls DESC, endpoint_id
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One aggregate over the window: grouped by endpoint plus `by`, optionally only some endpoints or denials."""
+
+    by: str
+    since: datetime
+    endpoints: tuple[str, ...] = ()
+    denied_only: bool = False
+    accounts: tuple[str, ...] = ()
+    """Endpoint-owner accounts (the `account` partition); empty: every account in the table."""
+    regions: tuple[str, ...] = ()
+    """Regions (the `region` partition); empty: every region."""
+
+    @property
+    def key_count(self) -> int:
+        """How many group columns follow `endpoint_id` in each row."""
+        return len(GROUPS[self.by])
+
+
+def build(question: Question) -> exp.Expression:
+    """The question as a sqlglot tree in the neutral dialect (the single source of both engines' SQL)."""
+    keys = GROUPS[question.by]
+    text = _SOURCE.format(
+        keys="".join(f"{k} AS g{i}, " for i, k in enumerate(keys)),
+        positions=", ".join(str(i + 1) for i in range(len(keys) + 1)),
+    )
+    since = question.since.strftime("%Y-%m-%dT%H:%M:%SZ")
+    tree = exp.replace_placeholders(sqlglot.parse_one(text), since_day=question.since.strftime("%Y/%m/%d"), since=since)
+    assert isinstance(tree, exp.Select)
+    if question.endpoints:
+        tree = tree.where(exp.column("vpcendpointid").isin(*map(exp.Literal.string, question.endpoints)))
+    if question.accounts:
+        tree = tree.where(exp.column("account").isin(*map(exp.Literal.string, question.accounts)))
+    if question.regions:
+        tree = tree.where(exp.column("region").isin(*map(exp.Literal.string, question.regions)))
+    if question.denied_only:
+        tree = tree.where(exp.column("errorcode").eq(exp.Literal.string(DENIED)))
+    return tree
+
+
+def render(question: Question, dialect: str, table: str = TABLE) -> str:
+    """SQL for `dialect` (`duckdb` or `athena`), reading `table` (`db.table` for Athena)."""
+    tree = build(question)
+    if table != TABLE:
+        tree = exp.replace_tables(tree, {TABLE: table})
+    return tree.sql(dialect=dialect, comments=False)
+
+
+def every_question(since: datetime, endpoints: Sequence[str] = ("vpce-0123456789abcdef0",)) -> list[Question]:
+    """Every question the console asks (the dialect test renders each for both engines)."""
+    out = []
+    for by in GROUPS:
+        for denied in (False, True):
+            for eps in ((), tuple(endpoints)):
+                out.append(Question(by, since, eps, denied, ("111122223333",), ("us-east-1",)))
+    return out
