@@ -16,18 +16,24 @@ if TYPE_CHECKING:
 
 def check_document(linter: _Linter, root: Node) -> None:
     """Document-level findings, emitted after every statement has been seen."""
-    for name, (node, path) in linter.placeholders.items():
+    if linter.placeholders:
+        names = list(linter.placeholders)
+        node, path = linter.placeholders[names[0]]
+        shown = ", ".join(names[:4]) + (", …" if len(names) > 4 else "")
+        many = len(names) > 1
         linter.emit(
             "unresolved-placeholder",
             node,
             path,
-            f"{name} is not an IAM policy variable (those name a condition key, like ${{aws:username}}): it is a "
-            "template or documentation placeholder (CloudFormation, Terraform, Jinja, <…>), filled in when the "
-            "template is rendered; "
-            "if it reached AWS as is, it would be compared as literal text. Checks that depend on this value "
-            "were skipped.",
+            f"{shown} {'are' if many else 'is'} not {'IAM policy variables' if many else 'an IAM policy variable'} "
+            "(those name a condition key, like ${aws:username}): "
+            f"{'they are' if many else 'it is a'} template or documentation placeholder{'s' if many else ''} "
+            "(CloudFormation, Terraform, Jinja, <…>), filled in when the template is rendered; if "
+            f"{'they' if many else 'it'} reached AWS as is, {'they' if many else 'it'} would be compared as literal "
+            "text. Checks that depend on these values were skipped"
+            + (f" ({len(names)} placeholders, the first here)." if many else "."),
             "Lint the rendered policy too (the Terraform plan JSON, or the deployed policy via "
-            "describe-vpc-endpoints) to check the real value.",
+            "describe-vpc-endpoints) to check the real values.",
         )
     if not linter.vpce or not linter.statements or linter.bad_effect:
         return
