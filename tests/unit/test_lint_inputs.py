@@ -283,3 +283,19 @@ def test_unreadable_file_in_a_directory_is_skipped_not_fatal(
     assert err.startswith("vpce lint: skipped: ") and "b.json" in err
     code, _, err = _run(capsys, str(tmp_path / "b.json"))
     assert code == 2  # named on the command line: a usage error as before
+
+
+STATE = str(HERE / "state.tfstate.json")
+
+
+def test_terraform_state_knows_the_endpoint(capsys: pytest.CaptureFixture[str]) -> None:
+    """`terraform show -json` of a state names the endpoint's id, so hub-scoped-key says what the condition is."""
+    code, files = _json(capsys, STATE)
+    assert code == 1
+    (entry,) = files
+    assert (entry["resource"], entry["service"]) == ("module.endpoints.aws_vpc_endpoint.s3", "s3")
+    hub = _finding(entry, "hub-scoped-key")
+    assert "StringEquals is TRUE for every request: the condition restricts nothing" in hub["message"]
+    assert hub["line"] == _line_of(STATE, '"policy": "{')
+    fit = _finding(entry, "action-resource-mismatch")
+    assert "this Allow grants nothing" in fit["message"]

@@ -228,27 +228,27 @@ def test_hub_scoped_key_without_context_holds_per_vpc_and_shared() -> None:
 
 
 def test_hub_scoped_key_names_the_hub_when_known_shared() -> None:
-    text = _policy(_st({"StringEquals": {"aws:SourceVpc": "vpc-0spoke00000000001"}}))
-    hub = EndpointContext("vpce-0hub000000000001", "vpc-0hub0000000000001", "111122223333", shared=True)
+    text = _policy(_st({"StringEquals": {"aws:SourceVpc": "vpc-0c0c0000000000001"}}))
+    hub = EndpointContext("vpce-0d0d000000000001", "vpc-0d0d0000000000001", "111122223333", shared=True)
     message = _only("hub-scoped-key", lint(text, endpoint=hub)).message
     assert "StringEquals is FALSE for every request: this Allow grants nothing" in message
-    assert "hub VPC vpc-0hub0000000000001, endpoint vpce-0hub000000000001" in message
-    assert "every spoke's request carries vpc-0hub0000000000001" in message
+    assert "hub VPC vpc-0d0d0000000000001, endpoint vpce-0d0d000000000001" in message
+    assert "every spoke's request carries vpc-0d0d0000000000001" in message
 
 
 @pytest.mark.parametrize(
     ("operator", "effect", "value", "words"),
     [
-        ("StringEquals", "Allow", "vpce-0own0000000000001", "restricts nothing"),
-        ("StringNotEquals", "Deny", "vpce-0own0000000000001", "this Deny never applies"),
-        ("StringNotEquals", "Deny", "vpce-0other000000000001", "this Deny applies to every request"),
+        ("StringEquals", "Allow", "vpce-0aaa0000000000001", "restricts nothing"),
+        ("StringNotEquals", "Deny", "vpce-0aaa0000000000001", "this Deny never applies"),
+        ("StringNotEquals", "Deny", "vpce-0bbb0000000000002", "this Deny applies to every request"),
     ],
 )
 def test_hub_scoped_key_on_a_per_vpc_endpoint(operator: str, effect: str, value: str, words: str) -> None:
-    own = EndpointContext("vpce-0own0000000000001", "vpc-0own0000000000001")
+    own = EndpointContext("vpce-0aaa0000000000001", "vpc-0aaa0000000000001")
     text = _policy(_st(ORG), _st({operator: {"aws:SourceVpce": value}}, effect=effect))
     message = _only("hub-scoped-key", lint(text, endpoint=own)).message
-    assert words in message and "(vpce-0own0000000000001 here)" in message
+    assert words in message and "(vpce-0aaa0000000000001 here)" in message
     assert "This endpoint is shared" not in message
 
 
@@ -350,3 +350,12 @@ def test_star_only_action_with_a_wildcard_arn_is_not_flagged() -> None:
         _st(ORG, action="ecr:GetAuthorizationToken", resource="arn:aws:ecr:us-east-1:111122223333:repository/app")
     )
     assert _codes(lint(text)) == ["action-resource-mismatch"]
+
+
+def test_wrong_shape_on_a_hub_scoped_key_is_one_finding() -> None:
+    """`aws:SourceVpce: vpc-…` never matches: that is the finding; the per-endpoint nature is its related note."""
+    findings = lint(_policy(_st(ORG), _st({"StringEquals": {"aws:SourceVpce": "vpc-1a2b3c4d"}})))
+    assert _codes(findings) == ["value-shape-mismatch"]
+    assert [r.code for r in findings[0].related] == ["hub-scoped-key"]
+    one_good = lint(_policy(_st({"StringEquals": {"aws:SourceVpce": ["vpc-1a2b3c4d", "vpce-1a2b3c4d"]}})))
+    assert sorted(_codes(one_good)) == ["hub-scoped-key", "value-shape-mismatch"]  # two different things wrong

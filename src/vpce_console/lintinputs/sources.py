@@ -21,6 +21,7 @@ _CONTAINER_MARKERS = (
     '"Resources"',
     '"resource_changes"',
     '"planned_values"',
+    '"format_version"',
     '"VpcEndpoints"',
 )
 """Texts without any of these are not templates, plans or describe output, so they are read as one policy."""
@@ -120,6 +121,8 @@ def _from_tree(path: str, root: T) -> list[PolicySource] | None:
         return _cloudformation(path, resources)
     if "resource_changes" in keys or ("format_version" in keys and "planned_values" in keys):
         return _terraform_plan(path, root)
+    if "format_version" in keys and "values" in keys:
+        return _terraform_state(path, root)
     endpoints = root.get("VpcEndpoints")
     if endpoints is not None and endpoints.kind == "seq":
         return _describe(path, endpoints)
@@ -225,6 +228,54 @@ def _terraform_plan(path: str, root: T) -> list[PolicySource]:
                 service,
                 origin if service else None,
                 endpoint,
+                None,
+                (policy.line, policy.column),
+            )
+        )
+    return out
+
+
+def _terraform_state(path: str, root: T) -> list[PolicySource]:
+    """`terraform show -json` of a state: every aws_vpc_endpoint(_policy) policy, with the endpoint's id and VPC."""
+    rows: list[tuple[str, str, T]] = []
+
+    def visit(module: T | None) -> None:
+        if module is None or module.kind != "map":
+            return
+        resources = module.get("resources")
+        for res in resources.items if resources is not None and resources.kind == "seq" else ():
+            rtype, address, values = _scalar(res, "type"), _scalar(res, "address"), res.get("values")
+            if rtype in _TF_TYPES and address and values is not None and values.kind == "map":
+                rows.append((rtype, address, values))
+        children = module.get("child_modules")
+        for child in children.items if children is not None and children.kind == "seq" else ():
+            visit(child)
+
+    values = root.get("values")
+    visit(values.get("root_module") if values is not None and values.kind == "map" else None)
+    by_id = {_scalar(v, "id"): v for t, _, v in rows if t == "aws_vpc_endpoint" and _scalar(v, "id")}
+    out: list[PolicySource] = []
+    for rtype, address, vals in rows:
+        policy = vals.get("policy")
+        if policy is None or policy.kind != "scalar" or not isinstance(policy.value, str) or not policy.value.strip():
+            continue
+        endpoint = vals if rtype == "aws_vpc_endpoint" else by_id.get(_scalar(vals, "vpc_endpoint_id"))
+        service = _scalar(endpoint, "service_name") if endpoint is not None else None
+        context = (
+            EndpointContext(_scalar(endpoint, "id"), _scalar(endpoint, "vpc_id"), _scalar(endpoint, "owner_id"))
+            if endpoint is not None
+            else None
+        )
+        origin = f"service_name of {_scalar(endpoint, 'id') or address}" if service and endpoint is not None else None
+        out.append(
+            PolicySource(
+                path,
+                KIND_TERRAFORM_PLAN,
+                policy.value,
+                address,
+                service,
+                origin,
+                context,
                 None,
                 (policy.line, policy.column),
             )

@@ -147,10 +147,19 @@ def check_resource_fit(linter: _Linter, st: _Statement) -> None:
         path,
         f"{node.value} is {kind}{also if more else ''}, but none of this statement's actions ({actions}) acts on "
         f"that kind of resource, so {'these entries never match' if more else 'this entry never matches'} a "
-        "request (no harm is done, but if an action on it was meant to be allowed, that action is missing).",
+        + (
+            f"request and nothing else in Resource does: this {_grants(st.effect)}."
+            if len(bad) == len(st.resource_items)
+            else "request (the other Resource entries still do; if an action on it was meant to be allowed, that "
+            "action is missing)."
+        ),
         f"Use the ARN type the actions take (e.g. arn:aws:s3:::bucket/* for S3 objects, the bucket ARN for "
         f"ListBucket); see {_SAR}.",
     )
+
+
+def _grants(effect: str | None) -> str:
+    return "Deny never applies" if effect == "Deny" else "Allow grants nothing"
 
 
 def _few(nodes: list[Node]) -> str:

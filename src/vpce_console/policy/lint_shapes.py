@@ -9,12 +9,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from vpce_console.data.knowledge import ValueShape, default_shapes
+from vpce_console.policy.findings import Related
 from vpce_console.policy.lint_conditions import has_wildcard
 from vpce_console.policy.lint_placeholders import has_iam_variable, placeholders
 
 if TYPE_CHECKING:
     from vpce_console.policy.linter import _Cond, _Linter, _Statement
     from vpce_console.policy.parse import Node
+
+from vpce_console.policy.parse import format_path
 
 _SOURCE_NOTE = "Compare with the values shown by `aws ec2 describe-vpc-endpoints` / your account and organization."
 
@@ -153,10 +156,25 @@ def check_value_shape(linter: _Linter, st: _Statement, cond: _Cond) -> None:
         )
     else:
         outcome = "so that value never matches; the condition works only through the other values"
+    related: tuple[Related, ...] = ()
+    if every and info.hub_scoped and linter.vpce:
+        # the shape already fixes the outcome; that the key is per-endpoint is the second thing to know about it
+        cond.dead = True
+        related = (
+            Related(
+                "hub-scoped-key",
+                cond.key_member.line,
+                cond.key_member.column,
+                format_path(cond.path),
+                f"{cond.key} has one value per endpoint, the same for every caller through it; on a centralized "
+                "endpoint that is the hub's, so it cannot tell spokes apart either.",
+            ),
+        )
     linter.emit(
         "value-shape-mismatch",
         bad[0],
         cond.path,
         f"{cond.key} is always {shape.words}, never {shown}, {outcome}.",
         f"Use {shape.words}. {_SOURCE_NOTE}",
+        related=related,
     )

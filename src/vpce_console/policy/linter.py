@@ -99,6 +99,8 @@ class _Cond:
     info: KeyInfo | None
     values: list[Node]
     path: tuple[str | int, ...]
+    dead: bool = False
+    """Every value has a shape the key never holds (value-shape-mismatch): the condition's outcome is fixed."""
 
 
 @dataclass(slots=True)
@@ -930,7 +932,7 @@ class _Linter:
         info = cond.info
         assert info is not None
         lower = cond.key.lower()
-        if info.hub_scoped and not self.pairs_vpcsourceip(st, cond):
+        if info.hub_scoped and not cond.dead and not self.pairs_vpcsourceip(st, cond):
             self.emit(
                 "hub-scoped-key",
                 cond.key_member,
