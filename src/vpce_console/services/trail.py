@@ -32,7 +32,7 @@ KEY_RE = re.compile(r"AWSLogs/(?:o-[a-z0-9]+/)?(\d{12})/CloudTrail/([a-z0-9-]+)/
 SUPPORTED_MAJOR = "1"
 """CloudTrail's eventVersion major this reader understands (facts §4b: compare the major with ==)."""
 UNKNOWN = "unknown"
-BATCH = 100
+BATCH = 500
 """Objects handed to one DuckDB read_json call (each reserves 32 MiB in DuckDB's accounting while open)."""
 
 _RECORD_TYPE = (
@@ -305,9 +305,11 @@ class LocalTrail:
         async def fetch(obj: S3Object) -> None:
             nonlocal done, got
             async with semaphore:
-                got += await download(
+                # not `got += await …`: that reads `got` before the await and loses the other tasks' bytes
+                size = await download(
                     gateway, self.bucket, obj.key, self.path_of(obj.key), account_id=self.trail.account_id
                 )
+                got += size
                 done += 1
                 if done % 50 == 0 or done == len(missing):
                     say(f"trail: downloaded {done}/{len(missing)} objects ({got / 1e6:.1f} MB)")
@@ -378,26 +380,17 @@ class LocalTrail:
                         self.db.execute("INSERT INTO skips VALUES (?, ?, ?, NULL)", [obj.key, obj.size, reason])
 
     def _ingest(self, batch: Sequence[S3Object]) -> None:
-        paths = [str(self.path_of(o.key)) for o in batch]
+        """One INSERT reads the whole batch; records of an unknown eventVersion major are counted, then dropped."""
         by_path = {str(self.path_of(o.key)): o for o in batch}
         db = self.db
         db.execute("BEGIN")
         try:
-            db.execute(
-                f"""
-                CREATE OR REPLACE TEMP TABLE staged AS
-                SELECT r, filename FROM (
-                    SELECT unnest(Records) AS r, filename
-                    FROM read_json(?, columns = {{'Records': '{_RECORD_TYPE}[]'}}, filename = true,
-                                   compression = 'gzip', format = 'auto', maximum_object_size = 16777216)
-                )
-                """,
-                [paths],
-            )
-            counts = dict(db.execute("SELECT filename, count(*) FROM staged GROUP BY 1").fetchall())
             # rows carry the object key, not the cache path, so the cache can move
-            db.execute("CREATE OR REPLACE TEMP TABLE batch_files (filename VARCHAR, object_key VARCHAR)")
-            db.executemany("INSERT INTO batch_files VALUES (?, ?)", [[p, o.key] for p, o in by_path.items()])
+            db.execute(
+                "CREATE OR REPLACE TEMP TABLE batch_files AS SELECT unnest(?::VARCHAR[]) AS filename, "
+                "unnest(?::VARCHAR[]) AS object_key, unnest(?::BIGINT[]) AS size",
+                [list(by_path), [o.key for o in by_path.values()], [o.size for o in by_path.values()]],
+            )
             db.execute(
                 f"""
                 INSERT INTO cloudtrail
@@ -411,26 +404,32 @@ class LocalTrail:
                        regexp_extract(b.object_key, '{KEY_RE.pattern}', 2),
                        regexp_extract(b.object_key, '{KEY_RE.pattern}', 3),
                        b.object_key
-                FROM staged JOIN batch_files b USING (filename)
-                WHERE split_part(r.eventVersion, '.', 1) = '{SUPPORTED_MAJOR}' AND r.eventCategory = 'NetworkActivity'
+                FROM (
+                    SELECT unnest(Records) AS r, filename
+                    FROM read_json(?, columns = {{'Records': '{_RECORD_TYPE}[]'}}, filename = true,
+                                   compression = 'gzip', format = 'auto', maximum_object_size = 16777216)
+                ) JOIN batch_files b USING (filename)
+                WHERE r.eventCategory = 'NetworkActivity'
+                   OR split_part(r.eventVersion, '.', 1) IS DISTINCT FROM '{SUPPORTED_MAJOR}'
+                """,
+                [list(by_path)],
+            )
+            unknown = f"split_part(eventversion, '.', 1) IS DISTINCT FROM '{SUPPORTED_MAJOR}'"
+            db.execute(
+                f"""
+                INSERT INTO skips
+                SELECT c.object_key, any_value(b.size), 'eventVersion major ' || coalesce(split_part(eventversion, '.', 1), '?')
+                       || ' (this reader knows {SUPPORTED_MAJOR}.x)', count(*)
+                FROM cloudtrail c JOIN batch_files b ON c.object_key = b.object_key
+                WHERE {unknown} GROUP BY 1, 3
                 """
             )
-            unknown = db.execute(
-                f"""
-                SELECT filename, split_part(r.eventVersion, '.', 1) AS major, count(*) FROM staged
-                WHERE split_part(r.eventVersion, '.', 1) IS DISTINCT FROM '{SUPPORTED_MAJOR}' GROUP BY 1, 2
-                """
-            ).fetchall()
-            for filename, major, n in unknown:
-                obj = by_path[filename]
-                reason = f"eventVersion major {major or '?'} (this reader knows {SUPPORTED_MAJOR}.x)"
-                db.execute("INSERT INTO skips VALUES (?, ?, ?, ?)", [obj.key, obj.size, reason, n])
-            for path, obj in by_path.items():
-                db.execute(
-                    "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?)",
-                    [obj.key, obj.size, _day_of(obj.key), counts.get(path, 0)],
-                )
-            db.execute("DROP TABLE staged")
+            db.execute(f"DELETE FROM cloudtrail WHERE {unknown} AND object_key IN (SELECT object_key FROM batch_files)")
+            db.execute(
+                "INSERT OR REPLACE INTO objects SELECT object_key, size, regexp_extract(object_key, ?, 3), 0 "
+                "FROM batch_files",
+                [KEY_RE.pattern],
+            )
             db.execute("DROP TABLE batch_files")
             db.execute("COMMIT")
         except Exception:
@@ -458,8 +457,9 @@ class LocalTrail:
         keys = [o.key for o in objects]
         skipped: list[Skip] = []
         if keys:
-            self.db.execute("CREATE OR REPLACE TEMP TABLE window_keys (object_key VARCHAR)")
-            self.db.executemany("INSERT INTO window_keys VALUES (?)", [[k] for k in keys])
+            self.db.execute(
+                "CREATE OR REPLACE TEMP TABLE window_keys AS SELECT unnest(?::VARCHAR[]) AS object_key", [keys]
+            )
             for reason, n_objects, n_records in self.db.execute(
                 """
                 SELECT reason, count(*), sum(records) FROM skips JOIN window_keys USING (object_key)
