@@ -44,8 +44,8 @@ def main() -> int:
     opts = parser.parse_args()
 
     from vpce_console.aws.session import AwsGateway
-    from vpce_console.connect import _lab_target, lab_config_defaults
     from vpce_console.config import config_from_dict
+    from vpce_console.connect import _lab_target, lab_config_defaults
     from vpce_console.lab.child import start_lab_child
     from vpce_console.services.trail import LocalTrail
     from vpce_console.services.trail_sql import Question
