@@ -418,7 +418,8 @@ class LocalTrail:
             db.execute(
                 f"""
                 INSERT INTO skips
-                SELECT c.object_key, any_value(b.size), 'eventVersion major ' || coalesce(split_part(eventversion, '.', 1), '?')
+                SELECT c.object_key, any_value(b.size),
+                       'eventVersion major ' || coalesce(split_part(eventversion, '.', 1), '?')
                        || ' (this reader knows {SUPPORTED_MAJOR}.x)', count(*)
                 FROM cloudtrail c JOIN batch_files b ON c.object_key = b.object_key
                 WHERE {unknown} GROUP BY 1, 3
