@@ -31,6 +31,10 @@ _EXPORTS: dict[str, str] = {
     "load_personas": "personas",
     "impact": "impact_matrix",
     "policy_diff": "diff",
+    "compile_partial": "partial",
+    "evaluate_partial": "partial",
+    "PartialRequest": "partial",
+    "PartialDecision": "partial",
 }
 
 __all__ = sorted(_EXPORTS)
