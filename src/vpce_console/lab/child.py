@@ -67,6 +67,7 @@ def start_lab_child(
     *,
     scale: str = "demo",
     seed: int | None = None,
+    dns: str | None = None,
     propagation: str | tuple[float, float] | None = None,
     no_limits: bool = False,
     traffic: float | None = None,
@@ -76,7 +77,8 @@ def start_lab_child(
     """Spawn `python -m vpce_console.lab.server` and wait for its ready-file; UsageError if it fails to start."""
     workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
     try:
-        return _start(workdir, scale, seed, propagation, no_limits, traffic, extra_args, timeout)
+        extra = [*(["--dns", dns] if dns else []), *extra_args]
+        return _start(workdir, scale, seed, propagation, no_limits, traffic, extra, timeout)
     except BaseException:
         # Refused to start, timed out or interrupted (ctrl+c while waiting): nothing else will remove the folder.
         shutil.rmtree(workdir, ignore_errors=True)

@@ -84,7 +84,8 @@ class Enforcer:
         self._lock = threading.Lock()
 
     def endpoint_for(self, vpc_id: str | None, service: str) -> str | None:
-        """The hub endpoint a call from `vpc_id` reaches: only when the service's PHZ is associated with the VPC."""
+        """The hub endpoint a call from `vpc_id` reaches: when the service's PHZ reaches the VPC (associated
+        directly or through the VPC's Route 53 Profile), or the Profile carries the endpoint with private DNS on."""
         if not vpc_id or service in UNENFORCED:
             return None
         svc = ENDPOINT_SERVICE.get(service, service)
@@ -95,14 +96,21 @@ class Enforcer:
         from moto.ec2.models import ec2_backends
         from moto.route53.models import route53_backends
 
+        profiles = self.world.profiles
         with self.moto_lock:
-            zone = route53_backends[self.world.hub_account]["aws"].zones.get(zone_id)
-            if zone is None or not any(v.get("vpc_id") == vpc_id for v in zone.vpcs):
-                return None
-            if vpc_id != self.world.hub_vpc_id and zone.private_zone is False:
-                return None
             ep = ec2_backends[self.world.hub_account][self.world.region].vpc_end_points.get(endpoint_id)
-            return endpoint_id if ep is not None else None
+            if ep is None:
+                return None
+            # A Profile that carries the endpoint itself serves its private DNS to the VPC.
+            if profiles is not None and endpoint_id in profiles.endpoints_for_vpc(vpc_id) and ep.private_dns_enabled:
+                return endpoint_id
+            zone = route53_backends[self.world.hub_account]["aws"].zones.get(zone_id)
+            if zone is None or (vpc_id != self.world.hub_vpc_id and zone.private_zone is False):
+                return None
+            direct = any(v.get("vpc_id") == vpc_id for v in zone.vpcs)
+            # A zone reaches the VPC directly or through its Profile; name resolution follows either the same way.
+            via_profile = profiles is not None and zone_id in profiles.zones_for_vpc(vpc_id)
+            return endpoint_id if direct or via_profile else None
 
     def current_policy(self, endpoint_id: str) -> str:
         """The document DescribeVpcEndpoints shows (the newest)."""

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 DEFAULT_RATES: dict[str, tuple[float, float]] = {
     "route53": (5.0, 5.0),
+    "route53profiles": (5.0, 5.0),
     "cloudtrail:LookupEvents": (2.0, 2.0),
     "ec2:describe": (100.0, 100.0),
     "ec2:mutate": (50.0, 50.0),
@@ -19,6 +20,10 @@ def family_of(service: str, action: str) -> str | None:
     """The rate-limit family a call belongs to, or None when the lab does not limit it."""
     if service == "route53":
         return "route53"
+    if service == "route53profiles":
+        # Profiles belong to Route 53 VPC Resolver, whose APIs allow 5 requests/second per account per Region
+        # (DNSLimitations); a Profiles-specific rate is not documented in our sources (UNCONFIRMED).
+        return "route53profiles"
     if service == "cloudtrail" and action == "LookupEvents":
         return "cloudtrail:LookupEvents"
     if service == "ec2":

@@ -25,6 +25,7 @@ from vpce_console.lab.filterpattern import PatternError, message_matcher
 from vpce_console.lab.limits import RateLimiter, family_of
 from vpce_console.lab.pagination import EC2_PAGED, PageError, ec2_max_results, fingerprint, page, paginate_ec2_xml
 from vpce_console.lab.personas import OPERATOR, WORKLOAD, Identity, Registry
+from vpce_console.lab.profiles import ProfileStore
 from vpce_console.lab.propagation import Propagation
 from vpce_console.lab.trail import TrailDelivery, s3_access_denied
 from vpce_console.lab.world import DEFAULT_POLICY, OPERATOR_BASTION_IP, World
@@ -408,6 +409,15 @@ class LabMiddleware:
             return self._filter_log_events(call, account)
         if key == ("route53", "ListHostedZonesByVPC"):
             return self._zones_by_vpc(call)
+        if call.service == "route53profiles":
+            store: ProfileStore = self.world.profiles
+            return store.handle(
+                call.method,
+                call.path,
+                str(environ.get("QUERY_STRING", "")),
+                call.body,
+                account or self.world.hub_account,
+            )
         if call.service == "route53" and call.action in (
             "CreateVPCAssociationAuthorization",
             "ListVPCAssociationAuthorizations",

@@ -20,6 +20,12 @@ DEFAULT_TRAFFIC = {"empty": 0.0, "demo": 2.0, "org": 2.0}
 def add_lab_arguments(parser: argparse.ArgumentParser) -> None:
     """The options `vpce lab` and the child process share."""
     parser.add_argument("--scale", choices=("empty", "demo", "org"), default="demo", help="world size (default demo)")
+    parser.add_argument(
+        "--dns",
+        choices=("direct", "profiles", "mixed"),
+        default="direct",
+        help="how spokes subscribe: PHZ associations, Route 53 Profiles, or both (default direct)",
+    )
     parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0 = a free port)")
     parser.add_argument("--host", default="127.0.0.1", help=argparse.SUPPRESS)
     parser.add_argument("--ready-file", metavar="F", help="write the ready-file (JSON) here once ready")
@@ -82,7 +88,7 @@ class Lab:
         from vpce_console.lab.motofix import install
 
         install()
-        world = build_world(self.args.scale, self.seed)
+        world = build_world(self.args.scale, self.seed, getattr(self.args, "dns", "direct"))
         lock = threading.RLock()
         middleware = LabMiddleware(
             DomainDispatcherApplication(create_backend_app),
@@ -128,6 +134,8 @@ class Lab:
             "personas": [p.ready() for p in world.personas],
             "cloudtrail_log_group": LOG_GROUP,
             "seeded_faults": list(world.seeded_faults),
+            "dns": world.dns,
+            "profiles": dict(world.profile_ids),
             "propagation_seconds": list(self.window),
             "limits": not self.args.no_limits,
             "faults": self.args.faults or "",

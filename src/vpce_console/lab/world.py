@@ -195,6 +195,14 @@ class World:
     config: dict[str, Any] = field(default_factory=dict)
     target_env: dict[str, str] = field(default_factory=dict)
     """account -> environment label of its seeded queues/keys/secrets (`orders-<env>`, `alias/<env>-data`)."""
+    dns: str = "direct"
+    """How spokes subscribe: `direct` (PHZ associations), `profiles` (Route 53 Profiles) or `mixed`."""
+    profiles: Any = None
+    """The lab's Route 53 Profiles (lab.profiles.ProfileStore); moto has no such service."""
+    profile_ids: dict[str, str] = field(default_factory=dict)
+    """Profile name -> id, for the ready-file."""
+    expected: dict[str, list[str]] = field(default_factory=dict)
+    """vpc id -> services a Profile-subscribed spoke was seeded to use (its Profile may provide more)."""
 
     @property
     def services(self) -> list[str]:
@@ -759,12 +767,22 @@ def _personas(s: _Seeder, by_name: dict[str, Spoke]) -> None:
     )
 
 
-def build_world(scale: str = "demo", seed: int = 1) -> World:
+DNS_SCENARIOS = ("direct", "profiles", "mixed")
+"""How spokes subscribe in a lab: PHZ associations, Route 53 Profiles, or both (dev account on Profiles)."""
+
+
+def build_world(scale: str = "demo", seed: int = 1, dns: str = "direct") -> World:
     """Seed moto with `scale` (empty, demo or org) and return the description the server and ready-file use."""
     if scale not in ("empty", "demo", "org"):
         raise ValueError(f"unknown scale {scale!r}")
+    if dns not in DNS_SCENARIOS:
+        raise ValueError(f"unknown dns scenario {dns!r}")
+    from vpce_console.lab.profiles import ProfileStore
+
     s = _Seeder(scale, seed)
     w = s.world
+    w.dns = dns
+    w.profiles = ProfileStore(REGION, seed=seed)
     w.accounts = [w.hub_account]
     s.operator()
     s.log_group(w.hub_account)
@@ -807,6 +825,7 @@ def build_world(scale: str = "demo", seed: int = 1) -> World:
     s.hub(services)
     s.zones(services)
     by_name: dict[str, Spoke] = {}
+    profile_spokes: list[Spoke] = []
     demo_cidrs = iter(f"10.{i}.0.0/16" for i in range(1, 11))
     for index, (account, env_group, names) in enumerate(layout):
         supernet = ipaddress.ip_network(f"10.{64 + 4 * index}.0.0/14")
@@ -826,10 +845,16 @@ def build_world(scale: str = "demo", seed: int = 1) -> World:
                 subs = list(DEMO_SERVICES)
             if name == "staging-app":
                 subs = [x for x in subs if x != "kms"]
+            via_profile = subs and _uses_profile(dns, account, name)
             if name in _DEMO_NAMES:
-                by_name[name] = s.spoke(account, name, env, next(demo_cidrs), subs)
+                by_name[name] = s.spoke(account, name, env, next(demo_cidrs), [] if via_profile else subs)
             else:
-                s.spoke(account, name, env, str(next(org_cidrs)), subs, sg_cidr=str(supernet))
+                s.spoke(account, name, env, str(next(org_cidrs)), [] if via_profile else subs, sg_cidr=str(supernet))
+            if via_profile:
+                profile_spokes.append(w.spokes[-1])
+                w.expected[w.spokes[-1].vpc_id] = subs
+    if dns != "direct":
+        _profiles(s, by_name, profile_spokes)
     _faults(s, by_name)
     s.authorize_sgs()
     s.metrics()
@@ -856,8 +881,9 @@ def _faults(s: _Seeder, by_name: dict[str, Spoke]) -> None:
     """Plant one of each doctor finding and record it for the ready-file."""
     w = s.world
     faults = w.seeded_faults
-    # staging-app expects kms but is not associated (skipped above).
-    faults.append({"code": "phz-missing-association", "vpc_id": by_name["staging-app"].vpc_id, "service": "kms"})
+    # staging-app expects kms but is not associated (skipped above); in `profiles` its Profile lacks kms instead.
+    if w.dns != "profiles":
+        faults.append({"code": "phz-missing-association", "vpc_id": by_name["staging-app"].vpc_id, "service": "kms"})
     # prod-app associated with sqs although the config forbids environment=prod.
     s.associate(by_name["prod-app"], "sqs")
     faults.append({"code": "phz-forbidden-association", "vpc_id": by_name["prod-app"].vpc_id, "service": "sqs"})
@@ -874,9 +900,11 @@ def _faults(s: _Seeder, by_name: dict[str, Spoke]) -> None:
     batch = by_name["dev-batch"]
     s.sg_cidrs["sqs"] = [c for c in s.sg_cidrs["sqs"] if c != batch.cidr]
     faults.append({"code": "sg-missing-spoke-cidr", "vpc_id": batch.vpc_id, "service": "sqs"})
-    # private DNS left on for the shared ssm endpoint.
+    # private DNS left on for the shared ssm endpoint: a fault with direct associations, the supported pattern when
+    # the endpoint itself is attached to a Profile (the Profile scenarios attach it).
     s.ec2(w.hub_account).vpc_end_points[w.endpoints["ssm"]].private_dns_enabled = True
-    faults.append({"code": "private-dns-enabled-on-shared", "vpc_id": w.hub_vpc_id, "service": "ssm"})
+    if w.dns == "direct":
+        faults.append({"code": "private-dns-enabled-on-shared", "vpc_id": w.hub_vpc_id, "service": "ssm"})
     # the monitoring alias points at an endpoint that was replaced and deleted.
     old = s.endpoint("monitoring", s.subnets[:2], private_dns=False, register=False)
     old_name = old.dns_entries[0]["dns_name"]
@@ -892,6 +920,57 @@ def _faults(s: _Seeder, by_name: dict[str, Spoke]) -> None:
     faults.append({"code": "alias-target-mismatch", "vpc_id": w.hub_vpc_id, "service": "monitoring"})
 
 
+def _uses_profile(dns: str, account: str, name: str) -> bool:
+    """Which spokes subscribe through a Profile: all in `profiles`, the dev account and staging-eks in `mixed`."""
+    if dns == "profiles":
+        return True
+    if dns == "mixed":
+        return account == "222222222222" or name == "staging-eks" or name.startswith("dev-a")
+    return False
+
+
+PROFILE_ALL = "shared-endpoints"
+PROFILE_NO_KMS = "staging-core"
+
+
+def _profiles(s: _Seeder, by_name: dict[str, Spoke], spokes: list[Spoke]) -> None:
+    """Two hub Profiles shared through RAM with every spoke account: one with every service zone (ssm through its
+    endpoint, private DNS on), one without kms; each Profile-subscribed spoke is associated with one of them, and
+    the faults a Profile fleet has are planted (a Profile missing a zone a spoke needs; a VPC with both paths)."""
+    from vpce_console.lab.profiles import endpoint_arn, zone_arn
+
+    w = s.world
+    store = w.profiles
+    spoke_accounts = [a for a in w.accounts if a != w.hub_account]
+    ids: dict[str, str] = {}
+    for name, skip in ((PROFILE_ALL, set()), (PROFILE_NO_KMS, {"kms"})):
+        profile = store.create_profile(w.hub_account, name)
+        store.share(profile.profile_id, spoke_accounts)
+        for svc in w.endpoints:
+            if svc in skip:
+                continue
+            ssm = svc == "ssm"  # ssm reaches spokes through its endpoint's own private DNS
+            arn = endpoint_arn(REGION, w.hub_account, w.endpoints[svc]) if ssm else zone_arn(w.zones[svc])
+            store.associate_resource(w.hub_account, profile.profile_id, arn, f"{name}-{svc.replace('.', '-')}")
+        ids[name] = profile.profile_id
+    w.profile_ids = ids
+    limited = {"staging-app"} if w.dns == "profiles" else {"staging-eks"}
+    for spoke in spokes:
+        name = PROFILE_NO_KMS if spoke.name in limited else PROFILE_ALL
+        store.associate_vpc(spoke.account_id, ids[name], spoke.vpc_id, f"{spoke.name}-dns")
+        provided = [svc for svc in w.endpoints if not (name == PROFILE_NO_KMS and svc == "kms")]
+        spoke.services = provided
+        for svc in provided:
+            s.sg_cidrs[svc].append(s.sg_cidr.get(spoke.vpc_id, spoke.cidr))
+        if spoke.name in limited:
+            w.seeded_faults.append({"code": "profile-missing-zone", "vpc_id": spoke.vpc_id, "service": "kms"})
+    # dev-app keeps an old direct association with the sqs zone next to its Profile.
+    dev = by_name.get("dev-app")
+    if dev is not None and store.profile_of(dev.vpc_id) is not None:
+        s.r53().zones[w.zones["sqs"]].add_vpc(dev.vpc_id, REGION)
+        w.seeded_faults.append({"code": "profile-and-direct", "vpc_id": dev.vpc_id, "service": "sqs"})
+
+
 def _config(w: World) -> dict[str, Any]:
     """The intended rules the doctor checks the world against (documented in the README lab section)."""
     expected: dict[str, list[str]] = {}
@@ -901,7 +980,7 @@ def _config(w: World) -> dict[str, Any]:
         elif sp.name in _DEMO_NAMES:
             expected[sp.vpc_id] = list(DEMO_SERVICES)
         else:
-            expected[sp.vpc_id] = [x for x in sp.services]
+            expected[sp.vpc_id] = list(w.expected.get(sp.vpc_id) or sp.services)
     return {
         "hub_account_id": w.hub_account,
         "hub_vpc_ids": [w.hub_vpc_id] if w.hub_vpc_id else [],
