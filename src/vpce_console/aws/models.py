@@ -166,6 +166,40 @@ class HostedZone:
 
 
 @dataclass(frozen=True, slots=True)
+class DnsProfile:
+    """A Route 53 Profile and the DNS resources attached to it (private hosted zones, interface endpoints)."""
+
+    profile_id: str
+    name: str
+    owner_id: str
+    """The account that owns the Profile (and pays for its associations)."""
+    region: str
+    zone_ids: tuple[str, ...] = ()
+    """Private hosted zones attached to the Profile (ListProfileResourceAssociations)."""
+    endpoint_ids: tuple[str, ...] = ()
+    """Interface endpoints attached to the Profile: their own private DNS reaches every associated VPC."""
+    share_status: str = ""
+    """NOT_SHARED, SHARED_BY_ME or SHARED_WITH_ME as the reading account saw it."""
+
+    @property
+    def label(self) -> str:
+        """`name (rp-…)` for messages and the matrix explanation."""
+        return f"{self.name} ({self.profile_id})"
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileAssociation:
+    """One VPC associated with a Route 53 Profile (a VPC has at most one)."""
+
+    profile_id: str
+    vpc_id: str
+    account_id: str
+    """The VPC owner's account, which made (and lists) the association."""
+    region: str
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Subnet:
     """A subnet of a spoke VPC."""
 

@@ -30,6 +30,9 @@ class Limit:
 DEFAULT_LIMITS: Mapping[str, Limit] = {
     # https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html : 5 requests/second/account.
     "route53": Limit(rate=5.0, burst=1),
+    # Route 53 Profiles are part of Route 53 VPC Resolver: 5 requests/second per account per Region (DNSLimitations,
+    # "Frequency of Route 53 VPC Resolver API requests"); no Profiles-specific rate is documented (UNCONFIRMED).
+    "route53profiles": Limit(rate=5.0, burst=1),
     # https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html : 2 per second.
     "cloudtrail:LookupEvents": Limit(rate=2.0, burst=1),
     # https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html : non-mutating 100 / 20 per second.

@@ -32,7 +32,7 @@ Clock = Callable[[], float]
 
 _current_operation: contextvars.ContextVar[str] = contextvars.ContextVar("vpce_current_operation", default="")
 
-SLOW_LANE = frozenset({"route53", "cloudtrail", "organizations"})
+SLOW_LANE = frozenset({"route53", "route53profiles", "cloudtrail", "organizations"})
 """Services whose per-account limits are a few requests per second: few in flight, paced at send time."""
 SLOW_LANE_CONCURRENCY = 4
 
@@ -65,6 +65,8 @@ class GatewayStats:
     """`service:Operation` -> SDK calls made (one per page; retries not included)."""
     route53_calls_by_account: Counter[str] = field(default_factory=Counter)
     """Account -> Route 53 requests sent; the Route 53 limit (5/s) is per account."""
+    profile_calls_by_account: Counter[str] = field(default_factory=Counter)
+    """`account/region` -> Route 53 Profiles requests sent; their limit (5/s) is per account per Region."""
     throttled: Counter[str] = field(default_factory=Counter)
     """`service:Operation` -> throttling answers received."""
     server_errors: Counter[str] = field(default_factory=Counter)
@@ -77,6 +79,7 @@ class GatewayStats:
         return {
             "api_calls": dict(sorted(self.api_calls.items())),
             "route53_calls_by_account": dict(sorted(self.route53_calls_by_account.items())),
+            "profile_calls_by_account": dict(sorted(self.profile_calls_by_account.items())),
             "throttled": dict(sorted(self.throttled.items())),
             "server_errors": dict(sorted(self.server_errors.items())),
             "retries": max(0, sum(self.api_calls.values()) - sum(self.calls.values())),
@@ -212,7 +215,7 @@ class AwsGateway:
     ) -> AsyncIterator[dict[str, Any]]:
         """Yield every page of a paginated operation (botocore paginators; NextToken/Marker handled there)."""
         page_size = self.config.aws.page_size
-        if page_size and service in ("ec2", "route53") and "PaginationConfig" not in params:
+        if page_size and service in ("ec2", "route53", "route53profiles") and "PaginationConfig" not in params:
             params = {**params, "PaginationConfig": {"PageSize": page_size}}
         async with self.client(service, account_id=account_id, region=region) as client:
             paginator = client.get_paginator(operation)
@@ -400,6 +403,8 @@ class AwsGateway:
             stats.api_calls[f"{service}:{operation}"] += 1
             if service == "route53":
                 stats.route53_calls_by_account[account_key()] += 1
+            elif service == "route53profiles":
+                stats.profile_calls_by_account[f"{account_key()}/{region}"] += 1
 
         def response_received(event_name: str, parsed_response: Any = None, exception: Any = None, **_: Any) -> None:
             self._return_permit(service)

@@ -24,7 +24,12 @@ from vpce_console.services.inventory import Inventory, is_default_policy, routes
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
-ACCOUNT_ROLES = {"zone": "hosted zone owner", "vpc": "spoke VPC owner", "endpoint": "hub endpoint owner"}
+ACCOUNT_ROLES = {
+    "zone": "hosted zone owner",
+    "vpc": "spoke VPC owner",
+    "endpoint": "hub endpoint owner",
+    "profile": "Route 53 Profile owner",
+}
 """What each `account:` of a command template means, in the words the fix line prints."""
 
 
@@ -244,9 +249,31 @@ def check_missing_associations(inventory: Inventory, config: Config) -> Iterable
                 majority[env] = {s for s, n in counts.items() if n * 2 > len(group)}
             expected = majority[env]
             why = f"most {env or 'untagged'} spokes ({len(group)}) use"
+        profile = inventory.profile_of(spoke.vpc_id)
         for service in sorted(expected - have):
             note = "" if service in hub_services else " (and the hub has no endpoint or zone for it)"
             zones = inventory.zones_for(service)
+            if profile is not None:
+                # The spoke subscribes through a Profile: the gap is the Profile's (every VPC on it lacks the zone).
+                yield _finding(
+                    "profile-missing-zone",
+                    f"{_vpc(spoke)} gets its DNS from Route 53 Profile {profile.label}, which has no {service} "
+                    f"zone; {why} {service}{note}",
+                    [
+                        {
+                            "profile_id": profile.profile_id,
+                            "profile_account": profile.owner_id,
+                            "region": profile.region,
+                            "resource_arn": f"arn:aws:route53:::hostedzone/{z.zone_id}",
+                            "association_name": f"{service.replace('.', '-')}-zone",
+                        }
+                        for z in zones[:1]
+                    ],
+                    service=service,
+                    zone_id=zones[0].zone_id if zones else None,
+                    **_at(spoke),
+                )
+                continue
             yield _finding(
                 "phz-missing-association",
                 f"{_vpc(spoke)} is not associated with the {service} zone; {why} {service}{note}",
@@ -344,6 +371,9 @@ def check_alias_targets(inventory: Inventory, config: Config) -> Iterable[Doctor
                 what = f"points at {alias.target_dns_name}, not at the {service} endpoint ({ids}) — deleted endpoint?"
             else:
                 what = f"points at {alias.target_dns_name}, and the hub has no {service} endpoint (deleted?)"
+            carried = inventory.profiles_with_zone(zone.zone_id)
+            if carried:
+                what += " (the zone reaches spokes through Profile " + ", ".join(p.label for p in carried) + ")"
             yield _finding(
                 "alias-target-mismatch",
                 f"zone {zone.name} {alias.record_type} alias {what}",
@@ -376,9 +406,10 @@ def _endpoint_fill(endpoint: Endpoint) -> dict[str, str | None]:
 
 
 def check_private_dns(inventory: Inventory, config: Config) -> Iterable[DoctorFinding]:
-    """Shared endpoints must have private DNS off."""
+    """Shared endpoints must have private DNS off, unless a Route 53 Profile serves the endpoint to spokes."""
+    served = {e for p in inventory.profiles if inventory.profile_vpcs(p.profile_id) for e in p.endpoint_ids}
     for endpoint in inventory.endpoints:
-        if endpoint.private_dns_enabled:
+        if endpoint.private_dns_enabled and endpoint.endpoint_id not in served:
             yield _finding(
                 "private-dns-enabled-on-shared",
                 f"{endpoint.service} endpoint {endpoint.endpoint_id} has private DNS enabled",
@@ -386,6 +417,32 @@ def check_private_dns(inventory: Inventory, config: Config) -> Iterable[DoctorFi
                 service=endpoint.service,
                 endpoint_id=endpoint.endpoint_id,
                 account_id=endpoint.account_id,
+            )
+
+
+def check_profile_and_direct(inventory: Inventory, config: Config) -> Iterable[DoctorFinding]:
+    """A VPC that gets a service's zone both directly and through its Profile (info: same answer, two places)."""
+    spokes = {s.vpc_id: s for s in inventory.spokes}
+    for assoc in inventory.profile_associations:
+        profile = inventory.profile_of(assoc.vpc_id)
+        spoke = spokes.get(assoc.vpc_id)
+        if profile is None or spoke is None:
+            continue
+        for zone in inventory.zones:
+            service = inventory.zone_services.get(zone.zone_id)
+            if service is None or zone.zone_id not in profile.zone_ids:
+                continue
+            if not any(v.vpc_id == assoc.vpc_id for v in zone.vpcs):
+                continue
+            yield _finding(
+                "profile-and-direct",
+                f"{_vpc(spoke)} gets zone {zone.name} ({zone.zone_id}) both by a direct association and through "
+                f"Route 53 Profile {profile.label}; both paths serve the same zone, so it resolves {service} to "
+                f"the hub endpoint either way",
+                [_association(zone, assoc.vpc_id, assoc.region, spoke.account_id)],
+                service=service,
+                zone_id=zone.zone_id,
+                **_at(spoke),
             )
 
 
@@ -620,6 +677,7 @@ CHECKS: tuple[Check, ...] = (
     check_policy_support,
     check_alias_targets,
     check_missing_associations,
+    check_profile_and_direct,
     check_forbidden_associations,
     check_stale_associations,
     check_security_groups,

@@ -12,14 +12,16 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from vpce_console.aws import cloudwatch, ec2, orgs, route53
+from vpce_console.aws import cloudwatch, ec2, orgs, route53, route53profiles
 from vpce_console.aws.models import (
+    DnsProfile,
     Endpoint,
     HostedZone,
     HubVpc,
+    ProfileAssociation,
     SpokeVpc,
     cidr_covers,
     cidrs_overlap,
@@ -71,6 +73,23 @@ class Subscriber:
 
 
 @dataclass(frozen=True, slots=True)
+class Subscription:
+    """How one spoke VPC reaches one service's hub endpoint: directly, through its Route 53 Profile, or both."""
+
+    direct: bool
+    """A private hosted zone of the service is associated with the VPC (GetHostedZone)."""
+    profile: DnsProfile | None = None
+    """The VPC's Profile, when it provides the service (a zone of it, or the endpoint's own private DNS)."""
+
+    @property
+    def path(self) -> str:
+        """`direct`, `profile`, `both` or `none`."""
+        if self.direct and self.profile is not None:
+            return "both"
+        return "direct" if self.direct else ("profile" if self.profile is not None else "none")
+
+
+@dataclass(frozen=True, slots=True)
 class InventoryStats:
     """What the load cost."""
 
@@ -80,6 +99,8 @@ class InventoryStats:
     retries: int = 0
     throttled: Mapping[str, int] = field(default_factory=dict)
     rate_limit_wait_seconds: float = 0.0
+    profile_calls_by_account: Mapping[str, int] = field(default_factory=dict)
+    """`account/region` -> Route 53 Profiles requests (5/s per account and Region)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,12 +122,16 @@ class Inventory:
     warnings: tuple[str, ...] = ()
     """Parts that could not be read (an account's role missing …)."""
     spoke_accounts: tuple[str, ...] = ()
+    profiles: tuple[DnsProfile, ...] = ()
+    """Route 53 Profiles in use or owned by a hub, with their attached zones and endpoints."""
+    profile_associations: tuple[ProfileAssociation, ...] = ()
+    """VPC ↔ Profile associations read in the spoke accounts."""
     _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     """Derived indexes, built on first use (the value itself stays immutable)."""
 
-    def services_by_vpc(self) -> Mapping[str, tuple[str, ...]]:
-        """VPC id -> services whose zones it is associated with (one pass over the zones, then cached)."""
-        if "services_by_vpc" not in self._memo:
+    def direct_services_by_vpc(self) -> Mapping[str, frozenset[str]]:
+        """VPC id -> services whose zones are associated with it directly (one pass over the zones, cached)."""
+        if "direct" not in self._memo:
             found: dict[str, set[str]] = {}
             for zone in self.zones:
                 service = self.zone_services.get(zone.zone_id)
@@ -114,9 +139,58 @@ class Inventory:
                     continue
                 for v in zone.vpcs:
                     found.setdefault(v.vpc_id, set()).add(service)
-            self._memo["services_by_vpc"] = {vpc: tuple(sorted(s)) for vpc, s in found.items()}
+            self._memo["direct"] = {vpc: frozenset(s) for vpc, s in found.items()}
+        result: Mapping[str, frozenset[str]] = self._memo["direct"]
+        return result
+
+    def profile_of(self, vpc_id: str) -> DnsProfile | None:
+        """The Route 53 Profile a VPC is associated with (at most one), when it was read."""
+        if "profile_of" not in self._memo:
+            by_id = {p.profile_id: p for p in self.profiles}
+            self._memo["profile_of"] = {
+                a.vpc_id: by_id[a.profile_id] for a in self.profile_associations if a.profile_id in by_id
+            }
+        found: DnsProfile | None = self._memo["profile_of"].get(vpc_id)
+        return found
+
+    def profile_services(self, profile: DnsProfile) -> frozenset[str]:
+        """Services a Profile provides: its zones that stand for a service, and its endpoints with private DNS on."""
+        key = f"profile:{profile.profile_id}"
+        if key not in self._memo:
+            by_id = {e.endpoint_id: e for e in self.endpoints}
+            services = {self.zone_services[z] for z in profile.zone_ids if z in self.zone_services}
+            services |= {by_id[e].service for e in profile.endpoint_ids if e in by_id and by_id[e].private_dns_enabled}
+            self._memo[key] = frozenset(services)
+        result: frozenset[str] = self._memo[key]
+        return result
+
+    def subscription(self, vpc_id: str, service: str) -> Subscription:
+        """How a VPC reaches a service: direct association, its Profile, both, or not at all."""
+        direct = service in self.direct_services_by_vpc().get(vpc_id, frozenset())
+        profile = self.profile_of(vpc_id)
+        if profile is not None and service not in self.profile_services(profile):
+            profile = None
+        return Subscription(direct, profile)
+
+    def services_by_vpc(self) -> Mapping[str, tuple[str, ...]]:
+        """VPC id -> services it reaches through the hub, directly or through its Profile (cached)."""
+        if "services_by_vpc" not in self._memo:
+            found: dict[str, set[str]] = {vpc: set(s) for vpc, s in self.direct_services_by_vpc().items()}
+            for assoc in self.profile_associations:
+                profile = self.profile_of(assoc.vpc_id)
+                if profile is not None:
+                    found.setdefault(assoc.vpc_id, set()).update(self.profile_services(profile))
+            self._memo["services_by_vpc"] = {vpc: tuple(sorted(s)) for vpc, s in found.items() if s}
         result: Mapping[str, tuple[str, ...]] = self._memo["services_by_vpc"]
         return result
+
+    def profiles_with_zone(self, zone_id: str) -> tuple[DnsProfile, ...]:
+        """Profiles that carry a hosted zone."""
+        return tuple(p for p in self.profiles if zone_id in p.zone_ids)
+
+    def profile_vpcs(self, profile_id: str) -> tuple[str, ...]:
+        """VPC ids associated with a Profile."""
+        return tuple(a.vpc_id for a in self.profile_associations if a.profile_id == profile_id)
 
     @property
     def hub_vpc_ids(self) -> frozenset[str]:
@@ -138,17 +212,21 @@ class Inventory:
 
     @property
     def subscribers(self) -> tuple[Subscriber, ...]:
-        """Spoke VPCs associated with at least one service zone, with their services."""
+        """Spoke VPCs that reach at least one service (a zone associated directly or through their Profile)."""
         by_vpc: dict[str, list[HostedZone]] = {}
         for zone in self.zones:
             for v in zone.vpcs:
                 by_vpc.setdefault(v.vpc_id, []).append(zone)
+        services_by_vpc = self.services_by_vpc()
         out = []
         for spoke in self.spokes:
-            zones = by_vpc.get(spoke.vpc_id, [])
-            services = sorted({self.zone_services[z.zone_id] for z in zones if z.zone_id in self.zone_services})
+            services = services_by_vpc.get(spoke.vpc_id, ())
             if services:
-                out.append(Subscriber(spoke, tuple(services), tuple(sorted(z.zone_id for z in zones))))
+                zones = {z.zone_id for z in by_vpc.get(spoke.vpc_id, [])}
+                profile = self.profile_of(spoke.vpc_id)
+                if profile is not None:
+                    zones |= {z for z in profile.zone_ids if z in self.zone_services}
+                out.append(Subscriber(spoke, tuple(services), tuple(sorted(zones))))
         return tuple(out)
 
     def services_of(self, vpc_id: str) -> tuple[str, ...]:
@@ -172,18 +250,27 @@ class Inventory:
     def subscriber_vpc_ids(self, service: str) -> frozenset[str]:
         """The spoke VPCs that reach a service through the hub: the one count Endpoints, Cost and JSON show.
 
-        Every VPC associated with one of the service's zones, minus the hub's own VPCs and minus stale
-        associations (VPCs no scanned account has); without scanned spoke accounts every associated VPC counts.
+        Every VPC associated with one of the service's zones or with a Route 53 Profile that provides the service,
+        minus the hub's own VPCs and minus stale associations (VPCs no scanned account has); without scanned spoke
+        accounts every associated VPC counts.
         """
         key = f"subscribers:{service}"
         if key not in self._memo:
             hub = self.hub_vpc_ids
-            self._memo[key] = frozenset(
+            direct = {
                 v.vpc_id
                 for z in self.zones_for(service)
                 for v in z.vpcs
                 if v.vpc_id not in hub and not self.is_stale(v.vpc_id, v.region)
-            )
+            }
+            via_profile = {
+                a.vpc_id
+                for a in self.profile_associations
+                if a.vpc_id not in hub
+                and (p := self.profile_of(a.vpc_id)) is not None
+                and service in self.profile_services(p)
+            }
+            self._memo[key] = frozenset(direct | via_profile)
         result: frozenset[str] = self._memo[key]
         return result
 
@@ -334,12 +421,13 @@ async def load_inventory(
 
     spoke_accounts = await _spoke_accounts(gateway, config, caller, warnings)
     say(f"{len(spoke_accounts)} spoke account(s)")
-    hub_results, zone_lists, spoke_lists = await asyncio.gather(
+    hub_results, zone_lists, spoke_lists, (profiles, profile_associations) = await asyncio.gather(
         asyncio.gather(*(read_hub(a, r, v) for a, r, v in hubs_cfg)),
         asyncio.gather(*(read_zones(a) for a in hub_accounts)),
         asyncio.gather(
             *(_read_spoke_account(gateway, config, a, r, warnings, say) for a in spoke_accounts for r in regions)
         ),
+        _read_profiles(gateway, hub_accounts, spoke_accounts, regions, warnings, say),
     )
     endpoints = [e for _, eps in hub_results for e in eps]
     hubs = tuple(h for h, _ in hub_results)
@@ -365,6 +453,7 @@ async def load_inventory(
         retries=max(0, sum(api_calls.values()) - sum(calls.values())),
         throttled=dict(sorted((after["throttled"] - before["throttled"]).items())),
         rate_limit_wait_seconds=round(gateway.stats.rate_limit_wait_seconds - before["waited"], 3),
+        profile_calls_by_account=dict(sorted((after["profiles"] - before["profiles"]).items())),
     )
     say(f"done: {len(endpoints)} endpoints, {len(zones)} zones, {len(spokes)} spoke VPCs")
     return Inventory(
@@ -379,6 +468,8 @@ async def load_inventory(
         stats=inventory_stats,
         warnings=tuple(warnings),
         spoke_accounts=tuple(spoke_accounts),
+        profiles=tuple(profiles),
+        profile_associations=tuple(profile_associations),
     )
 
 
@@ -388,6 +479,7 @@ def _stats_snapshot(gateway: AwsGateway) -> dict[str, Any]:
         "api_calls": Counter(stats.api_calls),
         "calls": Counter(stats.calls),
         "route53": Counter(stats.route53_calls_by_account),
+        "profiles": Counter(stats.profile_calls_by_account),
         "throttled": Counter(stats.throttled),
         "waited": stats.rate_limit_wait_seconds,
     }
@@ -396,6 +488,86 @@ def _stats_snapshot(gateway: AwsGateway) -> dict[str, Any]:
 def _looks_like_service_zone(name: str) -> bool:
     """Zones named after an AWS service endpoint (`sqs.us-east-1.amazonaws.com`); others are not ours to read."""
     return name.endswith((".amazonaws.com", ".amazonaws.com.cn"))
+
+
+async def _read_profiles(
+    gateway: AwsGateway,
+    hub_accounts: Sequence[str],
+    spoke_accounts: Sequence[str],
+    regions: Sequence[str],
+    warnings: list[str],
+    say: Progress,
+) -> tuple[list[DnsProfile], list[ProfileAssociation]]:
+    """Route 53 Profiles: what each hub owns or sees, what each spoke account associated, and what each used
+    Profile carries — read by its owner when that is a hub, else by a spoke account it is shared with."""
+
+    async def quietly(what: str, call: Any, default: Any) -> Any:
+        try:
+            return await call
+        except AwsError as exc:
+            if exc.kind == "connection" or (exc.kind == "credentials" and exc.operation != "sts:AssumeRole"):
+                raise
+            if exc.operation != "sts:AssumeRole":  # an account we cannot enter is reported once, by its VPC read
+                warnings.append(f"Route 53 Profiles: {what}: {exc}")
+            return default
+
+    listed, assoc_lists = await asyncio.gather(
+        asyncio.gather(
+            *(
+                quietly(
+                    f"ListProfiles in {a}/{r}",
+                    route53profiles.list_profiles(gateway, account_id=a, region=r),
+                    [],
+                )
+                for a in hub_accounts
+                for r in regions
+            )
+        ),
+        asyncio.gather(
+            *(
+                quietly(
+                    f"ListProfileAssociations in {a}/{r}",
+                    route53profiles.profile_associations(gateway, account_id=a, region=r),
+                    [],
+                )
+                for a in spoke_accounts
+                for r in regions
+            )
+        ),
+    )
+    profiles: dict[str, DnsProfile] = {p.profile_id: p for found in listed for p in found}
+    associations = [a for found in assoc_lists for a in found]
+    # A Profile no hub owns (shared from elsewhere) is read through a spoke account that uses it.
+    readers: dict[str, tuple[str, str]] = {}
+    for assoc in associations:
+        if assoc.profile_id not in profiles:
+            readers.setdefault(assoc.profile_id, (assoc.account_id, assoc.region))
+    for account, region in sorted(set(readers.values())):
+        for profile in await quietly(
+            f"ListProfiles in {account}/{region}",
+            route53profiles.list_profiles(gateway, account_id=account, region=region),
+            [],
+        ):
+            profiles.setdefault(profile.profile_id, profile)
+    hubs = set(hub_accounts)
+
+    async def with_resources(profile: DnsProfile) -> DnsProfile:
+        account, region = (
+            (profile.owner_id, profile.region)
+            if profile.owner_id in hubs
+            else readers.get(profile.profile_id, (profile.owner_id, profile.region))
+        )
+        zones, endpoints = await quietly(
+            f"ListProfileResourceAssociations {profile.profile_id}",
+            route53profiles.profile_resources(gateway, profile.profile_id, account_id=account, region=region),
+            ((), ()),
+        )
+        return replace(profile, zone_ids=zones, endpoint_ids=endpoints)
+
+    read = list(await asyncio.gather(*(with_resources(p) for p in profiles.values())))
+    if read or associations:
+        say(f"{len(read)} Route 53 Profile(s), {len(associations)} VPC association(s)")
+    return sorted(read, key=lambda p: p.profile_id), sorted(associations, key=lambda a: (a.account_id, a.vpc_id))
 
 
 async def _hub_attachments(gateway: AwsGateway, hubs: Sequence[Hub]) -> dict[str, tuple[str, ...]]:
@@ -568,6 +740,18 @@ def spoke_to_json(
         "peering_connections": list(spoke.peering_connections),
         "routes_to_hub": list(routes_to_hub(spoke, inventory.hub_cidrs)),
         "services": list(services if services is not None else inventory.services_of(spoke.vpc_id)),
+        "subscriptions": {
+            service: _subscription_json(inventory.subscription(spoke.vpc_id, service))
+            for service in (services if services is not None else inventory.services_of(spoke.vpc_id))
+        },
+    }
+
+
+def _subscription_json(sub: Subscription) -> dict[str, Any]:
+    return {
+        "path": sub.path,
+        "profile_id": sub.profile.profile_id if sub.profile else None,
+        "profile_name": sub.profile.name if sub.profile else None,
     }
 
 
@@ -614,11 +798,30 @@ def inventory_to_json(inventory: Inventory, config: Config | None = None) -> dic
             if s.vpc_id not in subscribed
         ],
         "spoke_accounts": list(inventory.spoke_accounts),
+        "profiles": [
+            {
+                "profile_id": p.profile_id,
+                "name": p.name,
+                "owner_id": p.owner_id,
+                "region": p.region,
+                "share_status": p.share_status,
+                "zone_ids": list(p.zone_ids),
+                "endpoint_ids": list(p.endpoint_ids),
+                "services": sorted(inventory.profile_services(p)),
+                "vpc_ids": list(inventory.profile_vpcs(p.profile_id)),
+            }
+            for p in inventory.profiles
+        ],
+        "profile_associations": [
+            {"profile_id": a.profile_id, "vpc_id": a.vpc_id, "account_id": a.account_id, "region": a.region}
+            for a in inventory.profile_associations
+        ],
         "warnings": list(inventory.warnings),
         "stats": {
             "seconds": inventory.stats.seconds,
             "api_calls": dict(inventory.stats.api_calls),
             "route53_calls_by_account": dict(inventory.stats.route53_calls_by_account),
+            "profile_calls_by_account": dict(inventory.stats.profile_calls_by_account),
             "retries": inventory.stats.retries,
             "throttled": dict(inventory.stats.throttled),
             "rate_limit_wait_seconds": inventory.stats.rate_limit_wait_seconds,
@@ -628,6 +831,7 @@ def inventory_to_json(inventory: Inventory, config: Config | None = None) -> dic
 
 __all__ = [
     "Hub",
+    "Subscription",
     "Inventory",
     "InventoryStats",
     "LintSummary",
