@@ -831,11 +831,11 @@ def inventory_to_json(inventory: Inventory, config: Config | None = None) -> dic
 
 __all__ = [
     "Hub",
-    "Subscription",
     "Inventory",
     "InventoryStats",
     "LintSummary",
     "Subscriber",
+    "Subscription",
     "inventory_to_json",
     "load_inventory",
     "map_zones_to_services",
