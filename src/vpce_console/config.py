@@ -145,6 +145,36 @@ class TrailConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplayAccount:
+    """What replay may take as known for every principal of one account (trail records do not carry it)."""
+
+    org_id: str | None = None
+    """aws:PrincipalOrgID; omitted: unknown, and conditions on it leave calls undetermined."""
+    org_paths: tuple[str, ...] = ()
+    """aws:PrincipalOrgPaths; empty: unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayConfig:
+    """Facts `vpce replay` adds to what a trail record shows; every key not given here stays unknown."""
+
+    accounts: Mapping[str, ReplayAccount] = field(default_factory=dict)
+    """Principal account id -> its organization facts."""
+    role_tags: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Role ARN -> its complete tag set (aws:PrincipalTag/<key>; a tag key not listed is absent for that role).
+    Applies only to records that name the role (same-account calls; cross-account identities are redacted)."""
+
+    def context_map(self) -> Any:
+        """The mappings as the pure record-to-context function takes them."""
+        from vpce_console.policy.record import AccountFacts, ContextMap
+
+        return ContextMap(
+            {a: AccountFacts(f.org_id, f.org_paths) for a, f in self.accounts.items()},
+            {arn: dict(tags) for arn, tags in self.role_tags.items()},
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class TuiConfig:
     """Look and keys of the console."""
 
@@ -242,6 +272,8 @@ class Config:
     """Denial-tail sources."""
     trail: TrailConfig = field(default_factory=TrailConfig)
     """The organization trail (network activity events in S3) for `vpce usage` and `vpce denials`."""
+    replay: ReplayConfig = field(default_factory=ReplayConfig)
+    """Facts `vpce replay` may assume beyond the trail record (org ids, role tags)."""
     tui: TuiConfig = field(default_factory=TuiConfig)
     """Theme and key bindings."""
     aws: AwsConfig = field(default_factory=AwsConfig)
@@ -459,6 +491,7 @@ def _check_semantics(config: Config, problems: list[str]) -> None:
     if config.tail.ring_size < 1:
         problems.append("tail.ring_size: must be >= 1")
     _check_trail(config.trail, problems)
+    _check_replay(config.replay, problems)
     if config.aws.retry_mode not in ("standard", "adaptive"):
         problems.append(f"aws.retry_mode: standard or adaptive, got {short(config.aws.retry_mode)}")
     if config.aws.total_max_attempts is not None and config.aws.total_max_attempts < 1:
@@ -492,6 +525,21 @@ def _check_semantics(config: Config, problems: list[str]) -> None:
                 problems.append(
                     f"expected_services.{env}[{i}]: short service name like sqs or ecr.api, got {short(service)}"
                 )
+
+
+def _check_replay(replay: ReplayConfig, problems: list[str]) -> None:
+    """The `replay:` section: account ids, org ids and paths, role ARNs."""
+    for account, facts in replay.accounts.items():
+        if not ACCOUNT_RE.match(account):
+            problems.append(f"replay.accounts: expected 12-digit account ids as keys, got {account!r}")
+        if facts.org_id is not None and not re.match(r"^o-[a-z0-9]{10,32}$", facts.org_id):
+            problems.append(f"replay.accounts.{account}.org_id: expected o-…, got {facts.org_id!r}")
+        for i, path in enumerate(facts.org_paths):
+            if not re.match(r"^o-[a-z0-9]{10,32}/r-[0-9a-z]{4,32}/([0-9a-z-]+/)*$", path):
+                problems.append(f"replay.accounts.{account}.org_paths[{i}]: expected o-…/r-…/ou-…/, got {path!r}")
+    for arn in replay.role_tags:
+        if not re.match(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$", arn):
+            problems.append(f"replay.role_tags: expected role ARNs as keys, got {arn!r}")
 
 
 def _check_trail(trail: TrailConfig, problems: list[str]) -> None:

@@ -104,12 +104,37 @@ def lab_config_defaults(ready: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(trail, Mapping) and trail.get("bucket"):
         keys = ("bucket", "prefix", "organization_id", "account_id", "accounts", "regions")
         defaults["trail"] = {k: trail[k] for k in keys if trail.get(k) is not None}
+    replay = _lab_replay_facts(ready)
+    if replay:
+        defaults["replay"] = replay
     suggestions = ready.get("config")
     if isinstance(suggestions, Mapping):
         from vpce_console.config import deep_merge
 
         defaults = deep_merge(defaults, _translate_lab_config(suggestions, ready))
     return defaults
+
+
+def _lab_replay_facts(ready: Mapping[str, Any]) -> dict[str, Any]:
+    """What the lab's organization knows and a trail record does not: org id and paths per account, role tags."""
+    org = ready.get("organization") or {}
+    org_id = org.get("id") if isinstance(org, Mapping) else None
+    if not org_id:
+        return {}
+    paths: dict[str, list[str]] = {}
+    hub = ready.get("hub") or {}
+    if hub.get("account_id"):
+        paths[str(hub["account_id"])] = [str(p) for p in hub.get("org_paths") or ()]
+    role_tags: dict[str, dict[str, str]] = {}
+    for persona in ready.get("personas") or ():
+        account = str(persona.get("account_id", ""))
+        for path in persona.get("org_paths") or ():
+            if path not in paths.setdefault(account, []):
+                paths[account].append(str(path))
+        if str(persona.get("role_arn", "")).startswith("arn:aws:iam::") and ":role/" in str(persona["role_arn"]):
+            role_tags[str(persona["role_arn"])] = {str(k): str(v) for k, v in (persona.get("tags") or {}).items()}
+    accounts = {str(a): {"org_id": org_id, "org_paths": paths.get(str(a), [])} for a in ready.get("accounts") or ()}
+    return {"accounts": accounts, "role_tags": role_tags}
 
 
 def _lab_target(ready: Mapping[str, Any], region_flag: str | None, handle: Any) -> Target:

@@ -62,6 +62,9 @@ class PartialRequest:
     unknown: frozenset[str] | None = None
     """Lower- or any-case keys that are unknown; None means every key not in `context` is unknown. With a set,
     keys outside both `context` and the set are absent (as in a full request)."""
+    absent_prefixes: tuple[str, ...] = ()
+    """Lower-case key prefixes whose keys not in `context` are absent (a role whose complete tag set is known:
+    `aws:principaltag/`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +145,10 @@ class PartialPolicy:
                 known[key] = value
         ctx = normalize_context(known, self.full.keys)
         if request.unknown is None:
-            unknown = frozenset(k for k in self.full.keys if k not in ctx and k not in absent)
+            prefixes = request.absent_prefixes
+            unknown = frozenset(
+                k for k in self.full.keys if k not in ctx and k not in absent and not k.startswith(prefixes)
+            )
         else:
             unknown = frozenset(k.lower() for k in request.unknown) - ctx.keys()
         caller = _caller(request.principal) if request.principal is not None else None
