@@ -80,3 +80,38 @@ async def test_cost_pane_marks_the_cheapest_with_its_own_symbol() -> None:
         chart = " ".join(console.export_text().split())
         assert f"{CHEAPEST_MARK} cheapest of row = verdict" in chart and "◆ break-even" in chart
         assert "1 centralize, 1 per-VPC, 1 NAT (no policy)" in chart
+
+
+async def test_subscribers_matrix_shows_the_profile_path() -> None:
+    """A cell reached through a Route 53 Profile shows `P` (both paths `✓P`), and the line below names the Profile."""
+    from vpce_console.tui.models import SpokeRow, SubscriberCell
+    from vpce_console.tui.widgets.panes import SubscribersPane
+
+    snapshot = Snapshot(
+        spokes=(SpokeRow("222222222222", "vpc-0b1", "dev-app", "dev"),),
+        services=("kms", "sqs", "sts"),
+        cells=(
+            SubscriberCell("vpc-0b1", "kms", "associated", (), "profile", "shared-endpoints (rp-0abc)"),
+            SubscriberCell(
+                "vpc-0b1", "sqs", "associated", ("profile-and-direct",), "both", "shared-endpoints (rp-0abc)"
+            ),
+            SubscriberCell("vpc-0b1", "sts", "associated", (), "direct", ""),
+        ),
+    )
+    backend = FrozenBackend(HEADER, snapshot, [])
+
+    async def connect() -> FrozenBackend:
+        return backend
+
+    app = VpceApp(connect, clock=lambda: FROZEN_NOW, monotonic=lambda: FROZEN_NOW, tail=False)  # type: ignore[arg-type]
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("colon", *"subscribers", "enter")
+        pane = app.screen.query_one(SubscribersPane)
+        await wait_for(pilot, lambda: pane.loaded, what="subscribers pane")
+        table = app.screen.query_one("#subscribers-table", DataTable)
+        cells = [str(c) for c in table.get_row_at(0)][2:]
+        assert cells == ["P via Profile", "✓P direct + Profile (1✱)", "✓ associated"]
+        table.cursor_coordinate = (0, 2)  # type: ignore[assignment]
+        await pilot.pause()
+        line = str(app.screen.query_one("#subscribers-cell", Static).render())
+        assert "kms: associated (through Route 53 Profile shared-endpoints (rp-0abc))" in line

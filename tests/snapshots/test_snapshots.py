@@ -35,7 +35,8 @@ def test_endpoints_pane(snap_compare: Any, frozen_app: Any) -> None:
 
 @pytest.mark.parametrize("pane", ["subscribers", "doctor", "cost", "denials"])
 def test_main_panes(snap_compare: Any, frozen_app: Any, pane: str) -> None:
-    """You should see the named pane: subscribers = spokes × services with ✓/✗/⊘/? words and the legend;
+    """You should see the named pane: subscribers = spokes × services with ✓/✗/⊘/? words and the legend (which
+    also explains P, a service reached through a Route 53 Profile — none in this direct-association lab);
     doctor = findings grouped ERRORS / WARNINGS / INFO, each with where (account · VPC (name) · service), why, fix
     and numbered AWS CLI commands with real ids prefixed by the account that runs them; cost = per-service table with
     ★ on the cheapest of hub / per-VPC / NAT in every row and that design as the verdict (NAT rows say "no policy"),

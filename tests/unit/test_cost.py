@@ -184,3 +184,38 @@ def test_one_gb_everywhere() -> None:
     source = Path(__file__).resolve().parents[2] / "src" / "vpce_console"
     offenders = [p.name for p in source.rglob("*.py") if "GiB" in p.read_text(encoding="utf-8")]
     assert offenders == []
+
+
+def test_route53_profile_charge_goes_into_the_centralized_column() -> None:
+    """With spokes on a Route 53 Profile the owner's per-account charge ($0.75/h with the first 100 associations,
+    then $0.0014 per association-hour; UNCONFIRMED price) is spread over the services the Profile serves."""
+    from dataclasses import replace
+
+    from vpce_console.aws.models import DnsProfile, ProfileAssociation
+    from vpce_console.services.cost import profile_monthly_charge
+
+    prices = load_prices()
+    assert "profile_hour" in prices.unconfirmed and "profile_association_hour" in prices.unconfirmed
+    assert profile_monthly_charge(0, prices, 730) == 0.0
+    assert profile_monthly_charge(100, prices, 730) == pytest.approx(0.75 * 730)
+    assert profile_monthly_charge(150, prices, 730) == pytest.approx((0.75 + 50 * 0.0014) * 730)
+
+    inv = make_inventory([3, 3], 24.0)
+    (zone,) = inv.zones
+    direct_only = cost_report(inv, prices, month_hours=730)
+    profile = DnsProfile("rp-0abc", "shared", HUB, "us-east-1", zone_ids=(zone.zone_id,))
+    on_profile = replace(
+        inv,
+        zones=(replace(zone, vpcs=(zone.vpcs[0],)),),  # only the hub VPC is associated directly
+        profiles=(profile,),
+        profile_associations=tuple(
+            ProfileAssociation("rp-0abc", s.vpc_id, s.account_id, "us-east-1") for s in inv.spokes
+        ),
+    )
+    report = cost_report(on_profile, prices, month_hours=730)
+    (row,) = report.services
+    assert row.subscribers == 2  # the same two spokes, now through the Profile
+    assert row.centralized.dns == pytest.approx(0.75 * 730)
+    assert row.centralized.total == pytest.approx(direct_only.services[0].centralized.total + 0.75 * 730)
+    assert report.to_json()["route53_profiles"] == {"associations": 2, "monthly": 547.5}
+    assert "Route 53 Profiles: 2 VPC association(s), $547.50/month (price UNCONFIRMED)" in cost_text(report)

@@ -7,6 +7,7 @@ started by the connector, which the app runs in a worker after it has painted.
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from typing import Any, ClassVar
 
 
@@ -403,7 +404,24 @@ def build_snapshot(inventory: Any, config: Any, doctor: list[Any], cost: Any, ta
     for e in inventory.endpoints:
         lint = inventory.lint.get(e.endpoint_id, LintSummary())
         zones = inventory.zones_for(e.service)
-        endpoints.append(_endpoint_row(e, lint, zones, len(inventory.subscriber_vpc_ids(e.service))))
+        row = _endpoint_row(e, lint, zones, len(inventory.subscriber_vpc_ids(e.service)))
+        carriers = [
+            p
+            for p in inventory.profiles
+            if e.endpoint_id in p.endpoint_ids or set(p.zone_ids) & {z.zone_id for z in zones}
+        ]
+        if carriers:
+            extra = tuple(
+                (
+                    "Route 53 Profile",
+                    f"{p.label} owned by {p.owner_id}: "
+                    f"{'endpoint private DNS' if e.endpoint_id in p.endpoint_ids else 'zone'}, "
+                    f"{len(inventory.profile_vpcs(p.profile_id))} VPCs",
+                )
+                for p in carriers
+            )
+            row = replace(row, details=row.details + extra)
+        endpoints.append(row)
     env_tag = config.environment_tag
     spokes = tuple(
         SpokeRow(s.account_id, s.vpc_id, s.name or s.vpc_id, s.tags.get(env_tag, "-")) for s in inventory.spokes
@@ -431,7 +449,10 @@ def build_snapshot(inventory: Any, config: Any, doctor: list[Any], cost: Any, ta
                 status = "missing"
             elif "phz-stale-association" in codes:
                 status = "stale"
-            cells.append(SubscriberCell(spoke.vpc_id, service, status, codes))
+            sub = inventory.subscription(spoke.vpc_id, service)
+            path = sub.path if service in associated else ""
+            profile = sub.profile.label if sub.profile is not None and service in associated else ""
+            cells.append(SubscriberCell(spoke.vpc_id, service, status, codes, path, profile))
     known = {s.vpc_id for s in inventory.spokes} | hub_vpcs
     stale_rows = []
     for zone in inventory.zones:

@@ -43,6 +43,8 @@ class PriceList:
     """Key -> source URL."""
     overridden: tuple[str, ...] = ()
     """Keys whose value came from the config instead of the data file."""
+    unconfirmed: tuple[str, ...] = ()
+    """Keys whose figure the data file marks UNCONFIRMED (not read on AWS's pricing page itself)."""
 
     def __getitem__(self, key: str) -> float:
         return self.values[key]
@@ -52,7 +54,9 @@ class PriceList:
         if not overrides:
             return self
         values = {**self.values, **{k: float(v) for k, v in overrides.items()}}
-        return PriceList(self.as_of, self.region, self.currency, values, self.sources, tuple(sorted(overrides)))
+        return PriceList(
+            self.as_of, self.region, self.currency, values, self.sources, tuple(sorted(overrides)), self.unconfirmed
+        )
 
 
 @cache
@@ -78,5 +82,6 @@ def load_prices(overrides: Mapping[str, float] | None = None) -> PriceList:
         currency=str(raw["currency"]),
         values={k: float(v["value"]) for k, v in entries.items()},
         sources={k: str(v["source"]) for k, v in entries.items()},
+        unconfirmed=tuple(sorted(k for k, v in entries.items() if v.get("confidence") == "UNCONFIRMED")),
     )
     return base.with_overrides(overrides or {})

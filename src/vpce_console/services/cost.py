@@ -32,14 +32,21 @@ class DesignCost:
     """Per-GB processing charges (endpoint or NAT)."""
     transit: float = 0.0
     """Transit Gateway per-GB (and dedicated attachment) charges."""
+    dns: float = 0.0
+    """Route 53 Profile association charges (this service's share), when spokes subscribe through Profiles."""
 
     @property
     def total(self) -> float:
         """Everything together."""
-        return self.hourly + self.processing + self.transit
+        return self.hourly + self.processing + self.transit + self.dns
 
     def __add__(self, other: DesignCost) -> DesignCost:
-        return DesignCost(self.hourly + other.hourly, self.processing + other.processing, self.transit + other.transit)
+        return DesignCost(
+            self.hourly + other.hourly,
+            self.processing + other.processing,
+            self.transit + other.transit,
+            self.dns + other.dns,
+        )
 
     def to_json(self) -> dict[str, float]:
         """Dollars rounded to cents."""
@@ -47,6 +54,7 @@ class DesignCost:
             "hourly": round(self.hourly, 2),
             "processing": round(self.processing, 2),
             "transit": round(self.transit, 2),
+            "dns": round(self.dns, 2),
             "total": round(self.total, 2),
         }
 
@@ -141,6 +149,10 @@ class CostReport:
     prices: PriceList
     services: tuple[ServiceCost, ...]
     metrics_window_hours: float
+    profile_associations: int = 0
+    """Route 53 Profile-VPC associations read (0: spokes subscribe by direct PHZ associations only)."""
+    profile_monthly: float = 0.0
+    """The Profiles bill for the month, already spread over the services' centralized column."""
 
     @property
     def centralized(self) -> DesignCost:
@@ -179,6 +191,11 @@ class CostReport:
                 "values": dict(self.prices.values),
                 "overridden": list(self.prices.overridden),
                 "sources": dict(self.prices.sources),
+                "unconfirmed": list(self.prices.unconfirmed),
+            },
+            "route53_profiles": {
+                "associations": self.profile_associations,
+                "monthly": round(self.profile_monthly, 2),
             },
             "hub": {"az_hours": round(self.hub_az_hours, 2), "gb_month": round(self.gb_month, 3)},
             "totals": {
@@ -206,6 +223,7 @@ def cost_report(
     """Monthly cost per service for the hub as it is, per-VPC endpoints instead, and NAT instead (pure)."""
     az_hour = prices["endpoint_az_hour"]
     scale = month_hours / metrics_window_hours
+    profile_share = _profile_charges(inventory, prices, month_hours)
     spokes = {s.vpc_id: s for s in inventory.spokes}
     subscribers_by_service: dict[str, list[int]] = {}
     for service in {e.service for e in inventory.endpoints}:
@@ -226,7 +244,7 @@ def cost_report(
         transit = gb * prices["tgw_gb"]
         if dedicated_tgw_attachments:
             transit += len(spoke_az_counts) * prices["tgw_attachment_hour"] * month_hours
-        centralized = DesignCost(hub_hours * az_hour, processing, transit)
+        centralized = DesignCost(hub_hours * az_hour, processing, transit, profile_share.get(service, 0.0))
         per_vpc = DesignCost(sum(spoke_az_counts) * az_hour * month_hours, processing, 0.0)
         nat = DesignCost(0.0, gb * prices["nat_gb"], 0.0)
         typical = Counter(spoke_az_counts).most_common(1)[0][0] if spoke_az_counts else DEFAULT_SPOKE_AZS
@@ -250,8 +268,42 @@ def cost_report(
             )
         )
     return CostReport(
-        month_hours=month_hours, prices=prices, services=tuple(rows), metrics_window_hours=metrics_window_hours
+        month_hours=month_hours,
+        prices=prices,
+        services=tuple(rows),
+        metrics_window_hours=metrics_window_hours,
+        profile_associations=len(inventory.profile_associations),
+        profile_monthly=round(sum(profile_share.values()), 6),
     )
+
+
+def profile_monthly_charge(associations: int, prices: PriceList, month_hours: float) -> float:
+    """One account and Region's Route 53 Profiles bill: the hourly charge with its first 100 associations, then per
+    association-hour beyond them (0 without associations)."""
+    if associations <= 0:
+        return 0.0
+    extra = max(0, associations - 100)
+    return (prices["profile_hour"] + extra * prices["profile_association_hour"]) * month_hours
+
+
+def _profile_charges(inventory: Inventory, prices: PriceList, month_hours: float) -> dict[str, float]:
+    """Service -> its share of the Profile owners' bills, split evenly over the (VPC, service) pairs served
+    through a Profile, so the shares add up to the whole bill and sit in the centralized column."""
+    by_owner: Counter[tuple[str, str]] = Counter()
+    profiles = {p.profile_id: p for p in inventory.profiles}
+    for assoc in inventory.profile_associations:
+        profile = profiles.get(assoc.profile_id)
+        by_owner[(profile.owner_id if profile else "?", assoc.region)] += 1
+    bill = sum(profile_monthly_charge(n, prices, month_hours) for n in by_owner.values())
+    if bill <= 0:
+        return {}
+    pairs: Counter[str] = Counter()
+    for assoc in inventory.profile_associations:
+        profile = inventory.profile_of(assoc.vpc_id)
+        if profile is not None:
+            pairs.update(inventory.profile_services(profile))
+    total = sum(pairs.values())
+    return {service: bill * n / total for service, n in pairs.items()} if total else {}
 
 
 def cost_text(report: CostReport) -> str:
@@ -273,6 +325,13 @@ def cost_text(report: CostReport) -> str:
         )
     saving = report.per_vpc.total - report.centralized.total
     counts = Counter(s.verdict for s in report.services)
+    if report.profile_associations:
+        unconfirmed = " (price UNCONFIRMED)" if "profile_hour" in report.prices.unconfirmed else ""
+        lines += [
+            "",
+            f"Route 53 Profiles: {report.profile_associations} VPC association(s), "
+            f"${report.profile_monthly:,.2f}/month{unconfirmed}, included in the hub column",
+        ]
     lines += [
         "",
         f"{CHEAPEST_MARK} cheapest design of the row (the verdict); break-even = GB/month per spoke above which a "

@@ -87,6 +87,10 @@ class SubscriberCell:
     """`associated`, `missing`, `forbidden`, `stale` or `none` (not expected to subscribe)."""
     findings: tuple[str, ...] = ()
     """Doctor finding codes that concern this cell."""
+    path: str = ""
+    """How the VPC reaches the service: `direct` (PHZ association), `profile` (Route 53 Profile), `both`, or ""."""
+    profile: str = ""
+    """The Profile's `name (id)` when the path goes through one."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,10 +68,19 @@ def state_text(state: str, variables: Mapping[str, str]) -> Text:
     return Text(f"{symbol} {state}", style=colour(variables, var))
 
 
-def subscriber_text(status: str, variables: Mapping[str, str], findings: int = 0, *, compact: bool = False) -> Text:
+PATH_MARKS = {"profile": ("P", "via Profile"), "both": ("✓P", "direct + Profile")}
+"""How an associated cell shows a Route 53 Profile path (a direct association keeps the plain ✓)."""
+
+
+def subscriber_text(
+    status: str, variables: Mapping[str, str], findings: int = 0, *, compact: bool = False, path: str = ""
+) -> Text:
     """A matrix cell: symbol and word (or the symbol alone in the compact matrix, whose legend spells them out),
-    plus the number of doctor findings for it."""
+    plus the number of doctor findings for it; `P` marks a service reached through a Route 53 Profile."""
     symbol, words, var = SUBSCRIBER_WORDS.get(status, ("?", status, "stale"))
+    if status in ("associated", "forbidden") and path in PATH_MARKS:
+        mark, said = PATH_MARKS[path]
+        symbol, words = (mark, said) if status == "associated" else (symbol + "P", f"{words} {said}")
     text = Text(symbol if compact else f"{symbol} {words}".rstrip(), style=colour(variables, var))
     if findings:
         text.append(f"{findings}✱" if compact else f" ({findings}✱)", style=colour(variables, "finding-warning"))

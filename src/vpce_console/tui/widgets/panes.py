@@ -257,8 +257,8 @@ class SubscribersPane(Pane):
         yield DataTable(id="subscribers-table", cursor_type="cell", zebra_stripes=True)
         yield Static("", id="subscribers-cell", classes="cell-detail")
         yield Static(
-            "✓ associated · ✗ missing · ⊘ FORBIDDEN (associated where config forbids) · ? stale · · not expected"
-            " · n✱ doctor findings",
+            "✓ associated · P via Profile · ✗ missing · ⊘ FORBIDDEN (config forbids) · ? stale · · not expected"
+            " · n✱ findings",
             classes="legend",
         )
 
@@ -308,6 +308,7 @@ class SubscribersPane(Pane):
                         self.variables,
                         len(cell.findings) if cell else 0,
                         compact=compact,
+                        path=cell.path if cell else "",
                     )
                 )
             table.add_row(*row, key=spoke.vpc_id)
@@ -339,7 +340,9 @@ class SubscribersPane(Pane):
         service = services[column]
         cell = next((c for c in self.snapshot.cells if c.vpc_id == vpc_id and c.service == service), None)
         status = cell.status if cell else "none"
-        lines = [f"{who} × {service}: {status}"]
+        how = {"direct": "direct association", "profile": "through Route 53 Profile", "both": "direct and Profile"}
+        via = f" ({how[cell.path]}{' ' + cell.profile if cell.profile else ''})" if cell and cell.path in how else ""
+        lines = [f"{who} × {service}: {status}{via}"]
         for finding in self.snapshot.doctor:
             if finding.vpc_id == vpc_id and (finding.service in (None, service)):
                 lines.append(f"  {finding.severity}: {finding.code} — {finding.message}")
