@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from vpce_console.tui.app import VpceApp
-from vpce_console.tui.models import ApplyOutcome, DenialRow, HeaderInfo, Snapshot, WatchView
+from vpce_console.tui.models import ChangeRow, DenialRow, HeaderInfo, Snapshot, WatchView
 
 SNAPSHOT_SEED = 21
 """Seed of the snapshot lab: ids and data repeat run after run."""
@@ -124,6 +124,24 @@ def fixture_denials() -> list[DenialRow]:
     return sorted(rows, key=lambda r: (r.at, r.action))
 
 
+def fixed_changes(snapshot: Snapshot) -> list[ChangeRow]:
+    """A short journal on the sqs endpoint: an apply that converged and was rolled back, then one in force."""
+    import hashlib
+
+    sqs = next(e for e in snapshot.endpoints if e.service == "sqs")
+    deployed = sqs.policy_text or ""
+    in_force = hashlib.sha256(deployed.encode()).hexdigest()
+    arn = "arn:aws:iam::111111111111:user/vpce-operator"
+    return [
+        ChangeRow("20260528T200102-1a2b3c4d", "apply", sqs.endpoint_id, FROZEN_NOW - 1538, "converged",
+                  "ee2d4d0c3e7f", "da3814db6cd6", "0" * 64, True, caller=arn),
+        ChangeRow("20260528T200511-5e6f7a8b", "rollback", sqs.endpoint_id, FROZEN_NOW - 1289, "converged",
+                  "da3814db6cd6", "ee2d4d0c3e7f", "1" * 64, True, rollback_of="20260528T200102-1a2b3c4d", caller=arn),
+        ChangeRow("20260528T201733-9c0d1e2f", "apply", sqs.endpoint_id, FROZEN_NOW - 547, "converged",
+                  "ee2d4d0c3e7f", in_force[:12], in_force, True, caller=arn),
+    ]  # fmt: skip
+
+
 class FrozenBackend:
     """Serves a loaded snapshot and fixed denials; never writes."""
 
@@ -144,8 +162,18 @@ class FrozenBackend:
         raise AssertionError("snapshot apps never write")
         yield  # pragma: no cover
 
-    async def rollback(self, endpoint_id: str) -> ApplyOutcome:
+    async def rollback(
+        self, endpoint_id: str, *, to: str | None = None, timeout: float | None = None
+    ) -> AsyncIterator[WatchView]:
         raise AssertionError("snapshot apps never write")
+        yield  # pragma: no cover
+
+    async def resume(self, endpoint_id: str, *, timeout: float | None = None) -> AsyncIterator[WatchView]:
+        raise AssertionError("snapshot apps never watch")
+        yield  # pragma: no cover
+
+    async def history(self, endpoint_id: str | None = None) -> Sequence[ChangeRow]:
+        return [c for c in fixed_changes(self._snapshot) if endpoint_id in (None, c.endpoint_id)]
 
     async def tail(self) -> AsyncIterator[Sequence[DenialRow]]:
         yield self._denials

@@ -148,3 +148,77 @@ def test_rollout_propagation_watch(snap_compare: Any, frozen_app: Any) -> None:
 def test_themes(snap_compare: Any, frozen_app: Any, theme: str) -> None:
     """You should see the endpoints pane in the light / high-contrast theme; every state still has its symbol."""
     assert snap_compare(frozen_app(theme=theme), terminal_size=SIZE, run_before=until_loaded)
+
+
+async def _rollout_plan(pilot: Any) -> None:
+    await _edit_hub_scoped(pilot)
+    area = pilot.app.screen.query_one("#policy-text", TextArea)
+    area.replace(
+        HUB_SCOPED.replace("aws:SourceVpc", "aws:PrincipalTag/network"), area.document.start, area.document.end
+    )
+    await pilot.press("ctrl+o", "n")
+    await settle(pilot)
+
+
+def test_rollout_plan_step(snap_compare: Any, frozen_app: Any) -> None:
+    """You should see the rollout screen at step 2 (plan): the step strip with lint ticked and plan current, and
+    the plan in words — who is affected by the change — then `n: next (diff)`; no raw hashes or `diff=` fields."""
+    assert snap_compare(frozen_app(), terminal_size=SIZE, run_before=_rollout_plan)
+
+
+def _probes(converged: bool) -> tuple[ProbeView, ...]:
+    last = "explicit_deny" if converged else "allow"
+    return (
+        ProbeView("probe → sqs:SendMessage", "explicit_deny", last, 3 if converged else 0, 0),
+        ProbeView("probe → sqs:ReceiveMessage", "explicit_deny", "explicit_deny", 3, 0),
+    )
+
+
+async def _rollout_converged(pilot: Any) -> None:
+    await _rollout_watch(pilot)
+    rollout = pilot.app.screen
+    steps = ("journaled as j-0001", "dry run: ok", "written (ModifyVpcEndpoint ok)", "verified")
+    rollout.post_message(WatchTick(WatchView("converged", 67.0, _probes(True), steps, applied=True)))
+    await pilot.pause(0.1)
+    rollout.post_message(WatchTick(WatchView("converged", 79.0, _probes(True), steps, applied=True)))
+    rollout.tick_timer()
+    await pilot.pause(0.1)
+    await settle(pilot)
+
+
+def test_rollout_watch_converged(snap_compare: Any, frozen_app: Any) -> None:
+    """You should see the watch at CONVERGED: all six steps ticked, the big timer frozen at 01:07 (not the 01:19 of
+    the later round), `✓ CONVERGED after 01:07` in words, both probes ✓ with streak 3, and `b: roll back` offered."""
+    assert snap_compare(frozen_app(), terminal_size=SIZE, run_before=_rollout_converged)
+
+
+async def _rollback_watch(pilot: Any) -> None:
+    await _rollout_converged(pilot)
+    rollout = pilot.app.screen
+    rollout.restoring = rollout.endpoint_before
+    rollout.start_run("rollback")
+    steps = ("rolling back j-0001: restoring ee2d4d0c3e7f", "dry run: ok", "written (ModifyVpcEndpoint ok)")
+    probes = (ProbeView("probe → sqs:SendMessage", "allow", "explicit_deny", 0, 0),)
+    rollout.post_message(WatchTick(WatchView("pending", 12.0, probes, steps, applied=True), rollout.run))
+    await pilot.pause(0.1)
+    await settle(pilot)
+
+
+def test_rollback_watch(snap_compare: Any, frozen_app: Any) -> None:
+    """You should see the rollback watched like a rollout on the same screen: title `Rollback`, the strip
+    `rollback: 1 ✓ rolled back › 2 ▶ watch › 3 · done`, its own timer restarted at 00:12, `rollback ⧗ PENDING`
+    in words, the probe now expecting `allow`, and the rollback's own step log (nothing of the apply's)."""
+    assert snap_compare(frozen_app(), terminal_size=SIZE, run_before=_rollback_watch)
+
+
+async def _history(pilot: Any) -> None:
+    await until_loaded(pilot)
+    await pilot.press("colon", *"history", "enter")
+    await settle(pilot)
+
+
+def test_history_pane(snap_compare: Any, frozen_app: Any) -> None:
+    """You should see the History pane: three journal entries on the sqs endpoint, newest first, the newest marked
+    `● in force`, the rollback row naming the change it undid, and below the table what `b` and `w` do with the
+    selected entry (read-only here, so `b` is dimmed in the footer)."""
+    assert snap_compare(frozen_app(), terminal_size=SIZE, run_before=_history)

@@ -169,37 +169,46 @@ class ServicesBackend:
             log_groups=tuple(self.config.tail.log_groups),
         )
 
-    async def rollout(self, endpoint_id: str, expected: str | None, draft: str, *, timeout: float | None = None) -> Any:
-        """Run the guided rollout service and turn its events into views, one per step and watch round."""
-        import asyncio
+    def watch_options(self, endpoint_id: str, text: str, base: str | None, timeout: float | None) -> Any:
+        """The rollout options the console uses: the config's watch settings (tests shorten the poll)."""
+        from vpce_console.services.rollout import RolloutOptions
 
-        from vpce_console.errors import UsageError
-        from vpce_console.services.rollout import Rollout, RolloutOptions, RolloutSummary
-
-        if self.read_only:
-            raise UsageError("read-only mode: start the console with --allow-write to apply")
-        caller = await self.gateway.caller_identity()
-        queue: asyncio.Queue[Any] = asyncio.Queue()
-        rollout = Rollout(self.rollout_context(caller), queue.put_nowait)
         watch = self.config.watch
-        opts = RolloutOptions(
+        return RolloutOptions(
             endpoint_id=endpoint_id,
-            policy_text=draft,
-            base_text=expected,
+            policy_text=text,
+            base_text=base,
             poll_seconds=self.poll_seconds or watch.poll_seconds,
             timeout_seconds=timeout if timeout is not None else watch.timeout_seconds,
             required_streak=watch.required_streak,
         )
 
-        async def run() -> None:
+    async def _views(self, what: str, run: Any) -> Any:
+        """Run one rollout-service call and turn its events into views, one per step and watch round.
+
+        `run(rollout, emit)` drives the service; events arrive through a queue so this generator yields them as
+        they happen, and the closing view comes from the `RolloutSummary` it returns.
+        """
+        import asyncio
+
+        from vpce_console.errors import UsageError
+        from vpce_console.services.rollout import Rollout, RolloutSummary
+
+        if self.read_only and what != "watch":  # resuming a watch writes only to the local journal
+            raise UsageError(f"read-only mode: start the console with --allow-write to {what}")
+        caller = await self.gateway.caller_identity()
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        rollout = Rollout(self.rollout_context(caller), queue.put_nowait)
+
+        async def drive() -> None:
             try:
-                queue.put_nowait(await rollout.apply(opts))
+                queue.put_nowait(await run(rollout))
             except BaseException as exc:
                 queue.put_nowait(exc)
             finally:
                 await rollout.close()
 
-        task = asyncio.create_task(run())
+        task = asyncio.create_task(drive())
         tracker = RolloutTracker()
         try:
             while True:
@@ -214,24 +223,43 @@ class ServicesBackend:
             if not task.done():
                 task.cancel()
 
-    async def rollback(self, endpoint_id: str) -> Any:
-        """Byte-exact restore of the previous document."""
-        from vpce_console.errors import UsageError
-        from vpce_console.tui.models import ApplyOutcome
+    def rollout(self, endpoint_id: str, expected: str | None, draft: str, *, timeout: float | None = None) -> Any:
+        """Write `draft` (compare-and-swap against `expected`) and watch it propagate, as views."""
+        opts = self.watch_options(endpoint_id, draft, expected, timeout)
+        return self._views("apply", lambda rollout: rollout.apply(opts))
 
-        if self.read_only:
-            raise UsageError("read-only mode: start the console with --allow-write to roll back")
-        from vpce_console.services.rollout import Rollout
+    def rollback(self, endpoint_id: str, *, to: str | None = None, timeout: float | None = None) -> Any:
+        """Restore the document in force before change `to`, then watch it like a rollout, as views."""
+        opts = self.watch_options(endpoint_id, "", None, timeout)
 
-        caller = await self.gateway.caller_identity()
-        rollout = Rollout(self.rollout_context(caller))
-        try:
-            summary = await rollout.rollback(endpoint_id, reason="rolled back from the console")
-        finally:
-            await rollout.close()
-        applied = summary.status == "rolled_back"
-        message = f"restored (journal {summary.journal_id})" if applied else summary.reason
-        return ApplyOutcome(endpoint_id, applied, message, summary.journal_id or "")
+        async def run(rollout: Any) -> Any:
+            summary = await rollout.rollback(endpoint_id, entry_id=to, reason="rolled back from the console")
+            if summary.status != "rolled_back" or not summary.journal_id:
+                return summary
+            entry = rollout.ctx.journal.get(summary.journal_id)
+            if entry is None:
+                return summary
+            endpoint = await rollout.read(endpoint_id, None)
+            written_at = entry.written_at or entry.started_at
+            return await rollout.watch(
+                entry.journal_id, endpoint, entry.before_text, entry.after_text, written_at, opts
+            )
+
+        return self._views("roll back", run)
+
+    def resume(self, endpoint_id: str, *, timeout: float | None = None) -> Any:
+        """Watch an unfinished change that is live on the endpoint, as views."""
+        opts = self.watch_options(endpoint_id, "", None, timeout)
+        return self._views("watch", lambda rollout: rollout.resume(opts))
+
+    async def history(self, endpoint_id: str | None = None) -> Any:
+        """The change journal as rows (a local file read, off the event loop)."""
+        import asyncio
+
+        from vpce_console.services.journal import Journal
+
+        entries = await asyncio.to_thread(Journal().entries, endpoint_id)
+        return tuple(change_row(e) for e in entries)
 
     async def tail(self) -> Any:
         """Classified denials from the CloudTrail log groups, in batches, forever."""
@@ -301,12 +329,16 @@ class RolloutTracker:
     """Folds rollout events into the view the rollout screen shows (steps log, probes, status, elapsed)."""
 
     STEP_WORDS: ClassVar[dict[str, str]] = {
-        "plan": "plan: deployed {deployed_sha256:.12} → draft {draft_sha256:.12}",
+        "plan": "checked: deployed version {deployed_sha256:.12} → new {draft_sha256:.12}",
+        "lint": "lint: {errors} error(s), {warnings} warning(s)",
         "journal": "journaled as {journal_id}",
+        "rollback": "rolling back {rollback_of}: restoring {restore_sha256:.12}",
         "dry_run": "dry run: {outcome}",
-        "modify": "ModifyVpcEndpoint: {outcome}",
+        "modify": "written (ModifyVpcEndpoint {outcome})",
         "verify": "verified: the API returns the new document",
     }
+    """Each step in words; the diff and the impact have their own steps on screen, so they are not repeated."""
+    QUIET: ClassVar[frozenset[str]] = frozenset({"diff", "round"})
 
     def __init__(self) -> None:
         self.log: list[str] = []
@@ -315,11 +347,21 @@ class RolloutTracker:
         self.status = "planning"
         self.elapsed = 0.0
         self.applied = False
+        self.journal_id = ""
 
     def view(self, *, done: bool = False, reason: str = "") -> Any:
         from vpce_console.tui.models import WatchView
 
-        return WatchView(self.status, self.elapsed, self.probes, tuple(self.log[-12:]), self.applied, done, reason)
+        return WatchView(
+            self.status,
+            self.elapsed,
+            self.probes,
+            tuple(self.log[-12:]),
+            self.applied,
+            done,
+            reason,
+            journal_id=self.journal_id,
+        )
 
     def event(self, event: Any) -> Any:
         """Fold one RolloutEvent in and return the new view."""
@@ -327,6 +369,8 @@ class RolloutTracker:
 
         data = dict(event.data)
         name = event.event
+        if name in ("journal", "rollback") and data.get("journal_id"):
+            self.journal_id = str(data["journal_id"])
         if name == "refused":
             self.status = "refused"
             self.log.append(f"refused: {data.get('reason', '')}")
@@ -366,9 +410,18 @@ class RolloutTracker:
                 self.log.append(self.STEP_WORDS[name].format(**{"outcome": "ok", **data}))
             except (KeyError, ValueError):
                 self.log.append(name)
-        elif name not in ("round",):
-            detail = ", ".join(f"{k}={v}" for k, v in data.items() if isinstance(v, (str, int, float)))
-            self.log.append(f"{name}: {detail}"[:110])
+        elif name == "impact":
+            changed = data.get("changed") or []
+            self.log.append(
+                f"impact: {len(changed)} decision(s) change" + (f" ({data['note']})" if data.get("note") else "")
+            )
+        elif name == "no_probes":
+            self.log.append(str(data.get("message") or "no probe can observe this change"))
+        elif name == "recovery":
+            self.log.append(f"journal: {data.get('journal_id', '?')} was {data.get('state', '?')}")
+        elif name not in self.QUIET:
+            words = {k: v for k, v in data.items() if isinstance(v, (str, int, float)) and k != "path"}
+            self.log.append(f"{name}: " + ", ".join(f"{k} {v}" for k, v in words.items())[:100])
         return self.view()
 
     def finish(self, summary: Any) -> Any:
@@ -378,6 +431,26 @@ class RolloutTracker:
             self.elapsed = max(self.elapsed, float(summary.propagation_seconds))
         self.log.append(f"{summary.status}: {summary.reason}" if summary.reason else str(summary.status))
         return self.view(done=True, reason=str(summary.reason))
+
+
+def change_row(entry: Any) -> Any:
+    """A journal entry as the history pane and the rollout screen show it."""
+    from vpce_console.tui.models import ChangeRow
+
+    return ChangeRow(
+        journal_id=entry.journal_id,
+        kind=entry.kind,
+        endpoint_id=entry.endpoint_id,
+        started_at=entry.started_at,
+        outcome=entry.outcome or "unfinished",
+        before_version=entry.before_sha256[:12],
+        after_version=entry.after_sha256[:12],
+        after_sha256=entry.after_sha256,
+        written=entry.written_at is not None,
+        rollback_of=entry.rollback_of,
+        caller=str(entry.caller.get("arn", "")) if hasattr(entry.caller, "get") else "",
+        before_text=entry.before_text,
+    )
 
 
 def _doctor_findings(inventory: Any, config: Any) -> list[Any]:
@@ -498,7 +571,8 @@ def _endpoint_row(e: Any, lint: Any, zones: Any, subscribers: int) -> Any:
         cidrs = ", ".join(group.https_cidrs) or "none"
         details.append(("SG rule", f"{group.group_id} ({group.name}) 443 from {cidrs}"))
     for zone in zones:
-        details.append(("Hosted zone", f"{zone.zone_id} {zone.name} ({len(zone.vpcs)} VPCs)"))
+        count = len(zone.vpcs)
+        details.append(("Hosted zone", f"{zone.zone_id} {zone.name} ({count} {'VPC' if count == 1 else 'VPCs'})"))
     if lint.codes:
         details.append(("Lint", ", ".join(lint.codes)))
     value = e.bytes_processed

@@ -22,7 +22,7 @@ from textual.worker import Worker, WorkerState
 from vpce_console.tui.actions import validate_keymap
 from vpce_console.tui.backend import Backend, Connector
 from vpce_console.tui.errors import describe_error
-from vpce_console.tui.messages import Connected
+from vpce_console.tui.messages import Connected, PolicyWritten
 from vpce_console.tui.models import EndpointRow, Snapshot
 from vpce_console.tui.themes import DEFAULT_THEME, SEMANTIC_DEFAULTS, load_themes, resolve_theme_name
 
@@ -109,6 +109,21 @@ class VpceApp(App[int]):
         main.query_one(ConsoleHeader).status = "loading inventory…"
         main.start()
 
+    @on(PolicyWritten)
+    def policy_written(self, message: PolicyWritten) -> None:
+        """After an apply or a rollback every screen that shows the endpoint refreshes it (none keeps old state)."""
+        from vpce_console.tui.screens.details import DetailsScreen
+        from vpce_console.tui.screens.editor import PolicyEditorScreen
+        from vpce_console.tui.screens.main import MainScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                screen.policy_written(message.endpoint_id, message.text)
+            elif isinstance(screen, (PolicyEditorScreen, DetailsScreen)) and (
+                screen.endpoint.endpoint_id == message.endpoint_id
+            ):
+                screen.policy_written(message.text)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "connect" and event.state == WorkerState.ERROR and event.worker.error is not None:
             from vpce_console.tui.widgets.header import ConsoleHeader
@@ -135,11 +150,28 @@ class VpceApp(App[int]):
 
         self.push_screen(DetailsScreen(endpoint, snapshot))
 
-    def open_rollout(self, endpoint: EndpointRow, snapshot: Snapshot, *, draft: str | None) -> None:
+    def open_rollout(
+        self,
+        endpoint: EndpointRow,
+        snapshot: Snapshot,
+        *,
+        draft: str | None,
+        rollback: str | None = None,
+        watch: bool = False,
+    ) -> None:
+        """The rollout screen; `rollback` (a journal id) asks at once to roll that change back, `watch` resumes."""
         from vpce_console.tui.screens.rollout import RolloutScreen
 
         self.push_screen(
-            RolloutScreen(endpoint, snapshot, draft, clock=self.monotonic, watch_timeout=self.watch_timeout)
+            RolloutScreen(
+                endpoint,
+                snapshot,
+                draft,
+                clock=self.monotonic,
+                watch_timeout=self.watch_timeout,
+                rollback=rollback,
+                watch=watch,
+            )
         )
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
@@ -148,7 +180,7 @@ class VpceApp(App[int]):
         from vpce_console.tui.screens.main import MainScreen
 
         if isinstance(screen, MainScreen):
-            for pane in ("endpoints", "subscribers", "doctor", "cost", "denials"):
+            for pane in ("endpoints", "subscribers", "doctor", "cost", "denials", "history"):
                 yield SystemCommand(
                     f"Show {pane}", f"switch to the {pane} pane (:{pane})", partial(screen.show_pane, pane)
                 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Protocol
 
-from vpce_console.tui.models import ApplyOutcome, DenialRow, HeaderInfo, Snapshot, WatchView
+from vpce_console.tui.models import ChangeRow, DenialRow, HeaderInfo, Snapshot, WatchView
 
 Progress = Callable[[str, float], None]
 """Progress callback: (what is loading, fraction done 0..1)."""
@@ -52,8 +52,19 @@ class Backend(Protocol):
         propagate; yields the flow's state after every step and round until converged, timed out or refused."""
         ...
 
-    async def rollback(self, endpoint_id: str) -> ApplyOutcome:
-        """Restore the previous document byte for byte."""
+    def rollback(
+        self, endpoint_id: str, *, to: str | None = None, timeout: float | None = None
+    ) -> AsyncIterator[WatchView]:
+        """Restore the document in force before change `to` (default: the last change that is not a rollback),
+        then watch it propagate like any rollout; yields the same views as `rollout`."""
+        ...
+
+    def resume(self, endpoint_id: str, *, timeout: float | None = None) -> AsyncIterator[WatchView]:
+        """Watch an unfinished change that is live on the endpoint (its process stopped before convergence)."""
+        ...
+
+    async def history(self, endpoint_id: str | None = None) -> Sequence[ChangeRow]:
+        """Journal entries, oldest first (all endpoints, or one)."""
         ...
 
     def tail(self) -> AsyncIterator[Sequence[DenialRow]]:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from textual.message import Message
 
 from vpce_console.tui.backend import Backend
-from vpce_console.tui.models import ApplyOutcome, DenialRow, HeaderInfo, Snapshot, WatchView
+from vpce_console.tui.models import ApplyOutcome, ChangeRow, DenialRow, HeaderInfo, Snapshot, WatchView
 
 
 class Connected(Message):
@@ -64,6 +64,26 @@ class Applied(Message):
 class WatchTick(Message):
     """One observation round of the propagation watch."""
 
-    def __init__(self, view: WatchView) -> None:
+    def __init__(self, view: WatchView, run: int = 0) -> None:
         super().__init__()
         self.view = view
+        self.run = run
+        """Which write on the screen it belongs to (a rollback starts a new run; older ticks are dropped)."""
+
+
+class HistoryLoaded(Message):
+    """Journal entries read by a worker (all, or one endpoint's)."""
+
+    def __init__(self, changes: Sequence[ChangeRow], endpoint_id: str | None = None) -> None:
+        super().__init__()
+        self.changes = tuple(changes)
+        self.endpoint_id = endpoint_id
+
+
+class PolicyWritten(Message):
+    """A write to an endpoint's policy was verified: every screen showing that endpoint refreshes it."""
+
+    def __init__(self, endpoint_id: str, text: str) -> None:
+        super().__init__()
+        self.endpoint_id = endpoint_id
+        self.text = text

@@ -208,3 +208,32 @@ class WatchView:
     done: bool = False
     reason: str = ""
     """Why it ended (refusal reason, timeout …)."""
+    journal_id: str = ""
+    """The journal entry of this change once it is journaled (what `b` rolls back)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRow:
+    """One journal entry (an apply or a rollback) as the history pane and the rollout screen show it."""
+
+    journal_id: str
+    kind: str
+    """`apply` or `rollback`."""
+    endpoint_id: str
+    started_at: float
+    """Epoch seconds the change began."""
+    outcome: str
+    """`converged`, `timed_out`, `applied`, `rolled_back`, … or `unfinished` (the process died mid-change)."""
+    before_version: str
+    """First 12 hex digits of the sha256 of the document the change replaced."""
+    after_version: str
+    """The same for the document it wrote."""
+    after_sha256: str
+    """Full sha256 of the written document: equal to the deployed one's while this change is in force."""
+    written: bool
+    """True when the write reached AWS (ModifyVpcEndpoint succeeded)."""
+    rollback_of: str | None = None
+    """For a rollback: the journal id of the change it undid."""
+    caller: str = ""
+    before_text: str = ""
+    """The document in force before this change: what rolling it back restores."""

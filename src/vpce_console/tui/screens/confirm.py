@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
@@ -17,16 +18,25 @@ class ConfirmWrite(ModalScreen[bool]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel", id="confirm-cancel")]
 
-    def __init__(self, endpoint_id: str, what: str) -> None:
+    def __init__(self, endpoint_id: str, what: str, *, preview: str = "") -> None:
         super().__init__()
         self.endpoint_id = endpoint_id
         self.what = what
+        self.preview = preview
+        """What the write changes (a diff), shown above the prompt so nobody confirms blind."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
+            if self.preview:
+                with VerticalScroll(id="confirm-preview"):
+                    yield Static(Text(self.preview), id="confirm-diff")
             yield Static(f"⚠ {self.what}\n\nType the endpoint id to confirm:\n  {self.endpoint_id}", id="confirm-text")
             yield Input(placeholder=self.endpoint_id, id="confirm-input")
             yield Static("Enter confirms · Esc cancels", id="confirm-hint")
+
+    def on_mount(self) -> None:
+        """The input takes the keys at once, even with a scrollable preview above it."""
+        self.query_one("#confirm-input", Input).focus()
 
     @on(Input.Submitted, "#confirm-input")
     def submitted(self, event: Input.Submitted) -> None:

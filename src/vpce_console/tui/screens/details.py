@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from vpce_console.tui.actions import bindings_for
-from vpce_console.tui.models import EndpointRow, Snapshot
+from vpce_console.tui.messages import HistoryLoaded
+from vpce_console.tui.models import ChangeRow, EndpointRow, Snapshot
 from vpce_console.tui.render import colour, severity_text, state_text
 
 if TYPE_CHECKING:
@@ -27,9 +29,12 @@ class DetailsScreen(Screen[None]):
         super().__init__()
         self.endpoint = endpoint
         self.snapshot = snapshot
+        self.last_change: ChangeRow | None = None
+        """The endpoint's last change that reached AWS, from the journal."""
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="details-body"):
+            yield Static("", id="details-change")
             yield Static(self.summary(), id="details-summary")
             yield Static(
                 Text(self.endpoint.policy_text or "(no policy document: the default full-access policy)"),
@@ -69,8 +74,60 @@ class DetailsScreen(Screen[None]):
         text.append("\nPolicy document:", style="bold")
         return text
 
+    def policy_written(self, text: str) -> None:
+        """Show the document the endpoint holds now."""
+        import dataclasses
+
+        self.endpoint = dataclasses.replace(self.endpoint, policy_text=text)
+        self.query_one("#details-policy", Static).update(Text(text or "(no policy document)"))
+
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def on_mount(self) -> None:
+        self.load_history()
+
+    @work(exclusive=True, group="change-history", exit_on_error=False)
+    async def load_history(self) -> None:
+        """This endpoint's journal entries (a file read, in a worker)."""
+        backend = cast("VpceApp", self.app).backend
+        if backend is not None:
+            self.post_message(
+                HistoryLoaded(await backend.history(self.endpoint.endpoint_id), self.endpoint.endpoint_id)
+            )
+
+    @on(HistoryLoaded)
+    def store_history(self, message: HistoryLoaded) -> None:
+        """Show the last change that reached AWS, and what o and b do with it."""
+        written = [c for c in message.changes if c.written]
+        self.last_change = written[-1] if written else None
+        text = Text()
+        if self.last_change is None:
+            text.append("Last change: none in the journal of this machine\n")
+        else:
+            change = self.last_change
+            kind = f"rollback of {change.rollback_of}" if change.rollback_of else change.kind
+            text.append(f"Last change: {change.journal_id} ({kind}, {change.outcome.replace('_', ' ')}) ", style="bold")
+            text.append(f"{change.before_version} → {change.after_version}\n")
+            text.append("  o: rollout screen (watch it, roll it back) · b: roll it back\n")
+        self.query_one("#details-change", Static).update(text)
+
+    def action_open_rollout(self) -> None:
+        cast("VpceApp", self.app).open_rollout(self.endpoint, self.snapshot, draft=None)
+
+    def action_rollback_change(self) -> None:
+        if self.last_change is None:
+            self.notify("the journal has no change to this endpoint", title="Not now", severity="warning", timeout=6)
+            return
+        cast("VpceApp", self.app).open_rollout(
+            self.endpoint, self.snapshot, draft=None, rollback=self.last_change.journal_id
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Roll back writes: disabled in read-only mode."""
+        if action == "rollback_change" and cast("VpceApp", self.app).read_only:
+            return None
+        return True
 
     def action_edit_policy(self) -> None:
         self.app.pop_screen()

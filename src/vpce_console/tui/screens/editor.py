@@ -333,6 +333,21 @@ class PolicyEditorScreen(Screen[None]):
         ]
         self.query_one("#editor-status", Static).update(" · ".join(parts))
 
+    def policy_written(self, text: str) -> None:
+        """The endpoint now holds `text` (an apply or rollback verified it): the editor starts over from it.
+
+        The old draft was written or rolled back, so its diff, impact and "draft saved" would all be stale.
+        """
+        import dataclasses
+
+        self.endpoint = dataclasses.replace(self.endpoint, policy_text=text)
+        self.deployed = deployed_text(self.endpoint)
+        self.store.discard(self.endpoint.endpoint_id)
+        self.draft_saved = ""
+        area = self.query_one("#policy-text", TextArea)
+        area.load_text(pretty(self.deployed))
+        self.lint_soon(area.text, delay=0.0)
+
     # ----- actions ------------------------------------------------------------------------------------------------
 
     def current_text(self) -> str:

@@ -22,10 +22,11 @@ from textual.worker import Worker, WorkerState
 from vpce_console.paths import private_dir, private_file, state_dir
 from vpce_console.tui.actions import bindings_for
 from vpce_console.tui.errors import describe_error
-from vpce_console.tui.messages import DenialsArrived, EndpointsListed, LoadProgress, SnapshotLoaded
-from vpce_console.tui.models import DenialRow, EndpointRow, Snapshot
+from vpce_console.tui.messages import DenialsArrived, EndpointsListed, HistoryLoaded, LoadProgress, SnapshotLoaded
+from vpce_console.tui.models import ChangeRow, DenialRow, EndpointRow, Snapshot
 from vpce_console.tui.widgets.commandline import PANE_COMMANDS, CommandLine, parse_command
 from vpce_console.tui.widgets.header import ConsoleHeader
+from vpce_console.tui.widgets.history import HistoryPane
 from vpce_console.tui.widgets.panes import CostPane, DenialsPane, DoctorPane, EndpointsPane, Pane, SubscribersPane
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ class _LoadMessages:
 class MainScreen(Screen[None]):
     """Panes switched with `:` commands, k9s style."""
 
-    BINDINGS = bindings_for("main", "endpoints", "denials")
+    BINDINGS = bindings_for("main", "endpoints", "denials", "history")
 
     def __init__(self, *, clock: Callable[[], float] = time.time, initial: str = "endpoints") -> None:
         super().__init__()
@@ -75,6 +76,7 @@ class MainScreen(Screen[None]):
             yield DoctorPane()
             yield CostPane()
             yield DenialsPane(clock=self.clock)
+            yield HistoryPane()
         yield Input(placeholder="filter: words or key=value — Enter applies, Esc clears", id="filter-input")
         yield CommandLine(themes=tuple(self.vapp.theme_names), id="command-line")
         yield Footer()
@@ -101,6 +103,8 @@ class MainScreen(Screen[None]):
         self.query_one("#panes", ContentSwitcher).current = name
         self.current_pane.focus_main()
         self.refresh_bindings()
+        if name == "history":
+            self.load_history()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Pane-specific keys only where they mean something."""
@@ -111,6 +115,10 @@ class MainScreen(Screen[None]):
             return pane == "endpoints"
         if action in ("toggle_pause", "export_denials", "denial_policy"):
             return pane == "denials"
+        if action in ("rollback_change", "watch_change", "open_change"):
+            if pane != "history":
+                return False
+            return None if action == "rollback_change" and self.vapp.read_only else True
         return True
 
     # ----- data --------------------------------------------------------------------------------------------
@@ -118,6 +126,7 @@ class MainScreen(Screen[None]):
     def start(self) -> None:
         """Begin loading once the app is connected."""
         self.refresh_data()
+        self.load_history()
         denials = self.query_one(DenialsPane)
         denials.loaded = True
         if self.vapp.tail_enabled:
@@ -188,9 +197,50 @@ class MainScreen(Screen[None]):
         self.query_one(EndpointsPane).progress = ""
         header = self.query_one(ConsoleHeader)
         header.status = f"{len(message.snapshot.endpoints)} endpoints"
+        if self.query_one(HistoryPane).loaded:
+            self.load_history()  # the in-force marks follow the deployed documents
         self.query_one(CommandLine).set_endpoint_ids(
             tuple(e.endpoint_id for e in message.snapshot.endpoints), tuple(self.vapp.theme_names)
         )
+
+    def policy_written(self, endpoint_id: str, text: str) -> None:
+        """An endpoint's policy was written here: show it at once, then reload the inventory to confirm."""
+        import dataclasses
+
+        from vpce_console.services.inventory import is_default_policy as _is_default
+
+        endpoints = tuple(
+            dataclasses.replace(e, policy_text=text, policy_custom=not _is_default(text))
+            if e.endpoint_id == endpoint_id
+            else e
+            for e in self.snapshot.endpoints
+        )
+        self.snapshot = dataclasses.replace(self.snapshot, endpoints=endpoints)
+        for pane in self.query(Pane):
+            if not isinstance(pane, DenialsPane):
+                pane.set_snapshot(self.snapshot)
+        if self.vapp.backend is not None:
+            self.refresh_data()
+            self.load_history()
+
+    @work(exclusive=True, group="change-history", exit_on_error=False)
+    async def load_history(self) -> None:
+        """Read the change journal (a local file, in a worker) for the history pane."""
+        backend = self.vapp.backend
+        if backend is None:
+            return
+        self.post_message(HistoryLoaded(await backend.history()))
+
+    @on(HistoryLoaded)
+    def store_history(self, message: HistoryLoaded) -> None:
+        import hashlib
+
+        deployed = {
+            e.endpoint_id: hashlib.sha256(e.policy_text.encode()).hexdigest()
+            for e in self.snapshot.endpoints
+            if e.policy_text is not None
+        }
+        self.query_one(HistoryPane).set_changes(message.changes, deployed)
 
     @on(DenialsArrived)
     def store_denials(self, message: DenialsArrived) -> None:
@@ -286,9 +336,57 @@ class MainScreen(Screen[None]):
         if endpoint is not None:
             self.vapp.open_details(endpoint, self.snapshot)
 
+    @on(DataTable.RowSelected, "#history-table")
+    def change_chosen(self, event: DataTable.RowSelected) -> None:
+        self.action_open_change()
+
     @on(DataTable.RowSelected, "#endpoints-table")
     def endpoint_chosen(self, event: DataTable.RowSelected) -> None:
         self.action_details()
+
+    def selected_change(self) -> tuple[ChangeRow, EndpointRow] | None:
+        """The highlighted journal entry and its endpoint (the endpoint must be in the inventory)."""
+        change = self.query_one(HistoryPane).selected()
+        if change is None:
+            self.notify("no change selected", timeout=3)
+            return None
+        endpoint = next((e for e in self.snapshot.endpoints if e.endpoint_id == change.endpoint_id), None)
+        if endpoint is None:
+            self.notify(
+                f"{change.endpoint_id} is not in the inventory (another account or region?)",
+                severity="warning",
+                timeout=6,
+            )
+            return None
+        return change, endpoint
+
+    def action_rollback_change(self) -> None:
+        """`b` on a journal entry: the rollout screen asks to restore the document in force before it."""
+        chosen = self.selected_change()
+        if chosen is not None:
+            change, endpoint = chosen
+            self.vapp.open_rollout(endpoint, self.snapshot, draft=None, rollback=change.journal_id)
+
+    def action_watch_change(self) -> None:
+        """`w` on an unfinished entry: watch it to the end on the rollout screen."""
+        chosen = self.selected_change()
+        if chosen is None:
+            return
+        change, endpoint = chosen
+        if change.outcome != "unfinished":
+            self.notify(
+                f"{change.journal_id} already finished ({change.outcome}); only an unfinished change can be watched",
+                title="Not now",
+                severity="warning",
+                timeout=6,
+            )
+            return
+        self.vapp.open_rollout(endpoint, self.snapshot, draft=None, watch=True)
+
+    def action_open_change(self) -> None:
+        chosen = self.selected_change()
+        if chosen is not None:
+            self.vapp.open_rollout(chosen[1], self.snapshot, draft=None)
 
     def action_toggle_pause(self) -> None:
         pane = self.query_one(DenialsPane)

@@ -6,6 +6,8 @@ Apply and roll back are dangerous actions: disabled in read-only mode, and each 
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
@@ -13,7 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
@@ -22,8 +24,8 @@ from textual.worker import Worker, WorkerState
 from vpce_console.tui.actions import bindings_for, dangerous_actions
 from vpce_console.tui.drafts import DraftStore
 from vpce_console.tui.errors import describe_error
-from vpce_console.tui.messages import Applied, WatchTick
-from vpce_console.tui.models import EndpointRow, Snapshot, WatchView
+from vpce_console.tui.messages import HistoryLoaded, PolicyWritten, WatchTick
+from vpce_console.tui.models import ChangeRow, EndpointRow, Snapshot, WatchView
 from vpce_console.tui.render import big_timer, colour, format_elapsed
 from vpce_console.tui.screens.confirm import ConfirmWrite
 from vpce_console.tui.screens.editor import deployed_text, impact_plan, pretty
@@ -33,18 +35,21 @@ if TYPE_CHECKING:
 
 STEPS = ("lint", "impact", "diff", "apply", "watch", "done")
 STEP_LABELS = {
-    "lint": "lint clean",
-    "impact": "impact reviewed",
+    "lint": "lint",
+    "impact": "plan",
     "diff": "diff",
-    "apply": "confirm + apply",
-    "watch": "propagation watch",
-    "done": "converged / timed out",
+    "apply": "confirm",
+    "watch": "watch",
+    "done": "done",
 }
+"""Short labels: the whole strip fits an 80-column terminal."""
+ROLLBACK_STEPS = ("apply", "watch", "done")
+"""A rollback skips lint, plan and diff (its preview is in the confirmation)."""
 DANGEROUS = dangerous_actions("rollout")
 
 
 class RolloutScreen(Screen[None]):
-    """One endpoint, one draft, one guided write."""
+    """One endpoint, one draft, one guided write — and the rollback of it, watched on the same screen."""
 
     BINDINGS = bindings_for("rollout")
 
@@ -61,8 +66,16 @@ class RolloutScreen(Screen[None]):
         *,
         clock: Callable[[], float] = time.monotonic,
         watch_timeout: float | None = None,
+        rollback: str | None = None,
+        watch: bool = False,
     ) -> None:
         super().__init__()
+        self.requested_rollback = rollback
+        """A journal id chosen elsewhere (history, details): ask to roll it back once the journal is read."""
+        self.requested_watch = watch
+        """Resume watching the endpoint's unfinished change once the journal is read."""
+        self.chosen: ChangeRow | None = None
+        """The change `b` rolls back when it was chosen explicitly (may be a rollback: an explicit choice)."""
         self.endpoint = endpoint
         self.snapshot = snapshot
         self.clock = clock
@@ -75,9 +88,23 @@ class RolloutScreen(Screen[None]):
         self.findings: list[Any] = []
         self.applied = False
         self.watch_started: float | None = None
+        self.converged_after: float | None = None
+        """Seconds from write to convergence, recorded once: the timer stops there."""
+        self.mode = "apply"
+        """`apply` or `rollback`: what the current watch is watching."""
+        self.run = 0
+        """Increments with each write started here; ticks of an older run are dropped."""
+        self.journal_id = ""
+        """The change this screen wrote (or is watching): what `b` rolls back."""
         self.rolled_back = False
+        self.last_change: ChangeRow | None = None
+        """The endpoint's last change that reached AWS, from the journal, when it is still in force."""
         self.leave_armed = False
         """Set by a first Esc during a running watch; the second one leaves."""
+        self.endpoint_before = self.deployed
+        """The document this screen's apply replaced: what rolling it back restores."""
+        self.restoring: str | None = None
+        """The document the running rollback writes, when known (to refresh the other screens)."""
 
     @property
     def vapp(self) -> VpceApp:
@@ -86,7 +113,7 @@ class RolloutScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="rollout-title")
         yield Static("", id="rollout-steps")
-        with Horizontal(id="rollout-main"):
+        with Vertical(id="rollout-main"):
             with VerticalScroll(id="rollout-body-scroll"):
                 yield Static("", id="rollout-body")
             with Vertical(id="rollout-watch"):
@@ -106,12 +133,9 @@ class RolloutScreen(Screen[None]):
             self.endpoint.endpoint_id, self.endpoint.vpc_id, self.endpoint.account_id or None, shared=True
         )
         self.findings = list(lint(self.draft, policy_type="vpce", service=self.endpoint.service, endpoint=shared))
-        mode = "READ-ONLY: apply is disabled (start with --allow-write)" if self.vapp.read_only else "WRITE ENABLED"
-        self.query_one("#rollout-title", Static).update(
-            f"Rollout — {self.endpoint.service} {self.endpoint.endpoint_id} · {mode}"
-        )
         self.set_interval(1.0, self.tick_timer, name="rollout-timer")
-        self.render_step()
+        self.render_step(mounting=True)
+        self.load_history()
 
     # ----- gating -----------------------------------------------------------------------------------------------
 
@@ -123,56 +147,162 @@ class RolloutScreen(Screen[None]):
     def unchanged(self) -> bool:
         return self.draft.strip() in (self.deployed.strip(), pretty(self.deployed).strip())
 
+    @property
+    def running(self) -> bool:
+        """A write or watch worker of this screen is still going."""
+        return any(w.group in ("policy-apply", "policy-watch") and not w.is_finished for w in self.workers)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Writes are disabled (shown dimmed) in read-only mode and until the flow reaches them."""
+        """Writes are disabled (shown dimmed) in read-only mode; otherwise each action says why when it refuses."""
         if action in DANGEROUS and self.vapp.read_only:
             return None
-        if action == "apply":
-            return True if self.step == "apply" and not self.applied else None
-        if action == "rollback":
-            return True if self.applied and not self.rolled_back else None
-        if action == "next_step":
-            return True if self.step in ("lint", "impact", "diff") and self.can_advance() else None
         return True
 
+    def refusal(self, action: str) -> str:
+        """Why `action` cannot run now ('' when it can)."""
+        if action == "next_step":
+            if self.step not in ("lint", "impact", "diff"):
+                return "nothing to review: the change is past the plan"
+            if self.step == "lint":
+                if self.unchanged:
+                    return "the draft equals the deployed policy: nothing to roll out (e edits it)"
+                if self.errors:
+                    return f"{self.errors} lint error(s) block the rollout: fix them in the editor (esc)"
+            return ""
+        if action == "apply":
+            if self.applied:
+                return "already applied: b rolls it back"
+            if self.step != "apply":
+                return f"review the {STEP_LABELS[self.step]} step first: n moves on"
+            return ""
+        if action == "rollback":
+            if self.running and self.step != "done":
+                return "a write is still being watched: wait for it to finish, then b"
+            if self.rolled_back:
+                return (
+                    "already rolled back: the document in force before the change is live; rolling back the "
+                    "rollback is an explicit choice (:history, select the rollback, b)"
+                )
+            if not self.rollback_target():
+                return "the journal has no change to this endpoint that is in force: nothing to roll back"
+            return ""
+        if action == "watch_change":
+            change = self.last_change
+            if change is None or change.outcome != "unfinished":
+                return "no unfinished change is live on this endpoint: nothing to resume watching"
+            if self.running:
+                return "a watch is already running"
+            return ""
+        return ""
+
+    def rollback_target(self) -> str:
+        """The journal id `b` rolls back: a chosen change, this screen's change, else the last change in force."""
+        if self.chosen is not None and not self.rolled_back:
+            return self.chosen.journal_id
+        if self.journal_id and self.mode == "apply" and self.applied:
+            return self.journal_id
+        if self.last_change is not None and not self.applied:
+            return self.last_change.journal_id
+        return ""
+
     def can_advance(self) -> bool:
-        if self.step == "lint":
-            return self.errors == 0 and not self.unchanged
-        return True
+        return not self.refusal("next_step")
 
     def watch_step(self) -> None:
         self.render_step()
         self.refresh_bindings()
 
+    # ----- history ----------------------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="change-history", exit_on_error=False)
+    async def load_history(self) -> None:
+        """Read this endpoint's journal entries (a file read, in a worker)."""
+        backend = self.vapp.backend
+        if backend is None:
+            return
+        self.post_message(HistoryLoaded(await backend.history(self.endpoint.endpoint_id), self.endpoint.endpoint_id))
+
+    @on(HistoryLoaded)
+    def store_history(self, message: HistoryLoaded) -> None:
+        """Remember the last change that reached AWS if it is what the endpoint holds now."""
+        written = [c for c in message.changes if c.written]
+        last = written[-1] if written else None
+        in_force = last is not None and last.after_sha256 == hashlib.sha256(self.deployed.encode()).hexdigest()
+        self.last_change = last if in_force else None
+        if self.requested_rollback:
+            self.chosen = next((c for c in message.changes if c.journal_id == self.requested_rollback), None)
+            self.requested_rollback = None
+            if self.chosen is None:
+                self.notify("that change is not in the journal", title="Not now", severity="warning", timeout=8)
+            else:
+                self.call_after_refresh(self.action_rollback)
+        if self.requested_watch:
+            self.requested_watch = False
+            self.call_after_refresh(self.action_watch_change)
+        self.render_step()
+
     # ----- rendering ------------------------------------------------------------------------------------------------
 
-    def render_step(self) -> None:
-        if not self.is_mounted:
-            return
-        current = STEPS.index(self.step)
+    def steps_line(self) -> Text:
+        """`1 ✓ lint › 2 ▶ plan › …`: where the flow stands, in at most 80 columns."""
+        steps = ROLLBACK_STEPS if self.mode == "rollback" else STEPS
+        current = steps.index(self.step) if self.step in steps else 0
         line = Text()
-        for index, name in enumerate(STEPS):
-            mark = "✓" if index < current else ("▶" if index == current else "·")
-            style = "bold" if index == current else ""
-            line.append(f"{index + 1} {mark} {STEP_LABELS[name]}", style=style)
-            if index < len(STEPS) - 1:
-                line.append("  →  ")
-        self.query_one("#rollout-steps", Static).update(line)
+        if self.mode == "rollback":
+            line.append("rollback: ", style="bold")
+        for index, name in enumerate(steps):
+            done = index < current or (name == "done" and self.step == "done")
+            mark = "✓" if done else ("▶" if index == current else "·")
+            label = "rolled back" if (self.mode == "rollback" and name == "apply") else STEP_LABELS[name]
+            line.append(f"{index + 1} {mark} {label}", style="bold" if index == current else "")
+            if index < len(steps) - 1:
+                line.append(" › ")
+        return line
+
+    def title_line(self) -> str:
+        mode = "READ-ONLY: writes are disabled (start with --allow-write)" if self.vapp.read_only else "WRITE ENABLED"
+        verb = "Rollback" if self.mode == "rollback" else "Rollout"
+        return f"{verb} — {self.endpoint.service} {self.endpoint.endpoint_id} · {mode}"
+
+    def render_step(self, *, mounting: bool = False) -> None:
+        """Draw the title, the step strip, the body and (once something was written) the watch."""
+        if not (self.is_mounted or mounting):
+            return
+        self.query_one("#rollout-title", Static).update(self.title_line())
+        self.query_one("#rollout-steps", Static).update(self.steps_line())
         self.query_one("#rollout-body", Static).update(self.body())
-        self.query_one("#rollout-watch").display = self.step in ("watch", "done") or self.watch_view is not None
+        watching = self.step in ("watch", "done") or self.watch_view is not None
+        self.query_one("#rollout-watch").display = watching
+        self.set_class(watching, "-watching")
+
+    def last_change_text(self) -> Text:
+        """The endpoint's last change from the journal, and what can be done with it."""
+        text = Text()
+        change = self.last_change
+        if change is None or self.applied:
+            return text
+        kind = f"rollback of {change.rollback_of}" if change.kind == "rollback" else change.kind
+        text.append(f"\nLast change in force: {change.journal_id} ({kind}, {change.outcome})\n", style="bold")
+        text.append(f"  {change.before_version} → {change.after_version}\n")
+        if not self.vapp.read_only:
+            text.append("  b: roll it back (restores the document in force before it; you type the endpoint id)\n")
+            if change.outcome == "unfinished":
+                text.append("  w: watch it (its process stopped before the watch finished)\n")
+        return text
 
     def body(self) -> Text:
-        """What this step asks the person to check."""
+        """What this step asks the person to check (never empty: a blank screen helps nobody at 3 a.m.)."""
         variables = self.app.theme_variables
         text = Text()
         if self.step == "lint":
             if self.unchanged:
                 text.append("The draft equals the deployed policy: nothing to roll out.\n", style="bold")
-                text.append("Edit it first (esc, then e on the endpoint).")
+                text.append("Edit it first (esc, then e on the endpoint).\n")
+                text.append_text(self.last_change_text())
                 return text
             if self.errors:
                 text.append(
-                    f"✗ {self.errors} lint errors block the rollout:\n", style=colour(variables, "finding-error")
+                    f"✗ {self.errors} lint error(s) block the rollout:\n", style=colour(variables, "finding-error")
                 )
             else:
                 text.append("✓ lint clean (no errors)\n", style=colour(variables, "state-available"))
@@ -180,7 +310,8 @@ class RolloutScreen(Screen[None]):
                 text.append(
                     f"  {finding.severity} {finding.line}:{finding.column} {finding.code} — {finding.message}\n"
                 )
-            text.append("\nn: next (impact)" if not self.errors else "\nFix the errors in the editor (esc).")
+            text.append("\nn: next (plan)" if not self.errors else "\nFix the errors in the editor (esc).")
+            text.append_text(self.last_change_text())
         elif self.step == "impact":
             text.append_text(self.impact_summary())
             text.append("\nn: next (diff)")
@@ -196,6 +327,9 @@ class RolloutScreen(Screen[None]):
                 text.append(line + "\n", style=style)
             text.append("\nn: next (confirm and apply)")
         elif self.step == "apply":
+            if self.mode == "rollback":
+                text.append("Rolling back: dry run, compare-and-swap, write, verify …\n", style="bold")
+                return text
             text.append("Ready to write this policy to ", style="bold")
             text.append(f"{self.endpoint.endpoint_id}.\n", style="bold")
             if self.vapp.read_only:
@@ -203,16 +337,28 @@ class RolloutScreen(Screen[None]):
             else:
                 text.append("a: apply (a dry run first, then compare-and-swap; you will type the endpoint id)\n")
         elif self.step == "watch":
-            text.append("Applied. AWS returns the new document at once but enforces the old one for minutes;\n")
-            text.append("the probes below must each show the new behaviour several times in a row.\n")
+            what = "Rolled back" if self.mode == "rollback" else "Applied"
+            text.append(f"{what}. AWS returns the new document at once but enforces the old one for a while;\n")
+            text.append("each probe below must show the new behaviour several times in a row.\n")
+            if self.mode == "apply":
+                text.append("b: roll back once it has converged · esc twice leaves (the change stays live)\n")
+            else:
+                text.append("esc twice leaves (the rollback stays live)\n")
         elif self.step == "done":
             view = self.watch_view
             status = view.status if view else "?"
-            text.append(f"Watch finished: {status.upper()}\n", style="bold")
+            what = "Rollback" if self.mode == "rollback" else "Rollout"
+            text.append(f"{what} finished: {status.upper().replace('_', ' ')}\n", style="bold")
+            if view is not None and view.reason:
+                text.append(f"{view.reason}\n")
+            if self.converged_after is not None:
+                text.append(f"In force {format_elapsed(self.converged_after)} after the write.\n")
+            if self.journal_id:
+                text.append(f"Journal: {self.journal_id}\n")
             if self.rolled_back:
-                text.append("Rolled back to the previous document.\n")
-            else:
-                text.append("b: roll back (writes; asks for the endpoint id)\n")
+                text.append("The document in force before the change is back.\n")
+            elif self.applied and not self.vapp.read_only:
+                text.append("b: roll back (restores the previous document; asks for the endpoint id)\n")
         return text
 
     def impact_summary(self) -> Text:
@@ -238,36 +384,42 @@ class RolloutScreen(Screen[None]):
         return text
 
     def tick_timer(self) -> None:
-        """Redraw the big elapsed timer once a second while watching."""
-        if self.watch_started is None or self.step != "watch":
+        """Redraw the big elapsed timer once a second while watching; it stops at convergence."""
+        if self.watch_started is None or self.step != "watch" or self.converged_after is not None:
             return
         elapsed = self.clock() - self.watch_started
         self.query_one("#rollout-timer", Static).update(big_timer(elapsed))
 
     def watch_watch_view(self, view: WatchView | None) -> None:
-        if view is None:
+        if view is None or not self.is_mounted:
             return
         variables = self.app.theme_variables
         self.query_one("#rollout-watch").display = True
-        elapsed = view.elapsed
+        self.set_class(True, "-watching")
+        elapsed = self.converged_after if self.converged_after is not None else view.elapsed
         self.query_one("#rollout-timer", Static).update(big_timer(elapsed))
+        status = "converged" if self.converged_after is not None and view.status != "flapping" else view.status
         style = {
             "converged": colour(variables, "state-available"),
             "flapping": colour(variables, "finding-warning"),
+            "unobserved": colour(variables, "finding-warning"),
             "timed_out": colour(variables, "finding-error"),
             "timed-out": colour(variables, "finding-error"),
-        }.get(view.status, "")
+        }.get(status, "")
         words = {
             "pending": "⧗ PENDING — old and new policy both in force",
             "converged": "✓ CONVERGED",
             "flapping": "↯ FLAPPING",
+            "unobserved": "◌ UNOBSERVED — written; no probe could see it take effect",
             "timed_out": "✗ TIMED OUT",
             "timed-out": "✗ TIMED OUT",
             "planning": "… writing (dry run, compare-and-swap, verify)",
             "refused": "✗ REFUSED — nothing was written",
         }
+        label = "rollback " if self.mode == "rollback" else ""
+        after = "" if status in ("planning", "refused") else f" after {format_elapsed(elapsed)}"
         self.query_one("#rollout-status", Static).update(
-            Text(f"{words.get(view.status, view.status)} after {format_elapsed(elapsed)}", style=f"bold {style}")
+            Text(f"{label}{words.get(status, status.upper())}{after}", style=f"bold {style}")
         )
         table = self.query_one("#probe-table", DataTable)
         table.clear()
@@ -284,17 +436,26 @@ class RolloutScreen(Screen[None]):
 
     # ----- actions ----------------------------------------------------------------------------------------------------
 
+    def refuse(self, action: str) -> bool:
+        """Say on screen why `action` cannot run now; True when it was refused."""
+        why = self.refusal(action)
+        if why:
+            self.notify(why, title="Not now", severity="warning", timeout=8)
+        return bool(why)
+
     def action_next_step(self) -> None:
-        if self.step in ("lint", "impact", "diff") and self.can_advance():
-            self.step = STEPS[STEPS.index(self.step) + 1]
+        if self.refuse("next_step"):
+            return
+        self.step = STEPS[STEPS.index(self.step) + 1]
 
     def action_apply(self) -> None:
-        if self.vapp.read_only or self.step != "apply":
+        if self.vapp.read_only or self.refuse("apply"):
             return
 
         def confirmed(ok: bool | None) -> None:
             if ok:
-                self.apply_draft()
+                self.start_run("apply")
+                self.apply_draft(self.run)
             else:
                 self.notify("cancelled — nothing was written", timeout=4)
 
@@ -304,20 +465,76 @@ class RolloutScreen(Screen[None]):
         )
 
     def action_rollback(self) -> None:
-        if self.vapp.read_only or not self.applied:
+        if self.vapp.read_only or self.refuse("rollback"):
             return
+        target = self.rollback_target()
+        restored = self.restored_text(target)
 
         def confirmed(ok: bool | None) -> None:
             if ok:
-                self.rollback_policy()
+                self.restoring = restored
+                for worker in self.workers:  # a converged apply may still be settling: the rollback supersedes it
+                    if worker.group == "policy-apply" and not worker.is_finished:
+                        worker.cancel()
+                self.start_run("rollback")
+                self.rollback_policy(self.run, target)
+            else:
+                self.notify("cancelled — nothing was written", timeout=4)
 
         self.app.push_screen(
-            ConfirmWrite(self.endpoint.endpoint_id, f"Roll {self.endpoint.endpoint_id} back to the previous policy"),
+            ConfirmWrite(
+                self.endpoint.endpoint_id,
+                f"Roll {self.endpoint.endpoint_id} back: restore the document in force before change {target}",
+                preview=self.rollback_preview(restored),
+            ),
             confirmed,
         )
 
+    def restored_text(self, journal_id: str) -> str | None:
+        """The document a rollback of `journal_id` restores, when this screen knows it."""
+        if self.mode == "apply" and self.applied and journal_id == self.journal_id:
+            return self.endpoint_before
+        for change in (self.chosen, self.last_change):
+            if change is not None and change.journal_id == journal_id:
+                return change.before_text
+        return None
+
+    def rollback_preview(self, restored: str | None) -> str:
+        """The diff a rollback writes (deployed → restored)."""
+        from vpce_console.policy.diff import policy_diff
+
+        if restored is None:
+            return ""
+        return policy_diff(pretty(self.deployed), pretty(restored), labels=("deployed", "restored"))
+
+    def action_watch_change(self) -> None:
+        if self.refuse("watch_change"):
+            return
+        change = self.last_change
+        assert change is not None
+        self.journal_id = change.journal_id
+        self.start_run("apply")
+        self.applied = True
+        self.resume_watch(self.run)
+
+    def start_run(self, mode: str) -> None:
+        """A new write on this screen: fresh watch, timer and convergence."""
+        self.run += 1
+        self.mode = mode
+        self.converged_after = None
+        self.watch_started = None
+        self.leave_armed = False
+        self.watch_view = None
+        self.query_one("#probe-table", DataTable).clear()
+        self.query_one("#rollout-timer", Static).update(big_timer(0))
+        self.query_one("#rollout-status", Static).update("")
+        if mode == "rollback":
+            self.rolled_back = False
+            self.step = "apply"
+        self.render_step()
+
     @work(exclusive=True, group="policy-apply", exit_on_error=False)
-    async def apply_draft(self) -> None:
+    async def apply_draft(self, run: int = 0) -> None:
         """Write the draft (compare-and-swap against the deployed text we showed) and follow the watch."""
         backend = self.vapp.backend
         if backend is None or self.vapp.read_only:
@@ -325,54 +542,87 @@ class RolloutScreen(Screen[None]):
         async for view in backend.rollout(
             self.endpoint.endpoint_id, self.endpoint.policy_text, self.draft, timeout=self.watch_timeout
         ):
-            self.post_message(WatchTick(view))
+            self.post_message(WatchTick(view, run))
+            if view.done:
+                break
+
+    @work(exclusive=True, group="policy-watch", exit_on_error=False)
+    async def rollback_policy(self, run: int, to: str) -> None:
+        """Restore the document in force before change `to`, then watch it like any rollout."""
+        backend = self.vapp.backend
+        if backend is None or self.vapp.read_only:
+            return
+        async for view in backend.rollback(self.endpoint.endpoint_id, to=to or None, timeout=self.watch_timeout):
+            self.post_message(WatchTick(view, run))
+            if view.done:
+                break
+
+    @work(exclusive=True, group="policy-watch", exit_on_error=False)
+    async def resume_watch(self, run: int) -> None:
+        """Watch the endpoint's unfinished change to the end."""
+        backend = self.vapp.backend
+        if backend is None or self.vapp.read_only:
+            return
+        async for view in backend.resume(self.endpoint.endpoint_id, timeout=self.watch_timeout):
+            self.post_message(WatchTick(view, run))
             if view.done:
                 break
 
     @on(WatchTick)
     def store_tick(self, message: WatchTick) -> None:
+        if message.run != self.run:
+            return  # a superseded write (the rollback started after it)
         view = message.view
+        if view.journal_id:
+            self.journal_id = view.journal_id
         if view.status == "refused":
             self.notify(
-                view.reason or "refused", title="Not applied — nothing was written", severity="warning", timeout=12
+                view.reason or "refused", title="Not written — nothing was changed", severity="warning", timeout=12
             )
+            if self.mode == "rollback":
+                self.mode = "apply"
+                self.step = "done" if self.applied else "lint"
             self.watch_view = view
             self.render_step()
             return
-        if view.applied and not self.applied:
-            self.applied = True
-            DraftStore().discard(self.endpoint.endpoint_id)
+        if view.applied and self.watch_started is None:
             self.watch_started = self.clock() - view.elapsed
-            self.notify("written and verified; watching propagation", title="Applied", timeout=6)
+            self.written(view)
             self.step = "watch"
+        if view.status == "converged" and self.converged_after is None:
+            self.converged_after = view.elapsed
+        elif view.status == "flapping":
+            self.converged_after = None
         self.watch_view = view
-        if view.done and self.applied:
+        if (self.converged_after is not None or view.done) and self.watch_started is not None:
             self.step = "done"
-            self.refresh_bindings()
-
-    @on(Applied)
-    def rollback_done(self, message: Applied) -> None:
-        outcome = message.outcome
-        if not outcome.applied:
-            self.notify(outcome.message, title="Not rolled back", severity="warning", timeout=10)
-            return
-        self.rolled_back = True
-        self.notify(outcome.message, title="Rolled back", timeout=8)
         self.render_step()
         self.refresh_bindings()
 
-    @work(exclusive=True, group="policy-apply", exit_on_error=False)
-    async def rollback_policy(self) -> None:
-        backend = self.vapp.backend
-        if backend is None or self.vapp.read_only:
-            return
-        self.post_message(Applied(await backend.rollback(self.endpoint.endpoint_id)))
+    def written(self, view: WatchView) -> None:
+        """A write was verified: record it, and tell every screen that shows this endpoint."""
+        if self.mode == "rollback":
+            self.rolled_back = True
+            self.applied = False
+            self.notify("restored and verified; watching propagation", title="Rolled back", timeout=6)
+            new_text = self.restoring if self.restoring is not None else self.endpoint_before
+        else:
+            self.applied = True
+            DraftStore().discard(self.endpoint.endpoint_id)
+            self.notify("written and verified; watching propagation", title="Applied", timeout=6)
+            new_text = self.draft
+        self.endpoint_before = self.deployed
+        self.deployed = new_text
+        self.endpoint = dataclasses.replace(self.endpoint, policy_text=new_text)
+        self.app.post_message(PolicyWritten(self.endpoint.endpoint_id, new_text))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:
-            doing = {"policy-apply": "applying the policy", "policy-watch": "watching propagation"}.get(
-                event.worker.group, event.worker.group
-            )
+            doing = {
+                "policy-apply": "applying the policy",
+                "policy-watch": "rolling back / watching",
+                "change-history": "reading the journal",
+            }.get(event.worker.group, event.worker.group)
             title, text = describe_error(event.worker.error, doing=doing)
             self.notify(text, title=title, severity="error", timeout=12)
 
@@ -381,12 +631,11 @@ class RolloutScreen(Screen[None]):
 
     def action_back(self) -> None:
         """Leave; while a write or watch is running, only on a second Esc (leaving stops watching, not the change)."""
-        running = any(w.group in ("policy-apply", "policy-watch") and not w.is_finished for w in self.workers)
-        if running and not self.leave_armed:
+        if self.running and not self.leave_armed:
             self.leave_armed = True
             self.notify(
-                "the watch is still running: Esc again leaves it (the new policy stays live; "
-                "`vpce rollout --resume` continues watching)",
+                "the watch is still running: Esc again leaves it (the change stays live; "
+                "o on the endpoint or :history finds it again)",
                 severity="warning",
                 timeout=8,
             )

@@ -9,7 +9,7 @@ from textual.binding import Binding, BindingType
 from textual.suggester import SuggestFromList
 from textual.widgets import Input
 
-PANE_COMMANDS = ("endpoints", "subscribers", "denials", "cost", "doctor")
+PANE_COMMANDS = ("endpoints", "subscribers", "denials", "cost", "doctor", "history")
 """Commands that switch the main pane."""
 
 COMMANDS = (*PANE_COMMANDS, "policy", "rollout", "theme", "help", "quit")

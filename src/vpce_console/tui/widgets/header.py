@@ -8,6 +8,7 @@ from textual.reactive import reactive
 from textual.widgets import Label
 
 from vpce_console.tui.models import HeaderInfo
+from vpce_console.tui.render import short_principal
 
 
 class ConsoleHeader(Horizontal):
@@ -51,7 +52,9 @@ class ConsoleHeader(Horizontal):
             where.update("")
         else:
             profile = f" · profile {info.profile}" if info.profile else ""
-            where.update(f"account {info.account_id} · {info.region} · {info.caller_arn}{profile}")
+            # Who you are first: a narrow terminal (write mode has the widest badge) cuts the region, not the caller.
+            # The ARN's tail names the caller (user/…, assumed-role/…/session); its prefix repeats the account.
+            where.update(f"{short_principal(info.caller_arn, 48)} · {info.account_id} · {info.region}{profile}")
         read_only = info.read_only if info is not None else self.read_only
         mode = self.query_one("#hdr-mode", Label)
         mode.update(" READ-ONLY " if read_only else " ⚠ WRITE ENABLED ⚠ ")

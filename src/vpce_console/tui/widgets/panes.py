@@ -6,6 +6,7 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.table import Table
@@ -245,6 +246,57 @@ class EndpointsPane(Pane):
         return next((row for row in self.snapshot.endpoints if row.endpoint_id == key), None)
 
 
+def plural(count: int, word: str) -> str:
+    """`1 spoke`, `2 spokes`."""
+    return word if count == 1 else word + "s"
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixLayout:
+    """How the subscribers matrix fits the pane's width."""
+
+    compact: bool
+    """Cells show the symbol alone (the legend spells them out)."""
+    env: bool
+    """Whether the Env column fits (the cell line below names the environment anyway)."""
+    padding: int
+    """DataTable cell padding: 0 in the narrowest layout, where each column keeps one space of its own."""
+    width: int
+    """Service column width (0: as wide as the label)."""
+    labels: Mapping[str, str]
+    note: str = ""
+    """Said in the title when columns are still off screen (`→ 3 more services: scroll`)."""
+
+
+def short_service(service: str, width: int) -> str:
+    """`ecr.api` → `ecra`, `ssmmessages` → `ssmm`: distinct short headers for the narrow matrix."""
+    if len(service) <= width:
+        return service
+    if "." in service:
+        head, tail = service.split(".", 1)
+        return head[: width - 1] + tail[:1]
+    return service[:width]
+
+
+def matrix_layout(total: int, name: int, env: int, services: Sequence[str]) -> MatrixLayout:
+    """The widest layout that shows every service column: full words, symbols, then narrow symbol columns."""
+    count = len(services)
+    full = {s: s for s in services}
+    if count <= 4 and name + env + sum(len(s) + 2 for s in services) + 6 <= total:
+        return MatrixLayout(False, True, 1, 0, full)
+    six = {s: s[:6] for s in services}
+    if name + env + 4 + 8 * count + 2 <= total:
+        return MatrixLayout(True, True, 1, 0, six)
+    four = {s: short_service(s, 4) for s in services}
+    for with_env in (True, False):
+        used = name + 1 + (env + 1 if with_env else 0) + 5 * count + 2
+        if used <= total:
+            return MatrixLayout(True, with_env, 0, 5, four)
+    fits = max(0, (total - name - 3) // 5)
+    hidden = count - fits
+    return MatrixLayout(True, False, 0, 5, four, f"→ {hidden} more {plural(hidden, 'service')}: scroll right")
+
+
 class SubscribersPane(Pane):
     """Spoke VPCs × services: who reaches which shared endpoint, and what is wrong with it."""
 
@@ -257,8 +309,7 @@ class SubscribersPane(Pane):
         yield DataTable(id="subscribers-table", cursor_type="cell", zebra_stripes=True)
         yield Static("", id="subscribers-cell", classes="cell-detail")
         yield Static(
-            "✓ associated · P via Profile · ✗ missing · ⊘ FORBIDDEN (config forbids) · ? stale · · not expected"
-            " · n✱ findings",
+            "✓ associated  P via Profile  ✗ missing  ⊘ FORBIDDEN  ? stale  · not expected  n✱ findings",
             classes="legend",
         )
 
@@ -277,16 +328,20 @@ class SubscribersPane(Pane):
         row_flt = RowFilter(flt.words, tuple((k, v) for k, v in flt.fields if k != "service"))
         services = self.services_shown(flt)
         table.clear(columns=True)
-        compact = len(services) > 4
-        # Wide matrices abbreviate the service headers; the cell line below names the service and VPC in full.
         # Explicit widths: auto-sizing happens on the table's next idle, which can come after a repaint on a busy
         # machine, so the matrix would briefly (or in a screenshot) show clipped names.
         spokes = self.snapshot.spokes
-        table.add_column("Name", width=max([4, *(len(spoke.name) for spoke in spokes)]))
-        table.add_column("Env", width=max([3, *(len(spoke.environment) for spoke in spokes)]))
+        name_width = max([4, *(len(spoke.name) for spoke in spokes)])
+        env_width = max([3, *(len(spoke.environment) for spoke in spokes)])
+        layout = matrix_layout(self.size.width or self.app.size.width, name_width, env_width, services)
+        table.cell_padding = layout.padding
+        table.add_column("Name", width=name_width + (1 if layout.padding == 0 else 0))
+        if layout.env:
+            table.add_column("Env", width=env_width + (1 if layout.padding == 0 else 0))
         for service in services:
-            label = service[:6] if compact else service
-            table.add_column(label, width=max(len(label), 3))
+            label = layout.labels[service]
+            table.add_column(label, width=layout.width or max(len(label), 3))
+        compact = layout.compact
         cells = {(c.vpc_id, c.service): c for c in self.snapshot.cells}
         shown = 0
         for spoke in sorted(self.snapshot.spokes, key=lambda s: (s.environment, s.name, s.vpc_id)):
@@ -299,7 +354,7 @@ class SubscribersPane(Pane):
             if not row_flt.matches(fields):
                 continue
             shown += 1
-            row: list[object] = [spoke.name, spoke.environment]
+            row: list[object] = [spoke.name, spoke.environment] if layout.env else [spoke.name]
             for service in services:
                 cell = cells.get((spoke.vpc_id, service))
                 row.append(
@@ -312,8 +367,22 @@ class SubscribersPane(Pane):
                     )
                 )
             table.add_row(*row, key=spoke.vpc_id)
-        self.update_title(f"{shown} spokes × {len(services)} services")
+        note = f" · {layout.note}" if layout.note else ""
+        self.update_title(
+            f"{shown} {plural(shown, 'spoke')} × {len(services)} {plural(len(services), 'service')}{note}"
+        )
+        if table.row_count and table.cursor_coordinate.column < self.first_service_column:
+            table.move_cursor(column=self.first_service_column, animate=False)  # a cell to explain, not a name
         self.show_cell()
+
+    @property
+    def first_service_column(self) -> int:
+        """Name (and Env when it fits) come before the service cells."""
+        return len(self.query_one("#subscribers-table", DataTable).columns) - len(self.services_shown(self.row_filter))
+
+    def on_resize(self) -> None:
+        if self.loaded:
+            self.rerender()
 
     def on_data_table_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
         self.show_cell()
@@ -333,7 +402,7 @@ class SubscribersPane(Pane):
         services = self.services_shown(self.row_filter)
         spoke = next((s for s in self.snapshot.spokes if s.vpc_id == vpc_id), None)
         who = f"{spoke.name} {vpc_id} (account {spoke.account_id}, {spoke.environment})" if spoke else vpc_id
-        column = coordinate.column - 2
+        column = coordinate.column - self.first_service_column
         if column < 0 or column >= len(services):
             detail.update(Text(f"{who}: move right to a service column to see its wiring"))
             return
@@ -345,7 +414,11 @@ class SubscribersPane(Pane):
         lines = [f"{who} × {service}: {status}{via}"]
         for finding in self.snapshot.doctor:
             if finding.vpc_id == vpc_id and (finding.service in (None, service)):
-                lines.append(f"  {finding.severity}: {finding.code} — {finding.message}")
+                # The fix first: on a short terminal the long message is what gets cut, not what to do.
+                lines.append(f"  {finding.severity}: {finding.code}")
+                if finding.hint:
+                    lines.append(f"  fix: {finding.hint}")
+                lines.append(f"  {finding.message}")
         detail.update(Text("\n".join(lines)))
 
 
