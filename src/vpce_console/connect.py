@@ -102,7 +102,7 @@ def lab_config_defaults(ready: Mapping[str, Any]) -> dict[str, Any]:
         defaults["tail"] = {"log_groups": [ready["cloudtrail_log_group"]]}
     trail = ready.get("trail")
     if isinstance(trail, Mapping) and trail.get("bucket"):
-        keys = ("bucket", "prefix", "organization_id", "account_id", "accounts", "regions")
+        keys = ("bucket", "prefix", "organization_id", "account_id", "accounts", "regions", "athena")
         defaults["trail"] = {k: trail[k] for k in keys if trail.get(k) is not None}
     replay = _lab_replay_facts(ready)
     if replay:

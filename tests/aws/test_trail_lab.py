@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from tests.aws.conftest import lab_get
 from tests.lab.conftest import make_client
 
@@ -83,16 +84,38 @@ def got(doc: Mapping[str, Any], names: tuple[str, ...]) -> dict[tuple[str, ...],
     }
 
 
-def usage(vpce: Run, ready: Mapping[str, Any], *args: str) -> dict[str, Any]:
-    code, out, err = vpce("usage", "--since", since(ready), "--format", "json", *args)
+@pytest.fixture(params=["local", "athena"])
+def engine(request: pytest.FixtureRequest, vpce: Run) -> str:
+    """Both engines answer every question; the athena one needs its table (a write, made once)."""
+    name = str(request.param)
+    if name == "athena":
+        code, _, err = vpce(
+            "usage",
+            "--engine",
+            "athena",
+            "--create-table",
+            "--allow-write",
+            "--confirm",
+            "vpce_org_trail",
+            "--since",
+            "1h",
+        )
+        assert code == 0, err
+    return name
+
+
+def usage(vpce: Run, ready: Mapping[str, Any], *args: str, engine: str = "local") -> dict[str, Any]:
+    code, out, err = vpce("usage", "--engine", engine, "--since", since(ready), "--format", "json", *args)
     assert code == 0, err
     doc: dict[str, Any] = json.loads(out)
     assert doc["skipped"] == []
     return doc
 
 
-def test_usage_by_account_equals_truth(vpce: Run, lab_ready: Mapping[str, Any], truth: Mapping[str, Any]) -> None:
-    doc = usage(vpce, lab_ready, "--by", "account")
+def test_usage_by_account_equals_truth(
+    vpce: Run, lab_ready: Mapping[str, Any], truth: Mapping[str, Any], engine: str
+) -> None:
+    doc = usage(vpce, lab_ready, "--by", "account", engine=engine)
     assert got(doc, ("account",)) == expected(truth, lambda r: (r["endpoint_id"], r["account_id"]))
     assert sum(r["calls"] for r in doc["rows"]) == truth["records"] == doc["records_in_window"]
 
@@ -104,18 +127,22 @@ def test_unchanged_window_is_one_listing_and_no_download(vpce: Run, lab_ready: M
     assert doc["sync"]["objects_listed"] == truth["objects"]
 
 
-def test_usage_by_principal_and_action_equal_truth(vpce: Run, lab_ready: Mapping[str, Any], truth: Any) -> None:
-    doc = usage(vpce, lab_ready, "--by", "principal")
+def test_usage_by_principal_and_action_equal_truth(
+    vpce: Run, lab_ready: Mapping[str, Any], truth: Any, engine: str
+) -> None:
+    doc = usage(vpce, lab_ready, "--by", "principal", engine=engine)
     assert got(doc, ("principal",)) == expected(truth, lambda r: (r["endpoint_id"], r["principal"]))
-    doc = usage(vpce, lab_ready, "--by", "action")
+    doc = usage(vpce, lab_ready, "--by", "action", engine=engine)
     assert got(doc, ("service", "action")) == expected(
         truth, lambda r: (r["endpoint_id"], r["event_source"], r["event_name"])
     )
 
 
-def test_usage_by_vpc_maps_ips_through_the_inventory(vpce: Run, lab_ready: Mapping[str, Any], truth: Any) -> None:
+def test_usage_by_vpc_maps_ips_through_the_inventory(
+    vpce: Run, lab_ready: Mapping[str, Any], truth: Any, engine: str
+) -> None:
     sqs = lab_ready["hub"]["endpoints"]["sqs"]
-    doc = usage(vpce, lab_ready, "--by", "vpc", "--service", "sqs")
+    doc = usage(vpce, lab_ready, "--by", "vpc", "--service", "sqs", engine=engine)
     assert doc["endpoints"] == [sqs]
     rows = got(doc, ("vpc",))
     want = {k: v for k, v in expected(truth, lambda r: (r["endpoint_id"], r["vpc_id"])).items() if k[0] == sqs}
@@ -133,13 +160,15 @@ def test_one_endpoint_only(vpce: Run, lab_ready: Mapping[str, Any], truth: Any) 
     }
 
 
-def test_denials_equal_truth(vpce: Run, lab_ready: Mapping[str, Any], truth: Any) -> None:
+def test_denials_equal_truth(vpce: Run, lab_ready: Mapping[str, Any], truth: Any, engine: str) -> None:
     for by, key, names in (
         ("reason", lambda r: (r["endpoint_id"], r["error_code"]), ("reason",)),
         ("account", lambda r: (r["endpoint_id"], r["account_id"]), ("account",)),
         ("action", lambda r: (r["endpoint_id"], r["event_source"], r["event_name"]), ("service", "action")),
     ):
-        code, out, err = vpce("denials", "--since", since(lab_ready), "--by", by, "--format", "json")
+        code, out, err = vpce(
+            "denials", "--engine", engine, "--since", since(lab_ready), "--by", by, "--format", "json"
+        )
         assert code == 0, err
         want = expected(truth, key, denied_only=True)
         assert got(json.loads(out), names) == want
@@ -253,3 +282,106 @@ def test_truncated_gzip_and_unknown_major_are_counted_skips(vpce: Run, tmp_path:
 
 def test_lab_get_trail_route(lab_ready: Mapping[str, Any]) -> None:
     assert lab_get(lab_ready, "/lab-api/trail")["bucket"] == lab_ready["trail"]["bucket"]
+
+
+# -- the lab's Athena ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def athena(lab_ready: Mapping[str, Any]) -> Any:
+    op = lab_ready["operator"]
+    return make_client(lab_ready, "athena", op["access_key_id"], op["secret_access_key"])
+
+
+def wait_done(athena: Any, qid: str) -> tuple[list[str], dict[str, Any]]:
+    import time
+
+    states = []
+    for _ in range(400):
+        ex = athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]
+        state = ex["Status"]["State"]
+        if not states or states[-1] != state:
+            states.append(state)
+        if state in ("SUCCEEDED", "FAILED", "CANCELLED"):
+            return states, ex
+        time.sleep(0.05)
+    raise AssertionError(states)
+
+
+def test_athena_lifecycle_paging_and_output(vpce: Run, lab_ready: Mapping[str, Any], athena: Any, engine: str) -> None:
+    if engine != "athena":
+        pytest.skip("the table comes with the athena engine fixture")
+    sql = (
+        'SELECT eventname, count(*) AS n FROM "default"."vpce_org_trail" WHERE "timestamp" >= \'2000/01/01\' GROUP BY 1'
+    )
+    qid = athena.start_query_execution(QueryString=sql, QueryExecutionContext={"Database": "default"})[
+        "QueryExecutionId"
+    ]
+    states, ex = wait_done(athena, qid)
+    assert states[0] == "QUEUED" and states[-1] == "SUCCEEDED" and "RUNNING" in states
+    assert ex["Statistics"]["DataScannedInBytes"] > 0
+    first = athena.get_query_results(QueryExecutionId=qid, MaxResults=3)
+    columns = first["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]
+    assert [(c["Name"], c["Type"]) for c in columns] == [("eventname", "varchar"), ("n", "bigint")]
+    assert [d["VarCharValue"] for d in first["ResultSet"]["Rows"][0]["Data"]] == ["eventname", "n"]  # header row
+    rows = first["ResultSet"]["Rows"][1:]
+    token = first.get("NextToken")
+    assert token
+    while token:
+        page = athena.get_query_results(QueryExecutionId=qid, MaxResults=3, NextToken=token)
+        rows += page["ResultSet"]["Rows"]
+        token = page.get("NextToken")
+    assert sum(int(r["Data"][1]["VarCharValue"]) for r in rows) >= lab_ready["trail"]["history"]["records"]
+    out = ex["ResultConfiguration"]["OutputLocation"]
+    bucket, key = out.removeprefix("s3://").split("/", 1)
+    op = lab_ready["operator"]
+    s3 = make_client(lab_ready, "s3", op["access_key_id"], op["secret_access_key"])
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    assert body.splitlines()[0] == '"eventname","n"'
+
+
+def test_athena_bad_sql_fails_like_athena(athena: Any) -> None:
+    qid = athena.start_query_execution(QueryString="SELEC eventname FROM t")["QueryExecutionId"]
+    _, ex = wait_done(athena, qid)
+    assert ex["Status"]["State"] == "FAILED" and ex["Status"]["StateChangeReason"].startswith("line ")
+    assert ex["Status"]["AthenaError"]["ErrorCategory"] == 2
+    with pytest.raises(ClientError) as info:
+        athena.get_query_results(QueryExecutionId=qid)
+    assert info.value.response["Error"]["Code"] == "InvalidRequestException"
+
+
+def test_athena_stop_cancels(athena: Any) -> None:
+    qid = athena.start_query_execution(QueryString="SELECT 1")["QueryExecutionId"]
+    athena.stop_query_execution(QueryExecutionId=qid)
+    _, ex = wait_done(athena, qid)
+    assert ex["Status"]["State"] == "CANCELLED"
+
+
+def test_athena_prunes_partitions(vpce: Run, engine: str) -> None:
+    if engine != "athena":
+        pytest.skip("athena only")
+    scanned = {}
+    for window in ("1d", "7d"):
+        code, out, err = vpce("usage", "--engine", "athena", "--since", window, "--format", "json")
+        assert code == 0, err
+        scanned[window] = json.loads(out)["athena"]["scanned_bytes"]
+    assert 0 < scanned["1d"] * 3 < scanned["7d"]
+
+
+def test_create_table_is_a_write(vpce: Run) -> None:
+    code, _, err = vpce("usage", "--engine", "athena", "--create-table")
+    assert code == 2 and "--allow-write" in one_line(err)
+    code, _, err = vpce("usage", "--engine", "athena", "--create-table", "--allow-write")
+    assert code == 2 and "--confirm vpce_org_trail" in one_line(err)
+
+
+def test_doctor_reads_the_trail(vpce: Run, lab_ready: Mapping[str, Any]) -> None:
+    code, out, err = vpce("doctor", "--trail", "8d", "--format", "json")
+    assert code in (0, 1), err
+    found = json.loads(out)["findings"]
+    sandbox = next(s["vpc_id"] for s in lab_ready["spokes"] if s["name"] == "dev-sandbox")
+    unused = {(f["vpc_id"], f["service"]) for f in found if f["code"] == "association-unused"}
+    assert (sandbox, "ecr.dkr") in unused  # the history never calls it
+    callers = {f["message"].split(" made ")[0] for f in found if f["code"] == "unexpected-caller"}
+    assert callers == {"IP 10.250.3.7", "account 777777777777"}
+    assert not [f for f in found if f["code"] == "endpoint-unused" and f["service"] == "sts"]

@@ -12,8 +12,14 @@ from vpce_console.commands._inventory_run import add_format_argument, load
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Only the output format."""
+    """The output format, and the org trail's window when its evidence should count too."""
     add_format_argument(parser)
+    parser.add_argument(
+        "--trail",
+        metavar="SINCE",
+        help="also read the org trail over this window (7d, 24h): endpoint-unused, association-unused, "
+        "unexpected-caller",
+    )
 
 
 def where_text(finding: Any) -> str:
@@ -27,8 +33,16 @@ def run(args: argparse.Namespace) -> int:
     """Diagnose and print; 1 if any finding is an error, else 0."""
     from vpce_console.services.doctor import diagnose, has_errors
 
-    config, inventory = load(args, show_progress=args.format == "text")
-    findings = diagnose(inventory, config)
+    if args.trail:
+        from vpce_console.commands._trail_run import load_with_trail
+        from vpce_console.services.doctor import SEVERITY_ORDER, trail_findings
+
+        config, inventory, evidence = load_with_trail(args, since_text=args.trail, show_progress=args.format == "text")
+        findings = diagnose(inventory, config) + trail_findings(inventory, evidence)
+        findings.sort(key=lambda f: (SEVERITY_ORDER.get(f.severity, 3), f.code, f.service or "", f.vpc_id or ""))
+    else:
+        config, inventory = load(args, show_progress=args.format == "text")
+        findings = diagnose(inventory, config)
     counts = Counter(f.severity for f in findings)
     if args.format == "json":
         document = {

@@ -52,6 +52,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
 }
 DEFAULT_ACTIONS = ("Describe", "List", "Get")
 USER_AGENT = "aws-sdk-go-v2/1.30.3 os/linux lang/go#1.22 md/GOOS#linux md/GOARCH#amd64"
+SILENT = {("dev-sandbox", "ecr.dkr")}
+"""(spoke, service) associated but never called in the history: the doctor's association-unused."""
 STRANGER_ACCOUNT = "777777777777"
 """An account outside the configured spokes whose VPC reaches the endpoints anyway (unexpected-caller)."""
 STRANGER_IP = "10.250.3.7"
@@ -112,7 +114,7 @@ def callers(world: World) -> list[Caller]:
     by_vpc = {sp.vpc_id: sp for sp in world.spokes}
     out: list[Caller] = []
     for sp in world.spokes:
-        services = tuple(s for s in sp.services if s in reachable)
+        services = tuple(s for s in sp.services if s in reachable and (sp.name, s) not in SILENT)
         if not services:
             continue
         net = ipaddress.ip_network(sp.cidr)

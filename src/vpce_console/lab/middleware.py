@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from vpce_console.lab import errors
+from vpce_console.lab.athena import AthenaLab
 from vpce_console.lab.cloudtrail import Trail
 from vpce_console.lab.enforce import UNENFORCED, Enforcer, Verdict
 from vpce_console.lab.errors import WireResponse
@@ -189,6 +190,8 @@ class LabMiddleware:
             world, moto_lock=moto_lock, log_writer=lambda acct, rec: self.trail._write(acct, rec, lookup=False)
         )
         """The org trail in the log-archive bucket (lab/trail.py)."""
+        self.athena = AthenaLab(None, self.delivery.put_result, self.delivery.ready()["athena"]["output_location"])
+        """Athena over the trail's objects (lab/athena.py)."""
         self.authorizations: dict[tuple[str, str], list[tuple[str, str]]] = {}
         """(zone owner, zone id) -> authorized (vpc id, region) pairs: moto has no association authorizations."""
         self.traffic: Any = None
@@ -396,6 +399,8 @@ class LabMiddleware:
             if answer[0].startswith("200"):
                 self._realistic_endpoint(account or self.world.hub_account, call.region, answer[2])
             return answer
+        if call.service == "athena":
+            return self.athena.handle(call.action, call.params, account or self.world.hub_account)
         if call.service == "s3" and self.delivery.denies_read(call.action, account):
             return s3_access_denied()
         if call.service == "ec2" and call.action in EC2_PAGED:

@@ -163,6 +163,10 @@ class Lab:
             seconds = parse_duration(text)
         except ValueError as exc:
             raise UsageError(f"--history: {exc}") from exc
+        import tempfile
+
+        self.mirror = Path(tempfile.mkdtemp(prefix="vpce-lab-trail-"))
+        middleware.delivery.mirror = middleware.athena.mirror = self.mirror
         started = time.monotonic()
         summary = seed_history(middleware.delivery, world, seconds, self.seed)
         summary["seconds"] = round(time.monotonic() - started, 3)
@@ -228,6 +232,10 @@ class Lab:
             self.traffic.stop()
         if getattr(self, "middleware", None) is not None:
             self.middleware.delivery.stop()
+        if getattr(self, "mirror", None) is not None:
+            import shutil
+
+            shutil.rmtree(self.mirror, ignore_errors=True)
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()

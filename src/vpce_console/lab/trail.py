@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from vpce_console.lab.errors import WireResponse, request_id
@@ -212,6 +213,8 @@ class TrailDelivery:
         self._thread: threading.Thread | None = None
         self._serial = 0
         self.history: dict[str, Any] = {}
+        self.mirror: Path | None = None
+        """A folder that gets a copy of every object (the lab's Athena reads it with DuckDB)."""
         self.ensure_bucket()
 
     # -- bucket ----------------------------------------------------------------------------------------------
@@ -225,6 +228,10 @@ class TrailDelivery:
             s3 = s3_backends[LOG_ARCHIVE_ACCOUNT]["aws"]
             if TRAIL_BUCKET not in s3.buckets:
                 s3.create_bucket(TRAIL_BUCKET, self.world.region)
+            hub_s3 = s3_backends[self.world.hub_account]["aws"]
+            results = athena_results_bucket(self.world.hub_account)
+            if results not in hub_s3.buckets:
+                hub_s3.create_bucket(results, self.world.region)
             iam = iam_backends[LOG_ARCHIVE_ACCOUNT]["aws"]
             from vpce_console.lab.world import READ_ROLE
 
@@ -241,12 +248,25 @@ class TrailDelivery:
                 }
                 iam.create_role(READ_ROLE, json.dumps(trust), "/", None, "vpce-console trail reader", [], None)
 
+    def put_result(self, bucket: str, key: str, body: bytes) -> None:
+        """Store an Athena result file in the hub account's bucket."""
+        from moto.s3.models import s3_backends
+
+        with self.moto_lock:
+            backend = s3_backends[self.world.hub_account]["aws"]
+            if bucket in backend.buckets:
+                backend.put_object(bucket, key, body)
+
     def put_object(self, key: str, body: bytes) -> None:
         """Write one object into the bucket (in-process: the lab is the only writer)."""
         from moto.s3.models import s3_backends
 
         with self.moto_lock:
             s3_backends[LOG_ARCHIVE_ACCOUNT]["aws"].put_object(TRAIL_BUCKET, key, body)
+        if self.mirror is not None:
+            path = self.mirror / TRAIL_BUCKET / key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(body)
         self.truth.objects += 1
         self.truth.bytes += len(body)
 
@@ -354,6 +374,12 @@ class TrailDelivery:
             "regions": [self.world.region],
             "delivery_seconds": DELIVERY_SECONDS,
             "history": self.history,
+            "athena": {
+                "workgroup": "primary",
+                "database": "default",
+                "table": "vpce_org_trail",
+                "output_location": f"s3://{athena_results_bucket(self.world.hub_account)}/vpce/",
+            },
         }
 
     # -- S3 access -------------------------------------------------------------------------------------------
@@ -361,6 +387,11 @@ class TrailDelivery:
     def denies_read(self, bucket: str, caller_account: str | None) -> bool:
         """The bucket policy of a log archive: only the log-archive account itself reads the trail."""
         return bucket == TRAIL_BUCKET and caller_account != LOG_ARCHIVE_ACCOUNT
+
+
+def athena_results_bucket(account: str) -> str:
+    """The hub account's bucket for Athena query results."""
+    return f"athena-results-{account}"
 
 
 def s3_access_denied() -> WireResponse:

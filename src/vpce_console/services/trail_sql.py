@@ -96,3 +96,48 @@ def every_question(since: datetime, endpoints: Sequence[str] = ("vpce-0123456789
             for eps in ((), tuple(endpoints)):
                 out.append(Question(by, since, eps, denied, ("111122223333",), ("us-east-1",)))
     return out
+
+
+def create_table_ddl(
+    *,
+    database: str,
+    table: str,
+    bucket: str,
+    prefix: str,
+    organization_id: str | None,
+    accounts: Sequence[str],
+    regions: Sequence[str],
+    since_day: str = "2024/01/01",
+) -> str:
+    """Athena's CloudTrail table with partition projection (account, region, day): a 7-day window reads 7 days."""
+    org = f"{organization_id}/" if organization_id else ""
+    base = f"s3://{bucket}/{prefix}AWSLogs/{org}"
+    return f"""CREATE EXTERNAL TABLE IF NOT EXISTS `{database}`.`{table}` (
+  eventversion STRING,
+  useridentity STRUCT<type: STRING, principalid: STRING, arn: STRING, accountid: STRING, invokedby: STRING,
+    accesskeyid: STRING, username: STRING>,
+  eventtime STRING, eventsource STRING, eventname STRING, awsregion STRING, sourceipaddress STRING,
+  useragent STRING, errorcode STRING, errormessage STRING, requestparameters STRING, responseelements STRING,
+  additionaleventdata STRING, requestid STRING, eventid STRING, readonly STRING,
+  resources ARRAY<STRUCT<arn: STRING, accountid: STRING, type: STRING>>, eventtype STRING, apiversion STRING,
+  recipientaccountid STRING, serviceeventdetails STRING, sharedeventid STRING, vpcendpointid STRING,
+  vpcendpointaccountid STRING, eventcategory STRING
+)
+PARTITIONED BY (account STRING, region STRING, `timestamp` STRING)
+ROW FORMAT SERDE 'org.apache.hive.hcatalog.data.JsonSerDe'
+STORED AS INPUTFORMAT 'com.amazon.emr.cloudtrail.CloudTrailInputFormat'
+OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
+LOCATION '{base}'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.account.type' = 'enum',
+  'projection.account.values' = '{",".join(accounts)}',
+  'projection.region.type' = 'enum',
+  'projection.region.values' = '{",".join(regions)}',
+  'projection.timestamp.type' = 'date',
+  'projection.timestamp.format' = 'yyyy/MM/dd',
+  'projection.timestamp.range' = '{since_day},NOW',
+  'projection.timestamp.interval' = '1',
+  'projection.timestamp.interval.unit' = 'DAYS',
+  'storage.location.template' = '{base}${{account}}/CloudTrail/${{region}}/${{timestamp}}'
+)"""
