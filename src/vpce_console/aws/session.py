@@ -216,7 +216,9 @@ class AwsGateway:
         """Yield every page of a paginated operation (botocore paginators; NextToken/Marker handled there)."""
         page_size = self.config.aws.page_size
         if page_size and service in ("ec2", "route53", "route53profiles") and "PaginationConfig" not in params:
-            params = {**params, "PaginationConfig": {"PageSize": page_size}}
+            # Route 53 Profiles lists take at most 100 per page (MaxResults 1-100).
+            size = min(page_size, 100) if service == "route53profiles" else page_size
+            params = {**params, "PaginationConfig": {"PageSize": size}}
         async with self.client(service, account_id=account_id, region=region) as client:
             paginator = client.get_paginator(operation)
             async for page in paginator.paginate(**params):

@@ -518,7 +518,7 @@ def build_snapshot(inventory: Any, config: Any, doctor: list[Any], cost: Any, ta
                 status = "none"
             if "phz-forbidden-association" in codes:
                 status = "forbidden"
-            elif "phz-missing-association" in codes and service not in associated:
+            elif {"phz-missing-association", "profile-missing-zone"} & set(codes) and service not in associated:
                 status = "missing"
             elif "phz-stale-association" in codes:
                 status = "stale"
