@@ -4,6 +4,7 @@
 documented `PolicyError`; a compiled policy must evaluate any request without raising.
 
     python benchmarks/fuzz.py --iterations 200000 [--seed N]
+    python benchmarks/fuzz.py --inputs --iterations 5000    # config, personas, request and CloudTrail files
 
 prints one JSON line (documents, compiled, policy_errors, evaluations, failures, seconds) and exits 1 when
 anything raised. tests/unit/test_fuzz.py runs 10,000 documents with a fixed seed through the same generator.
@@ -282,12 +283,212 @@ def run(iterations: int, seed: int, lint: Callable[[str], Any] | None) -> dict[s
     return stats
 
 
+# --- input files: configs, personas, request files, CloudTrail files -------------------------------------------
+
+CONFIG_KEYS = [
+    "hubs", "spokes", "roles", "probes", "tail", "watch", "aws", "allow_write", "prices", "keys", "theme",
+    "forbidden", "expected_services", "region", "account_id", "log_groups", "poll_seconds", "ring_size", "x",
+]  # fmt: skip
+PERSONA_KEYS = [
+    "name", "kind", "account_id", "role_arn", "vpc_id", "private_ip", "tags", "org_id", "org_paths",
+    "source_ip", "hub", "personas", "endpoint_id", "region", "ec2-instance", "lambda", "x",
+]  # fmt: skip
+YAML_NOISE = ["&a", "*a", "<<: *a", "!!python/object:os.system", "!Ref x", "? ", "- ", ": ", "{", "[", "'", '"', "|"]
+
+
+def _yaml_value(rng: random.Random, depth: int) -> str:
+    roll = rng.random()
+    if depth > 3 or roll < 0.5:
+        return json.dumps(rng.choice([*STRINGS, "111122223333", "1" * rng.choice([5, 4400]), "vpc-0abc12345"]))
+    if roll < 0.6:
+        return rng.choice(["true", "null", "~", "0x1F", "1e400", ".nan", "2026-01-01", "-", "1" * 4401])
+    if roll < 0.8:
+        return "[" + ", ".join(_yaml_value(rng, depth + 1) for _ in range(rng.randint(0, 3))) + "]"
+    keys = CONFIG_KEYS + PERSONA_KEYS
+    return "{" + ", ".join(f"{rng.choice(keys)}: {_yaml_value(rng, depth + 1)}" for _ in range(rng.randint(0, 3))) + "}"
+
+
+def _hostile_yaml(rng: random.Random) -> str:
+    roll = rng.random()
+    if roll < 0.1:
+        levels = rng.randint(2, 10)
+        lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+        for i in range(1, levels):
+            lines.append(f"l{i}: &l{i} [" + ",".join(["*" + ("a" if i == 1 else f"l{i - 1}")] * 9) + "]")
+        return "\n".join(lines) + "\n"
+    if roll < 0.15:
+        n = rng.choice([10, 70, 500, 5000])
+        return rng.choice(["[" * n + "]" * n, "a:\n" + "".join(" " * i + "- \n" for i in range(n))])
+    return ""
+
+
+def random_yaml(rng: random.Random, keys: list[str]) -> str:
+    """A config- or personas-shaped YAML document with hostile values, aliases, tags, deep nesting or noise."""
+    special = _hostile_yaml(rng)
+    if special:
+        return special
+    lines = [f"{rng.choice(keys)}: {_yaml_value(rng, 0)}" for _ in range(rng.randint(0, 6))]
+    if rng.random() < 0.3:
+        lines.insert(rng.randrange(len(lines) + 1), rng.choice(YAML_NOISE) + " " + rng.choice(keys))
+    text = "\n".join(lines) + "\n"
+    return mutate(rng, text) if rng.random() < 0.3 and text.strip() else text
+
+
+def random_request_file(rng: random.Random) -> str:
+    """`simulate --request(s)` input: JSON objects with hostile fields, deep nesting, long numbers, noise."""
+    roll = rng.random()
+    if roll < 0.1:
+        n = rng.choice([100, 1000, 100_000])
+        return "[" * n + "]" * n
+    if roll < 0.15:
+        return '{"principal": "x", "action": "sqs:SendMessage", "resource": "*", "context": {"n": ' + "9" * 4400 + "}}"
+    request = {
+        "principal": rng.choice([*STRINGS[:8], 3, None, [], {}]),
+        "action": rng.choice(["sqs:SendMessage", "", 1, None, "*", rng.choice(STRINGS)]),
+        "resource": rng.choice(["*", None, 2, rng.choice(STRINGS)]),
+        "context": rng.choice([{rng.choice(KEYS): _value(rng, 1) for _ in range(rng.randint(0, 5))}, [], "x", None]),
+    }
+    if rng.random() < 0.2:
+        request[rng.choice(KEYS)] = _value(rng, 1)
+    text = json.dumps(request, allow_nan=True)
+    return mutate(rng, text) if rng.random() < 0.3 else text
+
+
+def random_trail_file(rng: random.Random) -> bytes:
+    """A CloudTrail file: JSONL, a JSON array or `{"Records": [...]}`, damaged, gzipped or noise."""
+    import gzip
+
+    records = []
+    for _ in range(rng.randint(0, 4)):
+        record: dict[str, Any] = {
+            "eventVersion": rng.choice(["1.09", 1, None]),
+            "eventID": rng.choice(["e-1", "e-2", "", None, 7]),
+            "eventTime": rng.choice(["2026-11-28T10:00:00Z", "yesterday", 0, None]),
+            "eventSource": rng.choice(["sqs.amazonaws.com", "kms.amazonaws.com", 3]),
+            "eventName": rng.choice(["SendMessage", "", None]),
+            "errorCode": rng.choice(["VpceAccessDenied", "AccessDenied", "AccessDeniedException", None, 1]),
+            "errorMessage": rng.choice(
+                [
+                    "User: x is not authorized to perform: sqs:SendMessage because no VPC endpoint policy allows",
+                    "with an explicit deny in a VPC endpoint policy",
+                    None,
+                    ["x"],
+                    "\ud800",
+                ]
+            ),
+            "vpcEndpointId": rng.choice(["vpce-1", None, 5, {"x": 1}]),
+            "userIdentity": rng.choice([{"arn": "arn:aws:iam::1:role/r", "accountId": "1"}, "x", None, []]),
+            "recipientAccountId": rng.choice(["111122223333", None, 1]),
+        }
+        for key in rng.sample(list(record), rng.randint(0, 3)):
+            del record[key]
+        records.append(record)
+    shape = rng.random()
+    if shape < 0.4:
+        text = "\n".join(json.dumps(r) for r in records)
+    elif shape < 0.7:
+        text = json.dumps({"Records": records})
+    elif shape < 0.85:
+        text = json.dumps(records)
+    elif shape < 0.9:
+        n = rng.choice([1000, 100_000])
+        text = '{"Records": ' + "[" * n + "]" * n + "}"
+    else:
+        text = '{"Records": [{"eventVersion": ' + "1" * 4400 + "}]}"
+    if rng.random() < 0.3 and text:
+        text = mutate(rng, text)
+    data = text.encode("utf-8", "surrogatepass")
+    if rng.random() < 0.05:
+        data = bytes(rng.randrange(256) for _ in range(rng.randint(0, 64)))
+    return gzip.compress(data) if rng.random() < 0.15 else data
+
+
+def run_inputs(iterations: int, seed: int) -> dict[str, Any]:
+    """Fuzz the four file readers in-process; each may raise only its documented one-line error type."""
+    import tempfile
+
+    from vpce_console.commands.simulate import parse_request
+    from vpce_console.config import load_config
+    from vpce_console.errors import UsageError
+    from vpce_console.policy.personas import PersonaError, load_persona_file
+
+    try:
+        from vpce_console.safeload import load_json
+    except ImportError:  # an older tree (to count its failures): what `simulate` did there
+
+        def load_json(text: str, where: str) -> Any:
+            try:
+                return json.loads(text)
+            except ValueError as exc:
+                raise UsageError(f"{where}: invalid JSON: {exc}") from None
+
+    from vpce_console.services.tail import DenialTail, read_records
+
+    rng = random.Random(seed)
+    counts = {"configs": 0, "personas": 0, "requests": 0, "trails": 0}
+    refused = {name: 0 for name in counts}
+    failures: list[dict[str, str]] = []
+    start = time.perf_counter()
+    compiled = compile_policy(SEEDS[1])
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "input"
+        for _ in range(iterations):
+            for kind in counts:
+                counts[kind] += 1
+                if kind == "trails":
+                    data = random_trail_file(rng)
+                elif kind == "requests":
+                    data = random_request_file(rng).encode("utf-8", "surrogatepass")
+                else:
+                    text = random_yaml(rng, CONFIG_KEYS if kind == "configs" else PERSONA_KEYS)
+                    data = text.encode("utf-8", "surrogatepass")
+                    if rng.random() < 0.03:
+                        data = "region: café".encode("latin-1")
+                path.write_bytes(data)
+                try:
+                    if kind == "configs":
+                        load_config(str(path))
+                    elif kind == "personas":
+                        load_persona_file(data.decode("utf-8"))
+                    elif kind == "requests":
+                        request = parse_request(load_json(data.decode("utf-8"), "request"), "request")
+                        compiled.evaluate(request)
+                    else:
+                        tail = DenialTail(ring_size=50)
+                        list(tail.ingest_many(read_records(path)))
+                except (UsageError, PersonaError, UnicodeDecodeError):
+                    refused[kind] += 1
+                except Exception:
+                    failures.append(
+                        {
+                            "stage": kind,
+                            "input": data[:600].decode("utf-8", "replace"),
+                            "error": traceback.format_exc(limit=4),
+                        }
+                    )
+    return {
+        **counts,
+        "refused": refused,
+        "failures": len(failures),
+        "failure_samples": failures[:3],
+        "seconds": round(time.perf_counter() - start, 2),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=20261128)
     parser.add_argument("--no-lint", action="store_true", help="fuzz only the evaluator")
+    parser.add_argument("--inputs", action="store_true", help="fuzz config, personas, request and CloudTrail readers")
     args = parser.parse_args()
+    if args.inputs:
+        result = {"benchmark": "fuzz-inputs", "seed": args.seed, "iterations": args.iterations}
+        result.update(run_inputs(args.iterations, args.seed))
+        if not result["failure_samples"]:
+            del result["failure_samples"]
+        print(json.dumps(result))
+        return 1 if result["failures"] else 0
     lint = None
     if not args.no_lint:
         try:

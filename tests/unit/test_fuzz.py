@@ -63,3 +63,19 @@ def test_generator_is_deterministic() -> None:
     first = [fuzz.generate(random.Random(5)) for _ in range(3)]
     second = [fuzz.generate(random.Random(5)) for _ in range(3)]
     assert first == second
+
+
+INPUT_ITERATIONS = 250
+"""Per reader (config, personas, request file, CloudTrail file): 1,000 hostile files in a few seconds."""
+
+
+def test_fuzz_input_readers() -> None:
+    """Configs, personas, request files and CloudTrail files: only the documented one-line errors, never a crash."""
+    stats = load_fuzz_module().run_inputs(INPUT_ITERATIONS, SEED)
+    samples = json.dumps(stats.get("failure_samples", []), indent=1)[:4000]
+    assert stats["failures"] == 0, samples
+    for kind in ("configs", "personas", "requests", "trails"):
+        assert stats[kind] == INPUT_ITERATIONS
+    # the generators must also produce inputs the readers accept, or the fuzz would only test refusals
+    assert stats["refused"]["trails"] < INPUT_ITERATIONS // 2
+    assert stats["refused"]["configs"] < INPUT_ITERATIONS

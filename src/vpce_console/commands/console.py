@@ -169,6 +169,12 @@ class ServicesBackend:
             log_groups=tuple(self.config.tail.log_groups),
         )
 
+    def endpoint_lease(self, endpoint_id: str, holder: str) -> Any:
+        """The one-writer lease a console write holds (services/lease.py)."""
+        from vpce_console.services.lease import EndpointLease
+
+        return EndpointLease(self.gateway, endpoint_id, account_id=None, holder=holder)
+
     def watch_options(self, endpoint_id: str, text: str, base: str | None, timeout: float | None) -> Any:
         """The rollout options the console uses: the config's watch settings (tests shorten the poll)."""
         from vpce_console.services.rollout import RolloutOptions
@@ -183,7 +189,7 @@ class ServicesBackend:
             required_streak=watch.required_streak,
         )
 
-    async def _views(self, what: str, run: Any) -> Any:
+    async def _views(self, what: str, run: Any, endpoint_id: str) -> Any:
         """Run one rollout-service call and turn its events into views, one per step and watch round.
 
         `run(rollout, emit)` drives the service; events arrive through a queue so this generator yields them as
@@ -202,7 +208,13 @@ class ServicesBackend:
 
         async def drive() -> None:
             try:
-                queue.put_nowait(await run(rollout))
+                if what == "watch":  # resuming only watches: no lease
+                    queue.put_nowait(await run(rollout))
+                else:  # a write holds the endpoint's lease from before the dry run to the end of the watch
+                    from vpce_console.services.lease import run_leased
+
+                    lease = self.endpoint_lease(endpoint_id, caller.arn)
+                    queue.put_nowait(await run_leased(lease, rollout, lambda: run(rollout)))
             except BaseException as exc:
                 queue.put_nowait(exc)
             finally:
@@ -226,7 +238,7 @@ class ServicesBackend:
     def rollout(self, endpoint_id: str, expected: str | None, draft: str, *, timeout: float | None = None) -> Any:
         """Write `draft` (compare-and-swap against `expected`) and watch it propagate, as views."""
         opts = self.watch_options(endpoint_id, draft, expected, timeout)
-        return self._views("apply", lambda rollout: rollout.apply(opts))
+        return self._views("apply", lambda rollout: rollout.apply(opts), endpoint_id)
 
     def rollback(self, endpoint_id: str, *, to: str | None = None, timeout: float | None = None) -> Any:
         """Restore the document in force before change `to`, then watch it like a rollout, as views."""
@@ -245,12 +257,12 @@ class ServicesBackend:
                 entry.journal_id, endpoint, entry.before_text, entry.after_text, written_at, opts
             )
 
-        return self._views("roll back", run)
+        return self._views("roll back", run, endpoint_id)
 
     def resume(self, endpoint_id: str, *, timeout: float | None = None) -> Any:
         """Watch an unfinished change that is live on the endpoint, as views."""
         opts = self.watch_options(endpoint_id, "", None, timeout)
-        return self._views("watch", lambda rollout: rollout.resume(opts))
+        return self._views("watch", lambda rollout: rollout.resume(opts), endpoint_id)
 
     async def history(self, endpoint_id: str | None = None) -> Any:
         """The change journal as rows (a local file read, off the event loop)."""

@@ -12,7 +12,8 @@ import asyncio
 EPILOG = """\
 needs --allow-write (or allow_write: true in the config) AND --confirm repeating the endpoint id.
 json: one event object per line, the last one the summary ({"status": "rolled_back"|"refused", "journal_id"}).
-exit codes: 0 restored, 1 refused (CAS mismatch or nothing to roll back), 2 input or credential error.
+exit codes: 0 restored, 1 refused (CAS mismatch, nothing to roll back, the endpoint is leased by someone else),
+2 input or credential error, 5 written but not verified (the read-back failed: `vpce rollout --resume`).
 """
 
 
@@ -24,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--confirm", metavar="ID", help="type the endpoint id again to confirm the write")
     parser.add_argument("--allow-write", action="store_true", help="leave read-only mode for this command")
     parser.add_argument("--account", metavar="ID", help="hub account owning the endpoint (default: the caller's)")
+    from vpce_console.commands.rollout import add_lease_argument
+
+    add_lease_argument(parser)
     parser.add_argument("--format", choices=("text", "json"), default="text")
 
 
@@ -41,4 +45,4 @@ def run(args: argparse.Namespace) -> int:
         allow_write=args.allow_write, config_allows=config.allow_write, confirm=args.confirm, endpoint_id=args.endpoint
     )
     summary = asyncio.run(run_async(args, config, target, "rollback"))
-    return 0 if summary.status == "rolled_back" else 1
+    return 0 if summary.status == "rolled_back" else summary.exit_code

@@ -1,6 +1,7 @@
 """`vpce rollout`: apply an endpoint policy with compare-and-swap and watch until it is really in force.
 
-Exit codes: 0 converged, 1 timed out / refused / rolled back, 2 input or credential errors (nothing written).
+Exit codes: 0 converged, 1 timed out / refused / rolled back, 2 input or credential errors (nothing written),
+4 superseded, 5 written but not verified.
 """
 
 from __future__ import annotations
@@ -28,7 +29,10 @@ writes need --allow-write (or allow_write: true in the config) AND --confirm rep
 probes: this machine's own identity plus the config's `probes:` roles (assumed with session tags).
 json: one event object per line, the last one {"event": "summary", "status": converged|timed_out|refused|
 rolled_back, "propagation_seconds", "poll_seconds", "probes", "journal_id", ...}.
-exit codes: 0 converged, 1 timed out/refused/rolled back, 2 input or credential error.
+exit codes: 0 converged, 1 timed out/refused/rolled back, 2 input or credential error (nothing written),
+4 superseded (someone else wrote the endpoint during the watch), 5 written but not verified (the read-back
+failed or the endpoint became unreachable mid-watch: `vpce rollout --endpoint ID --resume` verifies and watches).
+lease: a write holds /vpce-console/lease/<endpoint> (SSM, hub account) from before the dry run to the end.
 """
 
 
@@ -58,6 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--resume", action="store_true", help="resume the watch of an unfinished change (no write)")
     parser.add_argument("--account", metavar="ID", help="hub account owning the endpoint (default: the caller's)")
+    add_lease_argument(parser)
     parser.add_argument("--format", choices=("text", "json"), default="text")
 
 
@@ -207,9 +212,22 @@ async def run_async(args: argparse.Namespace, config: Config, target: Target, ac
             log_groups=tuple(config.tail.log_groups),
         )
         rollout = Rollout(ctx, printer(args.format))
+        lease = None
+        if action != "resume":  # a write: one writer per endpoint, from before the dry run to the watch's end
+            from vpce_console.services.lease import EndpointLease
+
+            lease = EndpointLease(
+                gateway,
+                args.endpoint,
+                account_id=getattr(args, "account", None),
+                holder=caller.arn,
+                break_token=getattr(args, "break_stale_lease", None),
+            )
         try:
             if action == "rollback":
-                summary = await rollout.rollback(args.endpoint, account_id=getattr(args, "account", None))
+                summary = await _leased(
+                    lease, rollout, lambda: rollout.rollback(args.endpoint, account_id=getattr(args, "account", None))
+                )
             else:
                 poll = args.poll if args.poll is not None else config.watch.poll_seconds
                 opts = RolloutOptions(
@@ -225,11 +243,31 @@ async def run_async(args: argparse.Namespace, config: Config, target: Target, ac
                     force_lint=args.force_lint,
                     account_id=getattr(args, "account", None),
                 )
-                summary = await (rollout.resume(opts) if action == "resume" else rollout.apply(opts))
+                summary = await _leased(
+                    lease, rollout, lambda: rollout.resume(opts) if action == "resume" else rollout.apply(opts)
+                )
         finally:
             await rollout.close()
     summary_line(summary, args.format)
     return summary
+
+
+async def _leased(lease: Any, rollout: Any, work: Callable[[], Any]) -> RolloutSummary:
+    """`work()` under the endpoint lease (writes), or as it is (`--resume` only watches)."""
+    if lease is None:
+        return await work()  # type: ignore[no-any-return]
+    from vpce_console.services.lease import run_leased
+
+    return await run_leased(lease, rollout, work)  # type: ignore[no-any-return]
+
+
+def add_lease_argument(parser: argparse.ArgumentParser) -> None:
+    """`--break-stale-lease LEASE_ID`: the explicit flag and typed confirmation that breaks a dead holder's lease."""
+    parser.add_argument(
+        "--break-stale-lease",
+        metavar="LEASE_ID",
+        help="break an EXPIRED lease whose holder is gone: type the lease id the refusal printed",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,9 +1,11 @@
 """Injected faults: latency, throttling, 5xx and dropped connections by service/action and probability.
 
 SPEC syntax (also the `POST /lab-api/faults` body `{"spec": "...", "replace": true}`): comma-separated rules
-`SERVICE[:ACTION]=KIND[:ARG][@PROBABILITY]`, SERVICE is the SigV4 signing name (`ec2`, `route53`, `sqs`, `*`),
-ACTION an API name or `*`, KIND one of `latency` (ARG seconds, default 1), `throttle`, `5xx`, `drop`;
-PROBABILITY 0..1 (default 1). Example: `route53=throttle@0.5,ec2:DescribeVpcEndpoints=latency:2,sqs=drop@0.1`.
+`SERVICE[:ACTION]=KIND[:ARG][@PROBABILITY][#SKIP]`, SERVICE is the SigV4 signing name (`ec2`, `route53`, `sqs`,
+`*`), ACTION an API name or `*`, KIND one of `latency` (ARG seconds, default 1), `throttle`, `5xx`, `drop`;
+PROBABILITY 0..1 (default 1); SKIP lets that many matching calls through before the rule starts firing (so a test
+can fail "the read right after the write" without failing the read before it). Example:
+`route53=throttle@0.5,ec2:DescribeVpcEndpoints=latency:2,sqs=drop@0.1,ec2:DescribeVpcEndpoints=5xx#1`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ class Fault:
     kind: str
     arg: float
     probability: float
+    skip: int = 0
+    """Matching calls let through before the rule fires."""
 
     def matches(self, service: str, action: str) -> bool:
         """Whether the rule applies to this call."""
@@ -37,6 +41,7 @@ class Fault:
             "kind": self.kind,
             "arg": self.arg,
             "probability": self.probability,
+            "skip": self.skip,
         }
 
 
@@ -49,7 +54,12 @@ def parse_faults(spec: str) -> list[Fault]:
         try:
             target, rest = raw.split("=", 1)
             service, _, action = target.partition(":")
-            probability = 1.0
+            probability, skip = 1.0, 0
+            if "#" in rest:
+                rest, n = rest.rsplit("#", 1)
+                skip = int(n)
+                if skip < 0:
+                    raise ValueError(skip)
             if "@" in rest:
                 rest, p = rest.rsplit("@", 1)
                 probability = float(p)
@@ -61,8 +71,10 @@ def parse_faults(spec: str) -> list[Fault]:
                 raise ValueError(probability)
             value = float(arg) if arg else (1.0 if kind == "latency" else 0.0)
         except ValueError as exc:
-            raise ValueError(f"bad fault rule {raw!r} (want SERVICE[:ACTION]=KIND[:ARG][@P], KIND in {KINDS})") from exc
-        faults.append(Fault(service.strip() or "*", action.strip() or "*", kind, value, probability))
+            raise ValueError(
+                f"bad fault rule {raw!r} (want SERVICE[:ACTION]=KIND[:ARG][@P][#SKIP], KIND in {KINDS})"
+            ) from exc
+        faults.append(Fault(service.strip() or "*", action.strip() or "*", kind, value, probability, skip))
     return faults
 
 
@@ -73,16 +85,26 @@ class FaultTable:
         self.faults = list(faults or [])
         self.rng = rng or random.Random()
         self._lock = threading.Lock()
+        self._seen: dict[int, int] = {}
+        """Matching calls seen per rule index, for `#SKIP`."""
 
     def set(self, faults: list[Fault], *, replace: bool = True) -> None:
         """Replace (or extend) the rules."""
         with self._lock:
             self.faults = list(faults) if replace else [*self.faults, *faults]
+            self._seen = {} if replace else self._seen
 
     def pick(self, service: str, action: str) -> list[Fault]:
         """The rules that fire for this call (latency first, then at most one failure)."""
         with self._lock:
-            rules = [f for f in self.faults if f.matches(service, action)]
+            rules = []
+            for index, f in enumerate(self.faults):
+                if not f.matches(service, action):
+                    continue
+                seen = self._seen.get(index, 0)
+                self._seen[index] = seen + 1
+                if seen >= f.skip:
+                    rules.append(f)
         fired = [f for f in rules if self.rng.random() < f.probability]
         latency = [f for f in fired if f.kind == "latency"]
         failure = [f for f in fired if f.kind != "latency"][:1]

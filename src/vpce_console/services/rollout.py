@@ -75,7 +75,8 @@ class RolloutSummary:
     """How a rollout (or rollback) ended: the last JSON line and the exit code."""
 
     status: str
-    """converged | timed_out | refused | rolled_back."""
+    """converged | timed_out | refused | rolled_back | superseded (someone else wrote during the watch) |
+    written_unverified (the write succeeded, the read-back failed) | unreachable (lost the endpoint mid-watch)."""
     propagation_seconds: float | None
     poll_seconds: float
     probes: int
@@ -89,8 +90,8 @@ class RolloutSummary:
 
     @property
     def exit_code(self) -> int:
-        """0 converged, 1 everything else (timed out, refused, rolled back)."""
-        return 0 if self.status == "converged" else 1
+        """0 converged, 4 superseded, 5 written but not verified, 1 everything else (timed out, refused, …)."""
+        return EXIT_CODES.get(self.status, 1)
 
     def to_json(self) -> dict[str, Any]:
         """The summary object (the last line of JSON output)."""
@@ -106,6 +107,10 @@ class RolloutSummary:
             "mode": self.mode,
             "converged_at": self.converged_at,
         }
+
+
+EXIT_CODES = {"converged": 0, "superseded": 4, "written_unverified": 5, "unreachable": 5}
+"""Exit code per final status (README "Exit codes of a write"); every other status is 1."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +154,14 @@ class RolloutContext:
 
 
 Emit = Callable[[RolloutEvent], None]
+
+
+class _Unverified(Exception):
+    """ModifyVpcEndpoint succeeded but the read-back failed: the change is written, not verified."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class _Refused(Exception):
@@ -267,7 +280,15 @@ class Rollout:
         journal.step(entry_id, "modify", "ok")
         self.emit("modify", outcome="ok", endpoint_id=endpoint.endpoint_id)
         _maybe_crash("modify")
-        reread = await self.read(endpoint.endpoint_id, account_id)
+        try:
+            reread = await self.read(endpoint.endpoint_id, account_id)
+        except AwsError as exc:  # written for sure, verified not: never report this as "nothing written"
+            journal.step(entry_id, "verify", "unverified", error=str(exc))
+            self.emit("verify", outcome="unverified", error=str(exc))
+            raise _Unverified(
+                f"ModifyVpcEndpoint succeeded but reading it back failed ({exc}); the change is WRITTEN, not "
+                "verified: run `vpce rollout --endpoint ID --resume` to verify and watch it"
+            ) from None
         exact = reread.policy_text == text
         if not exact and not _same_document(reread.policy_text, text):
             journal.step(entry_id, "verify", "failed", deployed_sha256=sha256_text(reread.policy_text))
@@ -322,6 +343,10 @@ class Rollout:
         except _Refused as refused:
             self.emit("refused", reason=refused.reason, **refused.data)
             return RolloutSummary("refused", None, opts.poll_seconds, 0, journal_id, reason=refused.reason)
+        except _Unverified as unverified:
+            return RolloutSummary(
+                "written_unverified", None, opts.poll_seconds, 0, journal_id, reason=unverified.reason
+            )
         return await self.watch(journal_id, endpoint, deployed, opts.policy_text, written_at, opts)
 
     async def resume(self, opts: RolloutOptions) -> RolloutSummary:
@@ -481,10 +506,14 @@ class Rollout:
         report: WatchReport = watch.report(self.ctx.clock(), observations)
         round_no = 0
         next_round = self.ctx.clock()
+        unreachable: str | None = None
         while True:
             round_no += 1
             if probes:
                 observations.extend(await self._round(probes, opts.samples))
+            deployed_now, unreachable = await self._deployed_now(endpoint.endpoint_id, opts.account_id)
+            if deployed_now is not None and not _same_document(deployed_now, after):
+                return await self._superseded(journal_id, endpoint, after, deployed_now, written_at, opts, len(probes))
             evidence: list[Any] = []
             if self.ctx.log_groups and (mode == "passive" or opts.rollback_on_denials is not None):
                 evidence = await self._passive_round(endpoint.endpoint_id, passive_cursor)
@@ -527,9 +556,13 @@ class Rollout:
             await self.ctx.sleep(max(0.0, next_round - self.ctx.clock()))
         status = "converged" if report.status is WatchStatus.CONVERGED else "timed_out"
         propagation = None if report.converged_at is None else report.converged_at - written_at
+        reason = "" if status == "converged" else f"not converged after {opts.timeout_seconds:g}s"
+        if status == "timed_out" and unreachable is not None:  # not a plain time-out: we lost sight of it
+            status, reason = "unreachable", f"the endpoint became unreachable during the watch: {unreachable}"
+            journal.step(journal_id, "watch", status, error=unreachable)
+            return RolloutSummary(status, None, opts.poll_seconds, len(probes), journal_id, reason=reason, mode=mode)
         journal.step(journal_id, "watch", status, flaps=report.flaps)
         journal.finish(journal_id, status, propagation_seconds=propagation, flaps=report.flaps)
-        reason = "" if status == "converged" else f"not converged after {opts.timeout_seconds:g}s"
         if mode == "none":
             reason = "no discriminating probe and no CloudTrail evidence: waited for the timer only"
         return RolloutSummary(
@@ -543,6 +576,53 @@ class Rollout:
             mode=mode,
             converged_at=report.converged_at,
         )
+
+    async def _deployed_now(self, endpoint_id: str, account_id: str | None) -> tuple[str | None, str | None]:
+        """(deployed document, None), or (None, why) when the endpoint cannot be read this round."""
+        try:
+            return (await self.read(endpoint_id, account_id)).policy_text, None
+        except AwsError as exc:
+            self.emit("unreachable", error=str(exc))
+            return None, str(exc)
+
+    async def _superseded(
+        self,
+        journal_id: str,
+        endpoint: EndpointPolicy,
+        after: str,
+        deployed_now: str,
+        written_at: float,
+        opts: RolloutOptions,
+        probes: int,
+    ) -> RolloutSummary:
+        """Someone wrote another document while we watched: end SUPERSEDED with the diff and the writer."""
+        from datetime import UTC, datetime, timedelta
+
+        from vpce_console.aws.logs import lookup_policy_changes
+        from vpce_console.policy.diff import policy_diff
+
+        sha = sha256_text(deployed_now)
+        writer = "unknown (CloudTrail LookupEvents has no matching ModifyVpcEndpoint yet)"
+        try:
+            changes = await lookup_policy_changes(
+                self.ctx.gateway,
+                start=datetime.fromtimestamp(written_at, UTC) - timedelta(minutes=1),
+                end=datetime.fromtimestamp(self.ctx.clock(), UTC) + timedelta(minutes=5),
+                endpoint_id=endpoint.endpoint_id,
+                account_id=opts.account_id,
+            )
+            matching = [c for c in changes if not c.error_code and c.policy_sha256 == sha]
+            if matching:
+                latest = max(matching, key=lambda c: c.event_time)
+                writer = f"{latest.principal or '?'} at {latest.event_time.isoformat()} (event {latest.event_id})"
+        except AwsError as exc:
+            writer = f"unknown (LookupEvents failed: {exc})"
+        diff = policy_diff(after, deployed_now, labels=("ours", "deployed"))
+        self.emit("superseded", deployed_sha256=sha, writer=writer, diff=diff)
+        self.ctx.journal.step(journal_id, "watch", "superseded", deployed_sha256=sha, writer=writer)
+        self.ctx.journal.finish(journal_id, "superseded", deployed_sha256=sha, writer=writer)
+        reason = f"the deployed document changed during the watch; written by {writer}"
+        return RolloutSummary("superseded", None, opts.poll_seconds, probes, journal_id, reason=reason)
 
     async def _round(self, probes: Sequence[Probe], samples: int) -> list[Observation]:
         """Call every probe `samples` times at once; a round looks new only if every sample does."""
@@ -692,6 +772,8 @@ class Rollout:
         except _Refused as refused:
             self.emit("refused", reason=refused.reason, **refused.data)
             return RolloutSummary("refused", None, 0.0, 0, entry_id, reason=refused.reason)
+        except _Unverified as unverified:
+            return RolloutSummary("written_unverified", None, 0.0, 0, rollback_id, reason=unverified.reason)
         return RolloutSummary("rolled_back", None, 0.0, 0, rollback_id, reason=reason or "restored")
 
     async def close(self) -> None:
