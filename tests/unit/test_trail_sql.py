@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -81,3 +82,23 @@ def test_since() -> None:
     assert parse_since("2026-11-29T00:00:00Z", now) == datetime(2026, 11, 29, tzinfo=UTC)
     with pytest.raises(UsageError, match="--since"):
         parse_since("last week", now)
+
+
+def test_cache_evicts_the_oldest_objects_outside_the_window(tmp_path: Path) -> None:
+    from vpce_console.config import TrailConfig
+    from vpce_console.services.trail import LocalTrail
+
+    local = LocalTrail(TrailConfig(bucket="trail-bucket", prefix="p/"), tmp_path)
+    keys = [
+        f"p/AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/0{d}/111122223333_CloudTrail_us-east-1_x{d}.json.gz"
+        for d in (1, 2, 3)
+    ]
+    for key in keys:
+        local.path_of(key).parent.mkdir(parents=True, exist_ok=True)
+        local.path_of(key).write_bytes(b"x" * 400_000)
+    assert local.db is not None  # the database file counts against the bound too
+    local.max_bytes = 900_000 + (local.root / "trail.duckdb").stat().st_size
+    evicted, total = local._evict(keep={keys[0]}, fresh_bytes=1_200_000)
+    assert evicted == 1 and not local.path_of(keys[1]).exists()  # day 1 is in the window: day 2 goes first
+    assert local.path_of(keys[0]).exists() and local.path_of(keys[2]).exists() and total <= local.max_bytes
+    local.close()

@@ -327,7 +327,7 @@ class LocalTrail:
                     say(f"trail: downloaded {done}/{len(missing)} objects ({got / 1e6:.1f} MB)")
 
         await asyncio.gather(*(fetch(o) for o in missing))
-        evicted, cached = self._evict(keep={o.key for o in listed})
+        evicted, cached = self._evict(keep={o.key for o in listed}, fresh_bytes=got)
         report = SyncReport(len(listed), len(missing), got, cached, evicted, time.monotonic() - started, len(prefixes))
         return listed, report
 
@@ -337,15 +337,22 @@ class LocalTrail:
         except OSError:
             return False
 
-    def _evict(self, keep: set[str]) -> tuple[int, int]:
+    def _evict(self, keep: set[str], fresh_bytes: int = 0) -> tuple[int, int]:
         """Delete the oldest cached objects outside the window until the cache fits its bound."""
+        db_path = self.root / "trail.duckdb"
+        known = self.db.execute(
+            "SELECT (SELECT coalesce(sum(size), 0) FROM objects) "
+            "+ (SELECT coalesce(sum(size), 0) FROM skips WHERE records IS NULL)"
+        ).fetchone()
+        estimate = int(known[0] if known else 0) + fresh_bytes + (db_path.stat().st_size if db_path.exists() else 0)
+        if estimate <= self.max_bytes // 2:
+            return 0, estimate  # far from the bound: skip walking the cache folder (the warm path stays fast)
         files = []
         total = 0
         for path in self.objects_dir.rglob("*.json.gz") if self.objects_dir.exists() else ():
             size = path.stat().st_size
             total += size
             files.append((path.relative_to(self.objects_dir).as_posix(), size, path))
-        db_path = self.root / "trail.duckdb"
         total += db_path.stat().st_size if db_path.exists() else 0
         evicted = 0
         if total <= self.max_bytes:
