@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "tail": "endpoint-policy denials, classified",
     "usage": "who really called through each endpoint (org trail: calls, denials, first/last seen)",
     "denials": "history of endpoint-policy denials from the org trail, grouped",
+    "replay": "what a draft would have done to the last week of real calls (org trail)",
 }
 
 

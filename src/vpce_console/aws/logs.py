@@ -47,6 +47,8 @@ class PolicyChange:
     principal: str | None
     error_code: str | None
     """Set when the call failed (then no change happened)."""
+    policy_text: str | None = None
+    """The PolicyDocument as the request carried it (replay evaluates the version in force from it)."""
 
 
 async def filter_log_events(
@@ -104,6 +106,16 @@ async def live_tail(
                 ts = int(event.get("timestamp") or 0)
                 event_id = hashlib.sha256(f"{ts}:{message}".encode()).hexdigest()[:32]
                 yield LogEvent(event_id, ts, message)
+
+
+def _policy_text(record: Mapping[str, Any]) -> str | None:
+    params = record.get("requestParameters")
+    if not isinstance(params, Mapping):
+        return None
+    inner = params.get("ModifyVpcEndpointRequest")
+    params = inner if isinstance(inner, Mapping) else params
+    policy = params.get("PolicyDocument") or params.get("policyDocument")
+    return policy if isinstance(policy, str) else None
 
 
 def _policy_of(record: Mapping[str, Any]) -> tuple[str | None, str | None]:
@@ -167,6 +179,7 @@ async def lookup_policy_changes(
                         policy_sha256=sha,
                         principal=identity.get("arn") if isinstance(identity, Mapping) else None,
                         error_code=record.get("errorCode"),
+                        policy_text=_policy_text(record),
                     )
                 )
             token = answer.get("NextToken")

@@ -171,6 +171,14 @@ class Trail:
             self._events.setdefault(account, deque(maxlen=self._keep)).appendleft(record)
         return record
 
+    def backdated(self, account: str, record: dict[str, Any], epoch: float) -> None:
+        """A management event from before the lab started (seeded history): LookupEvents serves it, newest first."""
+        with self._lock:
+            events = self._events.setdefault(account, deque(maxlen=self._keep))
+            ordered = sorted([*events, {**record, "_epoch": epoch}], key=lambda r: -float(r["_epoch"]))
+            events.clear()
+            events.extend(ordered[: self._keep])
+
     # -- LookupEvents ----------------------------------------------------------------------------------------
 
     def lookup(self, account: str, params: Mapping[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,10 @@
 
 Every spoke with associated services gets an application role calling through the hub endpoints, every persona
 calls the services its VPC reaches, a hub-account tool calls with a complete identity, a VPC outside the
-configured spokes makes a few calls, and a few calls a day are denied. Volume follows a daily rhythm (busy in the
+configured spokes makes a few calls, and for a stretch of the window the sqs endpoint had a policy that
+shut out one spoke account (its calls there are denied, every other call allowed), so the recorded decisions are
+exactly what the policy versions in force decide (the `incident`: replay's ground truth; LookupEvents shows the
+changes). Volume follows a daily rhythm (busy in the
 working day, quiet at night and on weekends). One object per five-minute slot is written and forgotten, so memory
 stays bounded at any size; only the aggregates are kept (the ground truth).
 """
@@ -15,6 +18,7 @@ import json
 import math
 import random
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -34,7 +38,9 @@ from vpce_console.lab.world import World
 SLOT_SECONDS = 300
 PER_DAY = {"empty": 0, "demo": 2400, "org": 150_000}
 """Records per (weekday) day by world scale: 7 days at org scale are over 1,000,000 records."""
-DENIALS_PER_DAY = (3, 7)
+INCIDENT_SERVICE = "sqs"
+INCIDENT_FRACTION = (1 / 3, 1 / 14)
+"""The incident starts a third into the window and lasts a fourteenth of it (12 hours of a week)."""
 NO_NETWORK_EVENTS = {"sts"}
 """STS is not a network activity event source (facts §4b)."""
 ACTIONS: dict[str, tuple[str, ...]] = {
@@ -143,6 +149,70 @@ def callers(world: World) -> list[Caller]:
     return out
 
 
+def incident_of(world: World, who: list[Caller], slots: int) -> dict[str, Any] | None:
+    """Which account the incident shut out of which endpoint, and its slots [first, last)."""
+    endpoint = world.endpoints.get(INCIDENT_SERVICE)
+    target = next(
+        (c.account_id for c in who if INCIDENT_SERVICE in c.services and c.account_id != world.hub_account), None
+    )
+    if endpoint is None or target is None or slots <= 0:
+        return None
+    first = int(slots * INCIDENT_FRACTION[0])
+    last = min(slots, first + max(1, int(slots * INCIDENT_FRACTION[1])))
+    return {"endpoint_id": endpoint, "account_id": target, "slots": (first, last)}
+
+
+def incident_policy(account: str) -> str:
+    """The document in force during the incident: everything allowed except the one account."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"},
+                {
+                    "Sid": "ShutOut",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "*",
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:PrincipalAccount": account}},
+                },
+            ],
+        },
+        separators=(",", ":"),
+    )
+
+
+def policy_change_record(world: World, endpoint_id: str, document: str, event_time: str) -> dict[str, Any]:
+    """A ModifyVpcEndpoint management event by the lab operator that set `document` (LookupEvents shape)."""
+    return {
+        "eventVersion": "1.11",
+        "userIdentity": {
+            "type": "IAMUser",
+            "principalId": "AIDA" + _hex(f"{world.hub_account}:operator", 17).upper(),
+            "arn": f"arn:aws:iam::{world.hub_account}:user/vpce-operator",
+            "accountId": world.hub_account,
+            "userName": "vpce-operator",
+        },
+        "eventTime": event_time,
+        "eventSource": "ec2.amazonaws.com",
+        "eventName": "ModifyVpcEndpoint",
+        "awsRegion": world.region,
+        "sourceIPAddress": "10.0.200.10",
+        "userAgent": USER_AGENT,
+        "requestParameters": {"ModifyVpcEndpointRequest": {"VpcEndpointId": endpoint_id, "PolicyDocument": document}},
+        "responseElements": {"ModifyVpcEndpointResponse": {"return": True}},
+        "requestID": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{endpoint_id}:{event_time}:request")),
+        "eventID": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{endpoint_id}:{event_time}:event")),
+        "readOnly": False,
+        "resources": [],
+        "eventType": "AwsApiCall",
+        "managementEvent": True,
+        "recipientAccountId": world.hub_account,
+        "eventCategory": "Management",
+    }
+
+
 def rhythm(epoch: float) -> float:
     """Relative load at a moment: a working-day bump around 14:00 UTC over a night floor, lighter on weekends."""
     t = datetime.fromtimestamp(epoch, UTC)
@@ -210,12 +280,18 @@ def seed_history(
 
     mean_weight = sum(rhythm(start + i * SLOT_SECONDS) for i in range(min(slots, 288 * 7))) / min(slots, 288 * 7)
     per_slot = rate / 288 / max(mean_weight, 1e-9)
-    denial_slots: dict[int, int] = {}
-    for day in range(math.ceil(slots / 288)):
-        for _ in range(rng.randint(*DENIALS_PER_DAY)):
-            slot = day * 288 + rng.randrange(288)
-            if slot < slots:
-                denial_slots[slot] = denial_slots.get(slot, 0) + 1
+    incident = incident_of(world, who, slots)
+    if incident is not None:
+        first, last = incident["slots"]
+        summary["incident"] = {
+            "endpoint_id": incident["endpoint_id"],
+            "account_id": incident["account_id"],
+            "start": iso(start + first * SLOT_SECONDS),
+            "end": iso(start + last * SLOT_SECONDS),
+            "policy": incident_policy(incident["account_id"]),
+        }
+    shut_out = incident["account_id"] if incident is not None else None
+    incident_slots = range(*incident["slots"]) if incident is not None else range(0)
     getrandbits = rng.getrandbits
     truth = delivery.truth
 
@@ -228,32 +304,23 @@ def seed_history(
         expected = per_slot * rhythm(t0)
         n = int(expected) + (1 if rng.random() < expected - int(expected) else 0)
         picks = rng.choices(range(len(who)), cum_weights=cum, k=n)
-        offsets = sorted(rng.random() * SLOT_SECONDS for _ in range(n + denial_slots.get(slot, 0)))
+        offsets = sorted(rng.random() * SLOT_SECONDS for _ in range(n))
+        in_incident = slot in incident_slots
         lines: list[str] = []
         for i, ci in enumerate(picks):
             c = who[ci]
             service = c.services[rng.randrange(len(c.services))]
             actions = ACTIONS.get(service, DEFAULT_ACTIONS)
             action = actions[rng.randrange(len(actions))]
-            text, key = template(ci, service, action, False)
+            denied = in_incident and service == INCIDENT_SERVICE and c.account_id == shut_out
+            text, key = template(ci, service, action, denied)
             when = iso(t0 + offsets[i])
             lines.append(
                 f'{text},"eventTime":"{when}","requestID":"{uid()}","eventID":"{uid()}","sharedEventID":"{uid()}"}}'
             )
             truth.add(key, when)
-        for j in range(denial_slots.get(slot, 0)):
-            ci = rng.randrange(len(who))
-            c = who[ci]
-            service = c.services[rng.randrange(len(c.services))]
-            actions = ACTIONS.get(service, DEFAULT_ACTIONS)
-            action = actions[rng.randrange(len(actions))]
-            text, key = template(ci, service, action, True)
-            when = iso(t0 + offsets[n + j])
-            lines.append(
-                f'{text},"eventTime":"{when}","requestID":"{uid()}","eventID":"{uid()}","sharedEventID":"{uid()}"}}'
-            )
-            truth.add(key, when)
-            summary["denials"] += 1
+            if denied:
+                summary["denials"] += 1
         if lines:
             delivery.write_object(t0 + SLOT_SECONDS, lines)
             summary["objects"] += 1

@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +171,22 @@ class Lab:
         started = time.monotonic()
         summary = seed_history(middleware.delivery, world, seconds, self.seed)
         summary["seconds"] = round(time.monotonic() - started, 3)
+        incident = summary.get("incident")
+        if incident:
+            from vpce_console.lab.history import policy_change_record
+            from vpce_console.lab.trail import iso
+            from vpce_console.lab.world import DEFAULT_POLICY
+
+            # the endpoint's policy history as LookupEvents shows it: set a day before the window, the incident's
+            # document at its start, the default again at its end (what `vpce replay` reads the versions from)
+            begin = _epoch_of(summary["start"]) - 86400
+            for when, doc in (
+                (begin, DEFAULT_POLICY),
+                (_epoch_of(incident["start"]), incident["policy"]),
+                (_epoch_of(incident["end"]), DEFAULT_POLICY),
+            ):
+                record = policy_change_record(world, incident["endpoint_id"], doc, iso(when))
+                middleware.trail.backdated(world.hub_account, record, when)
         middleware.delivery.history = summary
         return summary
 
@@ -326,6 +343,11 @@ def main(argv: list[str] | None = None) -> int:
         code = 2
     exit_now(code)
     return code
+
+
+def _epoch_of(text: str) -> float:
+    """An ISO time (Z suffix) as epoch seconds."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 def exit_now(code: int) -> None:

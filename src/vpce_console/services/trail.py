@@ -39,14 +39,16 @@ BATCH = 500
 
 _RECORD_TYPE = (
     "STRUCT(eventVersion VARCHAR, userIdentity STRUCT(type VARCHAR, principalId VARCHAR, arn VARCHAR, "
-    "accountId VARCHAR), eventTime VARCHAR, eventSource VARCHAR, eventName VARCHAR, awsRegion VARCHAR, "
+    "accountId VARCHAR, sessionContext STRUCT(sessionIssuer STRUCT(arn VARCHAR))), eventTime VARCHAR, "
+    "eventSource VARCHAR, eventName VARCHAR, awsRegion VARCHAR, "
     "sourceIPAddress VARCHAR, errorCode VARCHAR, errorMessage VARCHAR, eventType VARCHAR, eventCategory VARCHAR, "
     "recipientAccountId VARCHAR, vpcEndpointId VARCHAR, vpcEndpointAccountId VARCHAR)"
 )
 _TABLE = """
 CREATE TABLE IF NOT EXISTS cloudtrail (
     eventversion VARCHAR,
-    useridentity STRUCT(type VARCHAR, principalid VARCHAR, arn VARCHAR, accountid VARCHAR),
+    useridentity STRUCT(type VARCHAR, principalid VARCHAR, arn VARCHAR, accountid VARCHAR,
+                        sessioncontext STRUCT(sessionissuer STRUCT(arn VARCHAR))),
     eventtime VARCHAR, eventsource VARCHAR, eventname VARCHAR, awsregion VARCHAR, sourceipaddress VARCHAR,
     errorcode VARCHAR, errormessage VARCHAR, eventtype VARCHAR, eventcategory VARCHAR, recipientaccountid VARCHAR,
     vpcendpointid VARCHAR, vpcendpointaccountid VARCHAR,
@@ -270,8 +272,18 @@ class LocalTrail:
             self._db.execute("SET memory_limit = '8GB'")
             self._db.execute("SET threads = 2")
             self._db.execute("SET preserve_insertion_order = false")
+            self._migrate()
             self._db.execute(_TABLE)
         return self._db
+
+    def _migrate(self) -> None:
+        """A cache built before the table had the session issuer is rebuilt from the cached objects (no download)."""
+        found = self._db.execute(
+            "SELECT data_type FROM information_schema.columns WHERE table_name = 'cloudtrail' "
+            "AND column_name = 'useridentity'"
+        ).fetchone()
+        if found is not None and "sessioncontext" not in str(found[0]).lower():
+            self._db.execute("DROP TABLE cloudtrail; DROP TABLE IF EXISTS objects; DROP TABLE IF EXISTS skips")
 
     def close(self) -> None:
         """Close the database (the next process can open it)."""
@@ -424,7 +436,9 @@ class LocalTrail:
                 INSERT INTO cloudtrail
                 SELECT r.eventVersion,
                        {{'type': r.userIdentity.type, 'principalid': r.userIdentity.principalId,
-                        'arn': r.userIdentity.arn, 'accountid': r.userIdentity.accountId}},
+                        'arn': r.userIdentity.arn, 'accountid': r.userIdentity.accountId,
+                        'sessioncontext': {{'sessionissuer': {{
+                            'arn': r.userIdentity.sessionContext.sessionIssuer.arn}}}}}},
                        r.eventTime, r.eventSource, r.eventName, r.awsRegion, r.sourceIPAddress, r.errorCode,
                        r.errorMessage, r.eventType, r.eventCategory, r.recipientAccountId, r.vpcEndpointId,
                        r.vpcEndpointAccountId,

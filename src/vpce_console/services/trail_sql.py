@@ -115,7 +115,9 @@ def create_table_ddl(
     return f"""CREATE EXTERNAL TABLE IF NOT EXISTS `{database}`.`{table}` (
   eventversion STRING,
   useridentity STRUCT<type: STRING, principalid: STRING, arn: STRING, accountid: STRING, invokedby: STRING,
-    accesskeyid: STRING, username: STRING>,
+    accesskeyid: STRING, username: STRING,
+    sessioncontext: STRUCT<sessionissuer: STRUCT<type: STRING, principalid: STRING, arn: STRING,
+      accountid: STRING, username: STRING>>>,
   eventtime STRING, eventsource STRING, eventname STRING, awsregion STRING, sourceipaddress STRING,
   useragent STRING, errorcode STRING, errormessage STRING, requestparameters STRING, responseelements STRING,
   additionaleventdata STRING, requestid STRING, eventid STRING, readonly STRING,
@@ -141,3 +143,83 @@ TBLPROPERTIES (
   'projection.timestamp.interval.unit' = 'DAYS',
   'storage.location.template' = '{base}${{account}}/CloudTrail/${{region}}/${{timestamp}}'
 )"""
+
+
+# --- replay: distinct call shapes -------------------------------------------------------------------------------
+
+SHAPE_COLUMNS = (
+    ("identity_type", "useridentity.type"),
+    ("arn", "useridentity.arn"),
+    ("account", "useridentity.accountid"),
+    ("issuer_arn", "useridentity.sessioncontext.sessionissuer.arn"),
+    ("event_source", "eventsource"),
+    ("event_name", "eventname"),
+    ("source_ip", "sourceipaddress"),
+    ("region", "awsregion"),
+    ("endpoint_account", "vpcendpointaccountid"),
+)
+"""Everything of a record the partial context is built from: records equal in these are one shape."""
+
+_SHAPES = """
+SELECT {columns},
+       CASE WHEN errorcode = 'VpceAccessDenied' THEN 1 ELSE 0 END AS denied,
+       {period} AS period,
+       COUNT(*) AS calls,
+       MIN(eventtime) AS first_seen,
+       MAX(eventtime) AS last_seen
+FROM cloudtrail
+WHERE eventcategory = 'NetworkActivity' AND "timestamp" >= :since_day AND eventtime >= :since
+  AND vpcendpointid = :endpoint
+GROUP BY {positions}
+ORDER BY calls DESC
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ShapeQuestion:
+    """The distinct call shapes through one endpoint since `since`, split at each policy change (`boundaries`)."""
+
+    endpoint: str
+    since: datetime
+    boundaries: tuple[datetime, ...] = ()
+    """Times the endpoint's policy changed inside the window, oldest first: `period` k counts calls at or after
+    the k-th (whole seconds: a call in the second of a write is counted with the new version)."""
+    accounts: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+
+
+def build_shapes(question: ShapeQuestion) -> exp.Expression:
+    """The shape question as a sqlglot tree (one source for DuckDB and Athena)."""
+    period = "0"
+    if question.boundaries:
+        whens = " ".join(
+            f"WHEN eventtime >= '{b.strftime('%Y-%m-%dT%H:%M:%SZ')}' THEN {i + 1}"
+            for i, b in reversed(list(enumerate(question.boundaries)))
+        )
+        period = f"CASE {whens} ELSE 0 END"
+    n = len(SHAPE_COLUMNS) + 2
+    text = _SHAPES.format(
+        columns=", ".join(f"{expr} AS {name}" for name, expr in SHAPE_COLUMNS),
+        period=period,
+        positions=", ".join(str(i + 1) for i in range(n)),
+    )
+    tree = exp.replace_placeholders(
+        sqlglot.parse_one(text),
+        since_day=question.since.strftime("%Y/%m/%d"),
+        since=question.since.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        endpoint=question.endpoint,
+    )
+    assert isinstance(tree, exp.Select)
+    if question.accounts:
+        tree = tree.where(exp.column("account").isin(*map(exp.Literal.string, question.accounts)))
+    if question.regions:
+        tree = tree.where(exp.column("region").isin(*map(exp.Literal.string, question.regions)))
+    return tree
+
+
+def render_shapes(question: ShapeQuestion, dialect: str, table: str = TABLE) -> str:
+    """The shape question's SQL for `dialect` (`duckdb` or `athena`)."""
+    tree = build_shapes(question)
+    if table != TABLE:
+        tree = exp.replace_tables(tree, {TABLE: table})
+    return tree.sql(dialect=dialect, comments=False)

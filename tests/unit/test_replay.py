@@ -1,0 +1,172 @@
+"""Replay's pure parts: the shape query in both dialects, the policy versions of a window, the grouping."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlglot
+
+from vpce_console.policy.partial import compile_partial
+from vpce_console.policy.record import AccountFacts, ContextMap
+from vpce_console.services.replay import PolicyVersion, Shape, replay_shapes, versions_in_window
+from vpce_console.services.trail_sql import ShapeQuestion, render_shapes
+
+SINCE = datetime(2026, 11, 23, tzinfo=UTC)
+DEFAULT = '{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}'
+
+
+def deny_account(account: str) -> str:
+    return json.dumps(
+        {
+            "Statement": [
+                {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"},
+                {
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "*",
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:PrincipalAccount": account}},
+                },
+            ]
+        }
+    )
+
+
+def test_shape_question_renders_for_both_engines() -> None:
+    q = ShapeQuestion("vpce-0abc", SINCE, (SINCE + timedelta(days=1), SINCE + timedelta(days=2)), ("1" * 12,))
+    for dialect in ("duckdb", "athena"):
+        sql = render_shapes(q, dialect, "db.trail" if dialect == "athena" else "cloudtrail")
+        sqlglot.parse_one(sql, read=dialect)  # valid in its own dialect
+        assert "sessionissuer.arn" in sql and "vpce-0abc" in sql
+        # the later boundary is tested first: a call after both changes is in period 2
+        assert sql.index("2026-11-25T00:00:00Z") < sql.index("2026-11-24T00:00:00Z")
+
+
+def test_shape_question_runs_in_duckdb() -> None:
+    import duckdb
+
+    db = duckdb.connect()
+    db.execute(
+        "CREATE TABLE cloudtrail (useridentity STRUCT(type VARCHAR, principalid VARCHAR, arn VARCHAR, "
+        "accountid VARCHAR, sessioncontext STRUCT(sessionissuer STRUCT(arn VARCHAR))), eventtime VARCHAR, "
+        "eventsource VARCHAR, eventname VARCHAR, awsregion VARCHAR, sourceipaddress VARCHAR, errorcode VARCHAR, "
+        "eventcategory VARCHAR, vpcendpointid VARCHAR, vpcendpointaccountid VARCHAR, account VARCHAR, "
+        'region VARCHAR, "timestamp" VARCHAR)'
+    )
+    ident = (
+        "{'type': 'AWSAccount', 'principalid': 'x', 'arn': NULL, 'accountid': '222222222222', 'sessioncontext': NULL}"
+    )
+    for t, err in (
+        ("2026-11-23T10:00:00Z", None),
+        ("2026-11-24T10:00:00Z", "VpceAccessDenied"),
+        ("2026-11-24T11:00:00Z", "VpceAccessDenied"),
+    ):
+        db.execute(
+            f"INSERT INTO cloudtrail VALUES ({ident}, ?, 'sqs.amazonaws.com', 'SendMessage', 'us-east-1', "
+            "'10.1.0.5', ?, "
+            "'NetworkActivity', 'vpce-0abc', '111111111111', '111111111111', 'us-east-1', ?)",
+            [t, err, t[:10].replace("-", "/")],
+        )
+    q = ShapeQuestion("vpce-0abc", SINCE, (SINCE + timedelta(days=1),))
+    shapes = [Shape.from_row(r) for r in db.execute(render_shapes(q, "duckdb")).fetchall()]
+    assert sorted((s.period, s.denied, s.calls) for s in shapes) == [(0, False, 1), (1, True, 2)]
+    versions = [
+        PolicyVersion(None, DEFAULT, "cloudtrail"),
+        PolicyVersion(SINCE + timedelta(days=1), deny_account("222222222222"), "cloudtrail"),
+    ]
+    report = replay_shapes(
+        shapes,
+        versions,
+        compile_partial(deny_account("222222222222")),
+        endpoint_id="vpce-0abc",
+        endpoint_vpc="vpc-0hub",
+        facts=ContextMap(),
+    )  # fmt: skip
+    assert report.agreement == 1.0 and report.records == 3
+    assert report.newly_denied.calls == 1 and report.unchanged.calls == 2
+
+
+def test_versions_in_window() -> None:
+    t = [SINCE - timedelta(days=3), SINCE + timedelta(days=1), SINCE + timedelta(days=2)]
+    # an older change sets the version at the start; each change inside opens a period
+    got = versions_in_window(
+        "C", SINCE, [(t[0], None, "A", "cloudtrail"), (t[1], None, "B", "cloudtrail"), (t[2], None, "C", "cloudtrail")]
+    )
+    assert [(v.start, v.text) for v in got] == [(None, "A"), (t[1], "B"), (t[2], "C")]
+    # only the journal's change inside: its before document is the start's
+    got = versions_in_window("B", SINCE, [(t[1], "A", "B", "journal")])
+    assert [(v.start, v.text) for v in got] == [(None, "A"), (t[1], "B")]
+    # a change seen only in CloudTrail with nothing earlier: the start's version is unknown, not guessed
+    got = versions_in_window("B", SINCE, [(t[1], None, "B", "cloudtrail")])
+    assert got[0].text is None
+    # no change: the deployed document all along
+    assert [(v.start, v.text, v.source) for v in versions_in_window("D", SINCE, [])] == [(None, "D", "deployed")]
+
+
+def _shape(account: str, denied: bool, calls: int, arn: str | None = None, period: int = 0) -> Shape:
+    kind = "AssumedRole" if arn else "AWSAccount"
+    return Shape(
+        kind,
+        arn,
+        account,
+        None,
+        "sqs.amazonaws.com",
+        "SendMessage",
+        "10.1.0.5",
+        "us-east-1",
+        "111111111111",
+        denied,
+        period,
+        calls,
+        "",
+        "",
+    )
+
+
+def test_grouping_and_sanity() -> None:
+    shapes = [_shape("222222222222", False, 5), _shape("333333333333", False, 7), _shape("333333333333", True, 2)]
+    tag_gated = compile_partial(
+        {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
+                        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abcdefghij"}}}]}
+    )  # fmt: skip
+    facts = ContextMap({"222222222222": AccountFacts("o-abcdefghij")})
+    report = replay_shapes(
+        shapes,
+        [PolicyVersion(None, DEFAULT, "deployed")],
+        tag_gated,
+        endpoint_id="vpce-0abc",
+        endpoint_vpc=None,
+        facts=facts,
+    )
+    assert report.unchanged.calls == 5  # known to be in the org
+    assert {k: g.calls for k, g in report.undetermined.items()} == {frozenset({"aws:PrincipalOrgID"}): 9}
+    # the deployed default allows what AWS denied: a disagreement, shown
+    assert report.disagree == 2 and report.agree == 12 and report.disagreements[0]["aws"] == "denied"
+    # an unknown version is counted apart, never compared
+    report = replay_shapes(
+        shapes,
+        [PolicyVersion(None, None, "cloudtrail")],
+        tag_gated,
+        endpoint_id="vpce-0abc",
+        endpoint_vpc=None,
+        facts=facts,
+    )
+    assert report.version_unknown == 14 and report.agreement is None
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from vpce_console.cli import main
+
+    cap = capsys
+    draft = tmp_path / "draft.json"
+    draft.write_text("{not json")
+    assert main(["replay", "--endpoint", "vpce-0abc", "--policy", str(draft)]) == 2
+    err = cap.readouterr().err
+    assert err.startswith("vpce replay: --policy") and "not valid JSON" in err and err.count("\n") == 1
+    draft.write_text(DEFAULT)
+    assert main(["replay", "--endpoint", "sg-0abc", "--policy", str(draft)]) == 2
+    assert "expected a vpce-" in cap.readouterr().err
+    assert main(["replay", "--endpoint", "vpce-0abc", "--policy", str(tmp_path / "missing.json")]) == 2
