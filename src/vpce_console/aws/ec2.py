@@ -143,11 +143,18 @@ async def describe_security_groups(
 
 
 async def describe_services(
-    gw: AwsGateway, service_names: Sequence[str], *, account_id: str, region: str
+    gw: AwsGateway,
+    service_names: Sequence[str],
+    *,
+    account_id: str,
+    region: str,
+    problems: list[str] | None = None,
 ) -> dict[str, ServiceDetail]:
     """Service name -> policy support and private DNS name (DescribeVpcEndpointServices); {} if unavailable.
 
-    Asks by `ServiceNames`; if AWS rejects the batch (one unknown name fails all), asks name by name.
+    Asks by `ServiceNames`; if AWS rejects the batch (one unknown name fails all), asks name by name. An optional
+    enrichment: a failure (5xx, dropped connection, throttling) leaves those services unknown and is appended to
+    `problems`, never raised — only bad credentials are.
     """
     if not service_names:
         return {}
@@ -169,19 +176,31 @@ async def describe_services(
                     availability_zones=tuple(item.get("AvailabilityZones", [])),
                 )
 
+    unknown: list[str] = []
+    failure = ""
     for names in _batches(service_names):
         try:
             await ask(names)
         except AwsError as exc:
-            if exc.kind in ("credentials", "connection"):
+            if exc.kind == "credentials":
                 raise
+            if exc.kind in ("connection", "unavailable", "throttled"):  # asking name by name would fail the same
+                unknown += names
+                failure = str(exc)
+                continue
             for name in names:
                 try:
                     await ask([name])
                 except AwsError as inner:
-                    if inner.kind in ("credentials", "connection"):
+                    if inner.kind == "credentials":
                         raise
-                    # policy support stays unknown for this service; the inventory still works
+                    unknown.append(name)  # policy support stays unknown for this service; the inventory still works
+                    failure = str(inner)
+    if unknown and problems is not None:
+        shown = ", ".join(".".join(n.split(".")[3:]) or n for n in unknown[:6]) + (" …" if len(unknown) > 6 else "")
+        problems.append(
+            f"policy support unknown for {len(unknown)} service(s) in {account_id}/{region} ({shown}): {failure}"
+        )
     return out
 
 
@@ -206,18 +225,35 @@ async def subnet_az_ids(gw: AwsGateway, subnet_ids: Sequence[str], *, account_id
     return out
 
 
-async def hub_endpoints(gw: AwsGateway, *, account_id: str, region: str, vpc_id: str | None = None) -> list[Endpoint]:
-    """Every interface endpoint of a hub with ENIs (IP, AZ), security groups and service details."""
+async def hub_endpoints(
+    gw: AwsGateway, *, account_id: str, region: str, vpc_id: str | None = None, problems: list[str] | None = None
+) -> list[Endpoint]:
+    """Every interface endpoint of a hub with ENIs (IP, AZ), security groups and service details.
+
+    Service details and AZ ids are enrichments: when they cannot be read the endpoints come back without them
+    and `problems` says why (warn, mark, continue).
+    """
     raw = await describe_interface_endpoints(gw, account_id=account_id, region=region, vpc_id=vpc_id)
     eni_ids = [e for item in raw for e in item.get("NetworkInterfaceIds", [])]
     group_ids = [g["GroupId"] for item in raw for g in item.get("Groups", []) if "GroupId" in g]
     service_names = [str(item["ServiceName"]) for item in raw]
     subnet_ids = [s for item in raw for s in item.get("SubnetIds", [])]
+
+    async def az_ids_or_none() -> dict[str, str]:
+        try:
+            return await subnet_az_ids(gw, subnet_ids, account_id=account_id, region=region)
+        except AwsError as exc:
+            if exc.kind == "credentials":
+                raise
+            if problems is not None:
+                problems.append(f"AZ ids unknown in {account_id}/{region} (DescribeSubnets): {exc}")
+            return {}
+
     enis, groups, services, az_ids = await asyncio.gather(
         describe_enis(gw, eni_ids, account_id=account_id, region=region),
         describe_security_groups(gw, group_ids, account_id=account_id, region=region),
-        describe_services(gw, service_names, account_id=account_id, region=region),
-        subnet_az_ids(gw, subnet_ids, account_id=account_id, region=region),
+        describe_services(gw, service_names, account_id=account_id, region=region, problems=problems),
+        az_ids_or_none(),
     )
     endpoints = []
     for item in raw:

@@ -48,6 +48,8 @@ def render_text(inventory: Inventory, config: Config) -> str:
         else:
             n = (summary.errors + summary.warnings + summary.infos) if summary else 0
             policy = f"custom, {n} finding{'s' if n != 1 else ''}"
+        if e.policy_supported is None:
+            policy += " ?"  # DescribeVpcEndpointServices did not answer: support unknown (see Warnings)
         ips = ",".join(i.private_ip or "?" for i in e.enis) or "-"
         sources = sorted({c for g in e.security_groups for c in g.https_cidrs})
         sg = f"{len(e.security_groups)} SG, {len(sources)} CIDR" if e.security_groups else "-"

@@ -395,7 +395,9 @@ async def load_inventory(
     say(f"reading {len(hubs_cfg)} hub(s) as {caller.arn}")
 
     async def read_hub(account: str, region: str, vpc_id: str | None) -> tuple[Hub, list[Endpoint]]:
-        endpoints = await ec2.hub_endpoints(gateway, account_id=account, region=region, vpc_id=vpc_id)
+        endpoints = await ec2.hub_endpoints(
+            gateway, account_id=account, region=region, vpc_id=vpc_id, problems=warnings
+        )
         say(f"hub {account}/{region}: {len(endpoints)} endpoints")
         vpc_ids = [vpc_id] if vpc_id else sorted({e.vpc_id for e in endpoints})
         vpcs_task = ec2.hub_vpcs(gateway, vpc_ids, account_id=account, region=region)
@@ -611,8 +613,9 @@ async def _metrics(
             gateway, endpoints, account_id=account, region=region, hours=hours
         )
     except AwsError as exc:
-        if exc.kind in ("credentials", "connection"):
+        if exc.kind == "credentials":
             raise
+        # an enrichment: a dropped connection warns like a 5xx does, the bytes column shows "-"
         warnings.append(f"metrics unavailable for {account}/{region}: {exc}")
         return {}
 
