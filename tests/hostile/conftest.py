@@ -59,11 +59,25 @@ def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
 
 
-def run_vpce(args: Sequence[str], *, cwd: Path | None = None, timeout: float = 60.0, stdin: bytes | None = None) -> Run:
-    """`python -m vpce_console ARGS` with the test's environment; RSS from wait4's rusage of this child only."""
+def run_vpce(
+    args: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    timeout: float = 60.0,
+    stdin: bytes | None = None,
+    stdin_zeros: int = 0,
+) -> Run:
+    """`python -m vpce_console ARGS` with the test's environment; RSS from wait4's rusage of this child only.
+
+    `stdin_zeros` feeds that many zero bytes without holding them in this process (a forked child's peak RSS
+    starts from the parent's, so a big `stdin` bytes object here would be counted against the child).
+    """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as inp:
         if stdin is not None:
             inp.write(stdin)
+            inp.seek(0)
+        elif stdin_zeros:
+            inp.truncate(stdin_zeros)  # a sparse file of zeros
             inp.seek(0)
         start = time.monotonic()
         proc = subprocess.Popen(

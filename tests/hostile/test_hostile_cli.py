@@ -52,7 +52,7 @@ def test_hostile_input_files_are_one_line(files: Path, args: list[str], needle: 
 
 def test_lint_stdin_is_capped(files: Path) -> None:
     """`vpce lint -` with more than its 16 MB cap on stdin says so instead of reading it all."""
-    run_vpce(["lint", "-"], cwd=files, stdin=b" " * (17 * 1024 * 1024)).assert_one_line(2, contains="larger than")
+    run_vpce(["lint", "-"], cwd=files, stdin_zeros=17 * 1024 * 1024).assert_one_line(2, contains="larger than")
 
 
 def test_over_long_number_in_a_policy_is_a_finding(files: Path) -> None:

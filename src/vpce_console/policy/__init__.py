@@ -11,6 +11,9 @@ from typing import Any
 _EXPORTS: dict[str, str] = {
     "parse_policy": "parse",
     "lint": "linter",
+    "lint_report": "linter",
+    "LintReport": "linter",
+    "EndpointContext": "endpoint_context",
     "Finding": "findings",
     "Severity": "findings",
     "compile_policy": "evaluator",
