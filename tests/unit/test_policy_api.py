@@ -9,7 +9,7 @@ from vpce_console.policy.linter import lint as lint_function
 
 DENY_SOURCE_VPC = (
     '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sqs:*",'
-    ' "Resource": "*", "Condition": {"StringEquals": {"aws:SourceVpc": "vpc-0abc"}}}]}'
+    ' "Resource": "*", "Condition": {"StringEquals": {"aws:SourceVpc": "vpc-0abc1234"}}}]}'
 )
 
 
@@ -27,9 +27,9 @@ def test_package_api_lints_and_evaluates() -> None:
         principal="arn:aws:sts::111122223333:assumed-role/app/i-1",
         action="sqs:SendMessage",
         resource="arn:aws:sqs:us-east-1:111122223333:q",
-        context={"aws:SourceVpc": "vpc-0abc"},
+        context={"aws:SourceVpc": "vpc-0abc1234"},
     )
-    spoke = Request(hub.principal, hub.action, hub.resource, {"aws:SourceVpc": "vpc-0spoke"})
+    spoke = Request(hub.principal, hub.action, hub.resource, {"aws:SourceVpc": "vpc-0def5678"})
     assert policy.evaluate(DENY_SOURCE_VPC, hub).kind == "allow"
     assert policy.evaluate(DENY_SOURCE_VPC, spoke).kind == "implicit_deny"
 
