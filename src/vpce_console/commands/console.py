@@ -64,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
         watch_timeout=config.watch.timeout_seconds,
     )
     result = app.run()
+    if app.return_code:  # a crash (App._fatal_error) exits non-zero after its one line and crash log
+        return int(app.return_code)
     return int(result or 0)
 
 
