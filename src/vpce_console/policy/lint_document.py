@@ -39,7 +39,6 @@ def check_document(linter: _Linter, root: Node) -> None:
         return
     allows = [st for st in linter.statements if st.effect == "Allow"]
     if not allows:
-        first = linter.statements[0]
         linter.emit(
             "no-allow",
             root,
@@ -48,8 +47,7 @@ def check_document(linter: _Linter, root: Node) -> None:
             "Allow: an endpoint policy only lets through what an Allow matches, so every request through the "
             "endpoint is implicitly denied.",
             'Add an Allow statement (e.g. "Effect": "Allow", "Principal": "*", the actions your workloads use, '
-            "narrowed with aws:PrincipalOrgID), and keep the Deny statements as guardrails."
-            + (" The first statement is a Deny." if first.effect == "Deny" else ""),
+            "narrowed with aws:PrincipalOrgID), and keep the Deny statements as guardrails.",
         )
         return
     if linter.prefixes is None:
