@@ -26,8 +26,8 @@ from vpce_console.policy.matching import (
     compile_source,
     glob_source,
     parse_template,
-    render_glob_source,
     render_literal,
+    template_pattern,
     template_tokens,
 )
 
@@ -234,8 +234,8 @@ def _string_test(base: str, templates: list[Template]) -> ValueTest:
         if matcher is not None and matcher(value) is not None:
             return True
         for t in dynamic:
-            source = render_glob_source(t, ctx)
-            if source is not None and compile_source(source).fullmatch(value) is not None:
+            pattern = template_pattern(t, ctx)
+            if pattern is not None and pattern.fullmatch(value) is not None:
                 return True
         return False
 

@@ -27,7 +27,7 @@ from vpce_console.policy.matching import (
     compile_source,
     glob_source,
     parse_template,
-    render_glob_source,
+    template_pattern,
 )
 
 KNOWN_VERSIONS = ("2012-10-17", "2008-10-17")
@@ -250,8 +250,8 @@ class _Patterns:
         if self.static is not None and self.static.fullmatch(value) is not None:
             return True
         for template in self.dynamic:
-            source = render_glob_source(template, ctx)
-            if source is not None and compile_source(source).fullmatch(value) is not None:
+            pattern = template_pattern(template, ctx)
+            if pattern is not None and pattern.fullmatch(value) is not None:
                 return True
         return False
 

@@ -183,6 +183,35 @@ def render_glob_source(template: Template, ctx: Context) -> str | None:
     return None if tokens is None else _tokens_source(tokens)
 
 
+def template_pattern(template: Template, ctx: Context) -> re.Pattern[str] | None:
+    """The compiled full-match regex of a template rendered against `ctx`, or None when a variable is null (E15).
+
+    Cached on the template and its variables' values: requests repeat the same few values, so the pattern
+    source is not rebuilt (and re-hashed) for every request.
+    """
+    values = tuple(variable_value(part, ctx) for part in template.parts if isinstance(part, Variable))
+    if None in values:
+        return None
+    return _template_pattern(template, values)
+
+
+@lru_cache(maxsize=8192)
+def _template_pattern(template: Template, values: tuple[str | None, ...]) -> re.Pattern[str] | None:
+    tokens: list[Token] = []
+    it = iter(values)
+    for part in template.parts:
+        if isinstance(part, str):
+            tokens.extend((ch, True) for ch in part)
+        elif isinstance(part, Escaped):
+            tokens.append((part.char, False))
+        else:
+            value = next(it)
+            if value is None:
+                return None
+            tokens.extend((ch, False) for ch in value)
+    return compile_source(_tokens_source(tokens))
+
+
 def arn_component_sources(tokens: list[Token]) -> tuple[str, ...] | None:
     """Per-component regex sources for an ARN pattern (E11), or None when it has fewer than six components."""
     components: list[list[Token]] = [[]]

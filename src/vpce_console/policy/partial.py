@@ -35,7 +35,7 @@ from vpce_console.policy.evaluator import (
     compile_policy,
     normalize_context,
 )
-from vpce_console.policy.matching import Context, Template, Variable
+from vpce_console.policy.matching import Context, Template, Variable, template_pattern
 
 UNDETERMINED = "undetermined"
 PRINCIPAL = "Principal"
@@ -317,13 +317,11 @@ def _resource(st: _Stmt, resource: str | None, ctx: Context, unknown: frozenset[
     # Some entries render from unknown keys: a match among the others is final, otherwise it is open.
     if patterns.static is not None and patterns.static.fullmatch(resource) is not None:
         return _F if base.not_resource else _T
-    from vpce_console.policy.matching import compile_source, render_glob_source
-
     for template, keys in st.resource_vars:
         if keys & unknown:
             continue
-        source = render_glob_source(template, ctx)
-        if source is not None and compile_source(source).fullmatch(resource) is not None:
+        pattern = template_pattern(template, ctx)
+        if pattern is not None and pattern.fullmatch(resource) is not None:
             return _F if base.not_resource else _T
     return _U
 
