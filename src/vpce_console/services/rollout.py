@@ -224,7 +224,9 @@ class Rollout:
         """
         live: list[JournalEntry] = []
         deployed_sha = sha256_text(endpoint.policy_text)
-        unfinished = self.ctx.journal.unfinished(endpoint.endpoint_id)
+        everything = self.ctx.journal.entries(endpoint.endpoint_id)
+        unfinished = [e for e in everything if not e.finished]
+        undone = {e.rollback_of: e.journal_id for e in everything if e.rollback_of and e.written_at is not None}
         if self.ctx.journal.skipped:  # a damaged line never blocks a rollout; it is reported and left alone
             self.emit("journal_skipped", path=str(self.ctx.journal.path), lines=self.ctx.journal.skipped[:20])
         for entry in unfinished:
@@ -242,6 +244,9 @@ class Rollout:
                         "roll back: vpce rollback --endpoint ID --confirm ID --allow-write",
                     ],
                 )
+            elif entry.journal_id in undone:
+                self.ctx.journal.finish(entry.journal_id, "rolled_back", by=undone[entry.journal_id])
+                self.emit("recovery", journal_id=entry.journal_id, state="rolled-back", crashed_at=where)
             elif deployed_sha == entry.before_sha256:
                 self.ctx.journal.finish(entry.journal_id, "aborted", reason=f"process died at {where}; never written")
                 self.emit("recovery", journal_id=entry.journal_id, state="not-applied", crashed_at=where)
@@ -737,6 +742,25 @@ class Rollout:
                 target = live[-1]
             else:
                 target = journal.last_written(endpoint_id)
+            if target is not None and target.kind == "rollback" and target.rollback_of:
+                # retrying a crashed or failed rollback: the change to undo is the one it was undoing, and the
+                # document to restore is the one in force before that change, never what the rollback removed
+                original = journal.get(target.rollback_of)
+                if original is not None and original.before_sha256 == deployed_sha:
+                    if not target.finished:
+                        journal.finish(target.journal_id, "applied", completed_by="retry: already in force")
+                    if not original.finished:
+                        journal.finish(original.journal_id, "rolled_back", by=target.journal_id)
+                    self.emit("rollback", journal_id=target.journal_id, rollback_of=original.journal_id, already=True)
+                    return RolloutSummary(
+                        "rolled_back",
+                        None,
+                        0.0,
+                        0,
+                        target.journal_id,
+                        reason=f"already restored: the document in force before {original.journal_id} is deployed",
+                    )
+                target = original
             if target is None:
                 raise _Refused("the journal has no change to this endpoint to roll back")
             if target.after_sha256 != deployed_sha:
