@@ -117,8 +117,7 @@ def test_journal_line_with_a_bad_type_is_skipped_and_reported(tmp_path: Path) ->
     run.assert_bounded()
 
 
-def test_one_shot_tail_gives_up_on_an_unreachable_endpoint(tmp_path: Path) -> None:
-    """`vpce tail --since 5m` against a dead endpoint: a few attempts, one line, exit 2."""
+def _dead_ready_file(tmp_path: Path) -> Path:
     ready = tmp_path / "dead.json"
     ready.write_text(
         json.dumps(
@@ -135,5 +134,20 @@ def test_one_shot_tail_gives_up_on_an_unreachable_endpoint(tmp_path: Path) -> No
             }
         )
     )
-    run = run_vpce(["tail", "--since", "5m", "--lab-ready", str(ready)], timeout=90)
+    return ready
+
+
+def test_one_shot_tail_gives_up_on_an_unreachable_endpoint(tmp_path: Path) -> None:
+    """`vpce tail --since 5m` against a dead endpoint: a few attempts, one line, exit 2."""
+    run = run_vpce(["tail", "--since", "5m", "--lab-ready", str(_dead_ready_file(tmp_path))], timeout=90)
     run.assert_one_line(2, contains="cannot reach")
+
+
+def test_follow_tail_keeps_retrying_and_says_so_each_time(tmp_path: Path) -> None:
+    """`vpce tail --follow` against a dead endpoint keeps going, one stderr line per retry (killed after 12 s)."""
+    run = run_vpce(["tail", "--follow", "--since", "5m", "--lab-ready", str(_dead_ready_file(tmp_path))], timeout=12)
+    assert run.code == -9, (run.code, run.stderr[-1000:])  # still running when the test stopped it
+    retries = [line for line in run.stderr_lines if "retrying in" in line]
+    assert len(retries) >= 2, run.stderr
+    assert all(line.startswith("vpce tail: ") and "connection" in line for line in retries)
+    assert "Traceback" not in run.stderr
