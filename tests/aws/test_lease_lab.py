@@ -320,6 +320,14 @@ def test_written_but_unverified_then_resume_verifies_and_watches(lab: dict[str, 
     history = subprocess.run(_cmd(lab, "history", "--format", "json"), capture_output=True, text=True, env=env)
     entry = json.loads(history.stdout)["changes"][-1]
     assert entry["unfinished"] and [s["outcome"] for s in entry["steps"] if s["step"] == "verify"] == ["unverified"]
+    # --resume only watches: it takes no lease, so another operator's live lease does not stop it
+    from vpce_console.services.lease import LeaseInfo
+
+    now = time.time()
+    other = LeaseInfo("other0lease1", endpoint, "arn:aws:iam::1:user/carol", "h", 1, now, now + 600)
+    _client(ready, "ssm").put_parameter(
+        Name=f"/vpce-console/lease/{endpoint}", Value=other.to_value(), Type="String", Overwrite=False
+    )
     resumed = subprocess.run(
         _cmd(lab, "rollout", "--endpoint", endpoint, "--resume", "--poll", str(POLL), "--format", "json"),
         capture_output=True,
@@ -329,6 +337,10 @@ def test_written_but_unverified_then_resume_verifies_and_watches(lab: dict[str, 
     )
     assert resumed.returncode == 0, (_lines(resumed.stdout)[-3:], resumed.stderr[-500:])
     assert _lines(resumed.stdout)[-1]["status"] == "converged"
+    assert not any(e["event"] == "lease" for e in _lines(resumed.stdout))
+    stored = _client(ready, "ssm").get_parameter(Name=f"/vpce-console/lease/{endpoint}")["Parameter"]["Value"]
+    assert json.loads(stored)["lease_id"] == "other0lease1", "a read-only watch never touches another's lease"
+    _client(ready, "ssm").delete_parameter(Name=f"/vpce-console/lease/{endpoint}")
 
 
 def test_endpoint_unreachable_during_the_watch_is_said(lab: dict[str, Any], tmp_path: Path) -> None:
