@@ -60,14 +60,12 @@ def _replay(args: argparse.Namespace, draft: Any) -> ReplayReport:
     from vpce_console.commands._inventory_run import StderrProgress
     from vpce_console.commands._trail_run import scope
     from vpce_console.connect import connect
-    from vpce_console.services.trail import IpMap, LocalTrail, networks_from_inventory, parse_since
+    from vpce_console.services.trail import IpMap, networks_from_inventory, parse_since
 
     config, target = connect(args)
     if not config.trail.bucket:
         raise UsageError("no trail configured: set trail.bucket (README 'vpce usage' shows how)")
     engine = args.engine or config.trail.engine
-    if engine != "local":
-        raise UsageError("the athena engine is not available in this build yet: use --engine local")
     now = datetime.now(UTC)
     since = parse_since(args.since, now)
     progress = StderrProgress(args.format == "text")
@@ -78,7 +76,7 @@ def _replay(args: argparse.Namespace, draft: Any) -> ReplayReport:
         from vpce_console.services.inventory import load_inventory
         from vpce_console.services.journal import Journal
         from vpce_console.services.replay import Shape, replay_shapes, versions_in_window
-        from vpce_console.services.trail_sql import ShapeQuestion, render_shapes
+        from vpce_console.services.trail_sql import ShapeQuestion
 
         timings: dict[str, float] = {}
         async with AwsGateway(target, config) as gateway:
@@ -109,25 +107,12 @@ def _replay(args: argparse.Namespace, draft: Any) -> ReplayReport:
             versions = versions_in_window(endpoint.policy_text, since, changes)
             timings["versions"] = time.perf_counter() - started
             accounts, regions = scope(config, target, inventory.caller.account_id)
-            local = LocalTrail(config.trail)
-            try:
-                started = time.perf_counter()
-                objects, _report = await local.sync(
-                    gateway, since, accounts=accounts, regions=regions, progress=progress
-                )
-                if not objects:
-                    raise UsageError(f"no trail objects in s3://{config.trail.bucket}/ since {since:%Y-%m-%d}")
-                timings["sync"] = time.perf_counter() - started
-                started = time.perf_counter()
-                await asyncio.to_thread(local.ingest, objects, progress)
-                timings["ingest"] = time.perf_counter() - started
-                started = time.perf_counter()
-                boundaries = tuple(v.start for v in versions[1:] if v.start is not None)
-                question = ShapeQuestion(args.endpoint, since, boundaries, tuple(accounts), tuple(regions))
-                rows = local.db.execute(render_shapes(question, "duckdb")).fetchall()
-                timings["query"] = time.perf_counter() - started
-            finally:
-                local.close()
+            boundaries = tuple(v.start for v in versions[1:] if v.start is not None)
+            question = ShapeQuestion(args.endpoint, since, boundaries, tuple(accounts), tuple(regions))
+            if engine == "athena":
+                rows = await _athena_rows(gateway, config.trail, question, progress, timings)
+            else:
+                rows = await _local_rows(gateway, config.trail, question, progress, timings)
         shapes = [Shape.from_row(r) for r in rows]
         ip_map = IpMap(networks_from_inventory(inventory))
         report = replay_shapes(
@@ -148,6 +133,56 @@ def _replay(args: argparse.Namespace, draft: Any) -> ReplayReport:
         return asyncio.run(run())
     finally:
         progress.done()
+
+
+async def _local_rows(gateway: Any, trail: Any, question: Any, progress: Any, timings: dict[str, float]) -> list[Any]:
+    """Sync the window into the cache, read new objects into DuckDB, run the shape query there."""
+    import asyncio
+    import time
+
+    from vpce_console.services.trail import LocalTrail
+    from vpce_console.services.trail_sql import render_shapes
+
+    local = LocalTrail(trail)
+    try:
+        started = time.perf_counter()
+        objects, _ = await local.sync(
+            gateway, question.since, accounts=question.accounts, regions=question.regions, progress=progress
+        )
+        if not objects:
+            raise UsageError(f"no trail objects in s3://{trail.bucket}/ since {question.since:%Y-%m-%d}")
+        timings["sync"] = time.perf_counter() - started
+        started = time.perf_counter()
+        await asyncio.to_thread(local.ingest, objects, progress)
+        timings["ingest"] = time.perf_counter() - started
+        started = time.perf_counter()
+        rows: list[Any] = local.db.execute(render_shapes(question, "duckdb")).fetchall()
+        timings["query"] = time.perf_counter() - started
+        return rows
+    finally:
+        local.close()
+
+
+async def _athena_rows(gateway: Any, trail: Any, question: Any, progress: Any, timings: dict[str, float]) -> list[Any]:
+    """The same shape query run in place by Athena over the trail table."""
+    import time
+
+    from vpce_console.aws import athena
+    from vpce_console.services.trail_sql import render_shapes
+
+    started = time.perf_counter()
+    a = trail.athena
+    sql = render_shapes(question, "athena", table=f'"{a.database}"."{a.table}"')
+    query_id = await athena.start(
+        gateway, sql, database=a.database, workgroup=a.workgroup, output_location=a.output_location
+    )
+    run = await athena.wait(gateway, query_id, progress=progress)
+    if run.state != "SUCCEEDED":
+        hint = " (create it with vpce usage --create-table)" if "TABLE_NOT_FOUND" in (run.reason or "") else ""
+        raise UsageError(f"athena query {query_id} {run.state}: {run.reason or 'no reason given'}{hint}")
+    _, raw = await athena.results(gateway, query_id)
+    timings["query"] = time.perf_counter() - started
+    return list(raw)
 
 
 def _group_lines(title: str, group: Group) -> list[str]:

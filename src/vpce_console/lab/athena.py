@@ -30,7 +30,9 @@ QUEUE_SECONDS = 0.2
 TABLE_SELECT = """
 SELECT r.eventVersion AS eventversion,
        {{'type': r.userIdentity.type, 'principalid': r.userIdentity.principalId, 'arn': r.userIdentity.arn,
-        'accountid': r.userIdentity.accountId}} AS useridentity,
+        'accountid': r.userIdentity.accountId,
+        'sessioncontext': {{'sessionissuer': {{'arn': r.userIdentity.sessionContext.sessionIssuer.arn}}}}}}
+       AS useridentity,
        r.eventTime AS eventtime, r.eventSource AS eventsource, r.eventName AS eventname, r.awsRegion AS awsregion,
        r.sourceIPAddress AS sourceipaddress, r.userAgent AS useragent, r.errorCode AS errorcode,
        r.errorMessage AS errormessage, r.requestID AS requestid, r.eventID AS eventid, r.eventType AS eventtype,
@@ -43,7 +45,8 @@ JOIN files f USING (filename)
 """
 RECORD_TYPE = (
     "STRUCT(eventVersion VARCHAR, userIdentity STRUCT(type VARCHAR, principalId VARCHAR, arn VARCHAR, "
-    "accountId VARCHAR), eventTime VARCHAR, eventSource VARCHAR, eventName VARCHAR, awsRegion VARCHAR, "
+    "accountId VARCHAR, sessionContext STRUCT(sessionIssuer STRUCT(arn VARCHAR))), eventTime VARCHAR, "
+    "eventSource VARCHAR, eventName VARCHAR, awsRegion VARCHAR, "
     "sourceIPAddress VARCHAR, userAgent VARCHAR, errorCode VARCHAR, errorMessage VARCHAR, requestID VARCHAR, "
     "eventID VARCHAR, eventType VARCHAR, recipientAccountId VARCHAR, sharedEventID VARCHAR, vpcEndpointId VARCHAR, "
     "vpcEndpointAccountId VARCHAR, eventCategory VARCHAR)"
@@ -360,7 +363,8 @@ class AthenaLab:
 
 _EMPTY = """
 SELECT NULL::VARCHAR AS eventversion,
-       NULL::STRUCT(type VARCHAR, principalid VARCHAR, arn VARCHAR, accountid VARCHAR) AS useridentity,
+       NULL::STRUCT(type VARCHAR, principalid VARCHAR, arn VARCHAR, accountid VARCHAR,
+                    sessioncontext STRUCT(sessionissuer STRUCT(arn VARCHAR))) AS useridentity,
        NULL::VARCHAR AS eventtime, NULL::VARCHAR AS eventsource, NULL::VARCHAR AS eventname,
        NULL::VARCHAR AS awsregion, NULL::VARCHAR AS sourceipaddress, NULL::VARCHAR AS useragent,
        NULL::VARCHAR AS errorcode, NULL::VARCHAR AS errormessage, NULL::VARCHAR AS requestid,
