@@ -1,6 +1,6 @@
 """End to end: the real `vpce --lab` in a real terminal (tmux), driven by keystrokes as a person would.
 
-Also over `ssh localhost` when an SSH server accepts us without a password; skipped with the reason otherwise.
+Also over SSH: the system `ssh` client against a throwaway server the test starts (tests/e2e/ssh_server.py).
 In tmux an Escape followed at once by another key arrives as Alt+key, so the test pauses after every Escape.
 """
 
@@ -128,9 +128,15 @@ def drive(session: Tmux) -> None:
     session.keys("e")
     session.wait_for("Policy editor")
     session.wait_for("no changes")  # the editor has mounted, focused its text and linted the deployed policy
-    session.keys("F7", pause=0.5)  # TextArea's select-all
-    session.keys(POLICY, literal=True, pause=0.5)
-    session.wait_for("hub-scoped-key", timeout=30)
+    for attempt in range(3):  # a select-all lost under load (keys mid-mount) shows as json-syntax: select, retype
+        session.keys("F7", pause=0.5)  # TextArea's select-all
+        session.keys(POLICY, literal=True, pause=0.5)
+        try:
+            session.wait_for("hub-scoped-key", timeout=10 if attempt < 2 else 30)
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
     session.escape()  # leave the text
     session.escape()  # back to the endpoints
     session.wait_for("Endpoints ·")
@@ -148,43 +154,12 @@ def test_console_in_tmux(tmp_path: Path) -> None:
         session.kill()
 
 
-def ssh_localhost_works() -> str | None:
-    """None when `ssh localhost` logs in without a prompt; otherwise why not."""
-    if shutil.which("ssh") is None:
-        return "no ssh client"
-    try:
-        done = subprocess.run(
-            [
-                "ssh",
-                "-o",
-                "BatchMode=yes",
-                "-o",
-                "ConnectTimeout=3",
-                "-o",
-                "StrictHostKeyChecking=no",
-                "localhost",
-                "true",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-    except subprocess.TimeoutExpired:
-        return "ssh localhost timed out"
-    if done.returncode != 0:
-        why = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"
-        return f"ssh localhost unavailable: {why}"
-    return None
-
-
 @pytest.mark.usefixtures("tmux_available")
-def test_console_over_ssh_localhost(tmp_path: Path) -> None:
-    """The same script through `ssh -t localhost`, as on a bastion."""
-    reason = ssh_localhost_works()
-    if reason is not None:
-        pytest.skip(reason)
-    remote = console_command(tmp_path)
-    session = Tmux(f"ssh -t -o StrictHostKeyChecking=no localhost {shlex.quote(remote)}")
+def test_console_over_ssh(tmp_path: Path, ssh_server: tuple[int, Path]) -> None:
+    """The same script through the system `ssh` client with a PTY, against the test's own SSH server."""
+    from tests.e2e.conftest import ssh_command
+
+    session = Tmux(ssh_command(ssh_server, console_command(tmp_path)))
     try:
         drive(session)
     finally:

@@ -20,6 +20,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--theme", help="theme name: vpce-dark (default), vpce-light, vpce-high-contrast")
     parser.add_argument("--no-tail", action="store_true", help="do not follow the denial stream")
+    parser.add_argument(
+        "--lab-propagation",
+        metavar="MIN:MAX",
+        help="with --lab: the lab's policy propagation window in seconds (e.g. 6:12 for a quick demo)",
+    )
 
 
 def make_connector(args: argparse.Namespace, *, read_only: bool) -> Any:
