@@ -430,3 +430,70 @@ def test_every_command_template_names_an_account_and_a_cli_reference() -> None:
     for t in templates:
         assert t.account in ACCOUNT_ROLES and t.run.startswith("aws ") and t.source.startswith("https://docs.aws")
         assert t.when in (None, "cross-account", "same-account")
+
+
+# --- Route 53 Profiles --------------------------------------------------------------------------------------
+
+
+def on_profile(inv: Inventory, *, zones: tuple[str, ...] = (ZONE,), endpoints: tuple[str, ...] = ()) -> Inventory:
+    from vpce_console.aws.models import DnsProfile, ProfileAssociation
+
+    profile = DnsProfile("rp-0abc", "shared", HUB_ACCOUNT, "us-east-1", zone_ids=zones, endpoint_ids=endpoints)
+    return replace(
+        inv,
+        profiles=(profile,),
+        profile_associations=tuple(
+            ProfileAssociation("rp-0abc", s.vpc_id, s.account_id, "us-east-1") for s in inv.spokes
+        ),
+    )
+
+
+def test_a_zone_through_the_profile_is_an_association() -> None:
+    config = config_from_dict({"expected_services": {"dev": ["sqs"]}})
+    inv = on_profile(inventory(zones=(zone(vpcs=(HUB_VPC,)),)))
+    assert codes(inv, config) == []
+    assert inv.subscription(SPOKE_VPC, "sqs").path == "profile"
+    assert inv.subscriber_vpc_ids("sqs") == {SPOKE_VPC}
+
+
+def test_profile_missing_zone_replaces_phz_missing_association() -> None:
+    config = config_from_dict({"expected_services": {"dev": ["sqs"]}})
+    inv = on_profile(inventory(zones=(zone(vpcs=(HUB_VPC,)),)), zones=())
+    assert codes(inv, config) == ["profile-missing-zone"]
+    assert fixes(inv, "profile-missing-zone", config) == [
+        (
+            HUB_ACCOUNT,
+            "Route 53 Profile owner",
+            "aws route53profiles associate-resource-to-profile --region us-east-1 --profile-id rp-0abc "
+            f"--resource-arn arn:aws:route53:::hostedzone/{ZONE} --name sqs-zone",
+        )
+    ]
+
+
+def test_profile_and_direct_is_info_and_says_the_answer() -> None:
+    inv = on_profile(inventory())
+    (finding,) = diagnose(inv, Config())
+    assert (finding.code, finding.severity, finding.service) == ("profile-and-direct", "info", "sqs")
+    assert "same zone" in finding.message and "hub endpoint either way" in finding.message
+    assert inv.subscription(SPOKE_VPC, "sqs").path == "both"
+
+
+def test_private_dns_is_fine_for_an_endpoint_a_profile_serves() -> None:
+    served = inventory(endpoints=(endpoint(private_dns_enabled=True),), zones=(zone(vpcs=(HUB_VPC,)),))
+    assert codes(served) == ["private-dns-enabled-on-shared"]
+    assert codes(on_profile(served, zones=(), endpoints=(EP,))) == []
+    assert on_profile(served, zones=(), endpoints=(EP,)).subscription(SPOKE_VPC, "sqs").path == "profile"
+
+
+def test_forbidden_vpc_on_a_profile() -> None:
+    prod = spoke(tags={"Name": "prod", "environment": "prod"})
+    config = config_from_dict({"forbidden": ["environment=prod"]})
+    inv = on_profile(inventory(spokes=(prod,), zones=(zone(vpcs=(HUB_VPC,)),)))
+    assert fixes(inv, "phz-forbidden-association", config) == [
+        (
+            SPOKE_ACCOUNT,
+            "spoke VPC owner",
+            "aws route53profiles disassociate-profile --region us-east-1 --profile-id rp-0abc "
+            f"--resource-id {SPOKE_VPC}",
+        )
+    ]

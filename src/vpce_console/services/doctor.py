@@ -320,6 +320,40 @@ def check_forbidden_associations(inventory: Inventory, config: Config) -> Iterab
             )
 
 
+def check_forbidden_profiles(inventory: Inventory, config: Config) -> Iterable[DoctorFinding]:
+    """Forbidden VPCs that reach service zones through a Route 53 Profile (the same fault by another path)."""
+    if not config.forbidden:
+        return
+    spokes = {s.vpc_id: s for s in inventory.spokes}
+    for assoc in inventory.profile_associations:
+        spoke = spokes.get(assoc.vpc_id)
+        profile = inventory.profile_of(assoc.vpc_id)
+        rule = _forbidden(assoc.vpc_id, spoke.tags if spoke else {}, config)
+        if rule is None or profile is None:
+            continue
+        services = sorted(inventory.profile_services(profile))
+        if not services:
+            continue
+        who = _vpc(spoke) if spoke else f"VPC {assoc.vpc_id}"
+        yield _finding(
+            "phz-forbidden-association",
+            f"{who} matches forbidden rule {rule} but is associated with Route 53 Profile {profile.label}, "
+            f"which gives it {', '.join(services)}",
+            [
+                {
+                    "profile_id": profile.profile_id,
+                    "vpc_id": assoc.vpc_id,
+                    "vpc_account": assoc.account_id,
+                    "vpc_region": assoc.region,
+                }
+            ],
+            vpc_id=assoc.vpc_id,
+            account_id=assoc.account_id,
+            vpc_name=spoke.name if spoke else None,
+            service=services[0] if len(services) == 1 else None,
+        )
+
+
 def check_stale_associations(inventory: Inventory, config: Config) -> Iterable[DoctorFinding]:
     """Zone associations with VPCs not found in any scanned account (only when spokes were scanned)."""
     for zone in inventory.zones:
@@ -679,6 +713,7 @@ CHECKS: tuple[Check, ...] = (
     check_missing_associations,
     check_profile_and_direct,
     check_forbidden_associations,
+    check_forbidden_profiles,
     check_stale_associations,
     check_security_groups,
     check_routes,
