@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -77,3 +78,30 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except OSError:
         return False
+
+
+def test_group_signal_stops_both_and_leaves_no_folder(tmp_path: Path) -> None:
+    """`timeout` (and a terminal closing) signal the whole process group: parent and lab stop together."""
+    script = (
+        "import time\n"
+        "from vpce_console.lab.child import start_lab_child\n"
+        "lab = start_lab_child(scale='empty', traffic=0)\n"
+        "print(lab.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=_env(tmp_path),
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    child = int(process.stdout.readline())
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (_leftovers(tmp_path) or _alive(child)):
+        time.sleep(0.2)
+    assert not _alive(child)
+    assert _leftovers(tmp_path) == []

@@ -292,12 +292,14 @@ def run(args: argparse.Namespace) -> int:
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     ready_path = Path(args.ready_file) if args.ready_file else None
+    announced = False
     try:
         started = time.monotonic()
         ready = lab.start()
         ready["seconds_to_ready"] = round(time.monotonic() - started, 3)
         if ready_path is not None:
             write_ready_file(ready_path, ready)
+            announced = True
         if not args.watch_stdin:
             print(
                 f"vpce lab ({ready['scale']}, seed {ready['seed']}) ready at {ready['endpoint_url']}"
@@ -312,7 +314,10 @@ def run(args: argparse.Namespace) -> int:
         lab.stop()
         if ready_path is not None:
             ready_path.unlink(missing_ok=True)
-            if args.remove_workdir and lab.orphaned:
+            # Once ready, the parent never reads the folder again: remove it on every way out (a signal to the
+            # whole process group stops both at once, so neither may count on the other). Before that, the folder
+            # holds the log the parent quotes when the start fails, and the parent removes it.
+            if args.remove_workdir and (announced or lab.orphaned):
                 _remove_workdir(ready_path.parent)
         for s, handler in previous.items():
             signal.signal(s, handler)
