@@ -5,8 +5,9 @@ SDK like `vpce usage --endpoint ID --by account`:
 1. sync: list and download the window's objects into a fresh cache (objects, MB, seconds);
 2. cold: DuckDB reads every object and answers (target <= 10 s);
 3. warm: the same question again with everything cached: one listing, no download, the query (target <= 1 s);
-and reports this process's peak RSS (target <= 1 GB; the lab child is measured separately).
-Options: --days N (default 7), --scale demo|org (default org), --seed N.
+and reports this process's peak RSS (target <= 1 GB; the lab child is measured separately); then the Athena path
+(the lab's Athena): bytes scanned by the same question over 1 day and over the whole window (partition pruning).
+Options: --days N (default 7), --scale demo|org (default org), --seed N, --no-athena.
 """
 
 from __future__ import annotations
@@ -41,13 +42,14 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--scale", default="org")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--no-athena", action="store_true")
     opts = parser.parse_args()
 
     from vpce_console.aws.session import AwsGateway
     from vpce_console.config import config_from_dict
     from vpce_console.connect import _lab_target, lab_config_defaults
     from vpce_console.lab.child import start_lab_child
-    from vpce_console.services.trail import LocalTrail
+    from vpce_console.services.trail import LocalTrail, ask_athena, create_athena_table
     from vpce_console.services.trail_sql import Question
 
     started = time.monotonic()
@@ -98,6 +100,19 @@ def main() -> int:
                 out["warm_downloads"] = again.downloaded
                 out["warm_same_answer"] = rows2 == rows
                 local.close()
+                if not opts.no_athena:
+                    await create_athena_table(gateway, config.trail, accounts=accounts, regions=regions)
+                    scanned = {}
+                    for label, start in (("1d", datetime.now(UTC) - timedelta(days=1)), (f"{opts.days}d", since)):
+                        t = time.monotonic()
+                        q = Question("account", start, (endpoint,), False, tuple(accounts), tuple(regions))
+                        answer = await ask_athena(gateway, config.trail, q)
+                        scanned[label] = {
+                            "scanned_mb": round((answer.scanned_bytes or 0) / 1e6, 3),
+                            "seconds": round(time.monotonic() - t, 3),
+                            "calls": sum(r.calls for r in answer.rows),
+                        }
+                    out["athena"] = scanned
             return out
 
         result = asyncio.run(run())

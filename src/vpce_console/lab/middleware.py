@@ -403,6 +403,13 @@ class LabMiddleware:
             return self.athena.handle(call.action, call.params, account or self.world.hub_account)
         if call.service == "s3" and self.delivery.denies_read(call.action, account):
             return s3_access_denied()
+        if call.service == "s3" and self.delivery.lists(call.method, call.path, environ.get("QUERY_STRING", "")):
+            return self.delivery.list_objects_v2(str(environ.get("QUERY_STRING", "")))
+        if call.service == "s3" and call.method == "PUT":
+            answer = self._forward(environ, call.body, account)
+            if answer[0].startswith("200"):
+                self.delivery.index_put(call.path)
+            return answer
         if call.service == "ec2" and call.action in EC2_PAGED:
             return self._ec2_paged(environ, call, account)
         if key == ("cloudtrail", "LookupEvents"):

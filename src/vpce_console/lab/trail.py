@@ -8,7 +8,9 @@ what it delivered (`GET /lab-api/trail/truth`) so tests compare the console's an
 
 from __future__ import annotations
 
+import bisect
 import gzip
+import hashlib
 import json
 import threading
 import time
@@ -213,6 +215,8 @@ class TrailDelivery:
         self._thread: threading.Thread | None = None
         self._serial = 0
         self.history: dict[str, Any] = {}
+        self._index: list[tuple[str, int, str, float]] = []
+        """(key, size, etag, last modified) of every trail object, sorted by key: ListObjectsV2 answers from it."""
         self.mirror: Path | None = None
         """A folder that gets a copy of every object (the lab's Athena reads it with DuckDB)."""
         self.ensure_bucket()
@@ -263,6 +267,9 @@ class TrailDelivery:
 
         with self.moto_lock:
             s3_backends[LOG_ARCHIVE_ACCOUNT]["aws"].put_object(TRAIL_BUCKET, key, body)
+        entry = (key, len(body), hashlib.md5(body, usedforsecurity=False).hexdigest(), self.clock())
+        with self._lock:
+            bisect.insort(self._index, entry)
         if self.mirror is not None:
             path = self.mirror / TRAIL_BUCKET / key
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -383,6 +390,72 @@ class TrailDelivery:
         }
 
     # -- S3 access -------------------------------------------------------------------------------------------
+
+    def list_objects_v2(self, query: str) -> WireResponse:
+        """ListObjectsV2 of the trail bucket from the lab's own sorted index (moto re-sorts and re-serializes the
+        whole bucket on every page, seconds per listing at thousands of objects; real S3 pages in ~0.1 s)."""
+        from urllib.parse import parse_qs
+        from xml.sax.saxutils import escape
+
+        q = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
+        prefix = q.get("prefix", "")
+        after = max(q.get("start-after", ""), q.get("continuation-token", ""))
+        size = max(1, min(int(q.get("max-keys") or 1000), 1000))
+        with self._lock:
+            start = bisect.bisect_right(self._index, (after, 2**62, "", 0.0)) if after else 0
+            chunk: list[tuple[str, int, str, float]] = []
+            i = start
+            while i < len(self._index) and len(chunk) <= size:
+                entry = self._index[i]
+                if entry[0].startswith(prefix):
+                    chunk.append(entry)
+                elif entry[0] > prefix:
+                    break
+                i += 1
+        truncated = len(chunk) > size
+        chunk = chunk[:size]
+        contents = "".join(
+            f"<Contents><Key>{escape(k)}</Key><LastModified>"
+            f"{datetime.fromtimestamp(t, UTC):%Y-%m-%dT%H:%M:%S.000Z}</LastModified><ETag>&quot;{e}&quot;</ETag>"
+            f"<Size>{n}</Size><StorageClass>STANDARD</StorageClass></Contents>"
+            for k, n, e, t in chunk
+        )
+        token = f"<NextContinuationToken>{escape(chunk[-1][0])}</NextContinuationToken>" if truncated else ""
+        given = q.get("continuation-token")
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+            f"<Name>{TRAIL_BUCKET}</Name><Prefix>{escape(prefix)}</Prefix><KeyCount>{len(chunk)}</KeyCount>"
+            f"<MaxKeys>{size}</MaxKeys><IsTruncated>{'true' if truncated else 'false'}</IsTruncated>"
+            + (f"<ContinuationToken>{escape(given)}</ContinuationToken>" if given else "")
+            + (f"<StartAfter>{escape(q['start-after'])}</StartAfter>" if q.get("start-after") else "")
+            + f"{contents}{token}</ListBucketResult>"
+        )
+        return WireResponse(
+            200, (("Content-Type", "application/xml"), ("x-amz-request-id", request_id())), body.encode()
+        )
+
+    def index_put(self, path: str) -> None:
+        """Index an object someone PUT into the trail bucket over HTTP (tests plant bad objects that way)."""
+        from urllib.parse import unquote
+
+        from moto.s3.models import s3_backends
+
+        bucket, _, key = path.lstrip("/").partition("/")
+        if bucket != TRAIL_BUCKET or not key:
+            return
+        key = unquote(key)
+        with self.moto_lock:
+            obj = s3_backends[LOG_ARCHIVE_ACCOUNT]["aws"].buckets[TRAIL_BUCKET].keys.get(key)
+            if obj is None:
+                return
+            entry = (key, int(obj.size), str(obj.etag).strip('"'), self.clock())
+        with self._lock:
+            self._index = [e for e in self._index if e[0] != key]
+            bisect.insort(self._index, entry)
+
+    def lists(self, method: str, path: str, query: Any) -> bool:
+        """True for a ListObjectsV2 of the trail bucket (served from the index)."""
+        return method == "GET" and path.strip("/") == TRAIL_BUCKET and "list-type=2" in str(query)
 
     def denies_read(self, bucket: str, caller_account: str | None) -> bool:
         """The bucket policy of a log archive: only the log-archive account itself reads the trail."""
