@@ -334,6 +334,38 @@ def random_yaml(rng: random.Random, keys: list[str]) -> str:
     return mutate(rng, text) if rng.random() < 0.3 and text.strip() else text
 
 
+def random_personas(rng: random.Random) -> str:
+    """A personas file that is mostly valid, with hostile strings in its fields (so the deep paths are reached)."""
+    kinds = ["ec2-instance", "lambda", "ecs-task", "eks-irsa", "eks-pod-identity", "iam-user", "aws-service"]
+
+    def hostile() -> str:
+        return json.dumps(rng.choice(STRINGS))
+
+    entries = []
+    for i in range(rng.randint(1, 4)):
+        fields = {
+            "name": f"p{i}",
+            "kind": rng.choice(kinds) if rng.random() < 0.95 else "robot",
+            "account_id": '"111122223333"' if rng.random() < 0.9 else rng.choice(["111122223333", "[]", '"1"']),
+            "role_arn": "arn:aws:iam::111122223333:role/app" if rng.random() < 0.7 else hostile(),
+        }
+        if rng.random() < 0.5:
+            fields["vpc_id"] = hostile() if rng.random() < 0.5 else "vpc-0abc12345"
+        if rng.random() < 0.5:
+            fields["private_ip"] = hostile() if rng.random() < 0.5 else "10.1.2.3"
+        if rng.random() < 0.5:
+            fields["tags"] = "{" + ", ".join(f"{hostile()}: {hostile()}" for _ in range(rng.randint(0, 3))) + "}"
+        if rng.random() < 0.3:
+            fields["org_paths"] = "[" + ", ".join(hostile() for _ in range(rng.randint(0, 2))) + "]"
+        entries.append("  - " + "\n    ".join(f"{k}: {v}" for k, v in fields.items()))
+    hub = ""
+    if rng.random() < 0.5:
+        paths = "[" + ", ".join(hostile() for _ in range(rng.randint(0, 2))) + "]"
+        hub = f"hub: {{account_id: '999900001111', vpc_id: vpc-0hub, endpoint_id: vpce-0sqs, org_paths: {paths}}}\n"
+    text = hub + "personas:\n" + "\n".join(entries) + "\n"
+    return mutate(rng, text) if rng.random() < 0.15 else text
+
+
 def random_request_file(rng: random.Random) -> str:
     """`simulate --request(s)` input: JSON objects with hostile fields, deep nesting, long numbers, noise."""
     roll = rng.random()
@@ -410,7 +442,7 @@ def run_inputs(iterations: int, seed: int) -> dict[str, Any]:
     from vpce_console.commands.simulate import parse_request
     from vpce_console.config import load_config
     from vpce_console.errors import UsageError
-    from vpce_console.policy.personas import PersonaError, load_persona_file
+    from vpce_console.policy.personas import PersonaError, hub_from_mapping, load_persona_file, persona_request
 
     try:
         from vpce_console.safeload import load_json
@@ -427,6 +459,8 @@ def run_inputs(iterations: int, seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
     counts = {"configs": 0, "personas": 0, "requests": 0, "trails": 0}
     refused = {name: 0 for name in counts}
+    accepted = {"personas": 0}
+    hub = hub_from_mapping({"account_id": "999900001111", "vpc_id": "vpc-0hub", "endpoint_id": "vpce-0sqs"})
     failures: list[dict[str, str]] = []
     start = time.perf_counter()
     compiled = compile_policy(SEEDS[1])
@@ -439,6 +473,8 @@ def run_inputs(iterations: int, seed: int) -> dict[str, Any]:
                     data = random_trail_file(rng)
                 elif kind == "requests":
                     data = random_request_file(rng).encode("utf-8", "surrogatepass")
+                elif kind == "personas" and rng.random() < 0.6:
+                    data = random_personas(rng).encode("utf-8", "surrogatepass")
                 else:
                     text = random_yaml(rng, CONFIG_KEYS if kind == "configs" else PERSONA_KEYS)
                     data = text.encode("utf-8", "surrogatepass")
@@ -449,7 +485,10 @@ def run_inputs(iterations: int, seed: int) -> dict[str, Any]:
                     if kind == "configs":
                         load_config(str(path))
                     elif kind == "personas":
-                        load_persona_file(data.decode("utf-8"))
+                        loaded = load_persona_file(data.decode("utf-8"))
+                        accepted[kind] += 1
+                        for persona in loaded.personas:  # a loaded persona must also yield a request
+                            persona_request(persona, loaded.hub or hub, "sqs:SendMessage", "*")
                     elif kind == "requests":
                         request = parse_request(load_json(data.decode("utf-8"), "request"), "request")
                         compiled.evaluate(request)
@@ -469,6 +508,7 @@ def run_inputs(iterations: int, seed: int) -> dict[str, Any]:
     return {
         **counts,
         "refused": refused,
+        "accepted": accepted,
         "failures": len(failures),
         "failure_samples": failures[:3],
         "seconds": round(time.perf_counter() - start, 2),

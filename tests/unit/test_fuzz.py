@@ -79,3 +79,4 @@ def test_fuzz_input_readers() -> None:
     # the generators must also produce inputs the readers accept, or the fuzz would only test refusals
     assert stats["refused"]["trails"] < INPUT_ITERATIONS // 2
     assert stats["refused"]["configs"] < INPUT_ITERATIONS
+    assert stats["accepted"]["personas"] > INPUT_ITERATIONS // 10
