@@ -72,6 +72,13 @@ def test_doctor_finds_exactly_the_seeded_faults(dns: str, lab_factory: Callable[
         n for op, n in calls.items() if op.startswith("route53profiles:")
     )
     assert not inventory["stats"]["throttled"]
+    text = subprocess.run(
+        [sys.executable, "-m", "vpce_console", "--lab-ready", str(lab.ready_file), "inventory"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    ).stdout
+    assert "Route 53 Profiles (2)" in text and "(Profile shared-endpoints)" in text
 
 
 def test_direct_scenario_is_unchanged(lab_ready_file: str, lab_ready: Mapping[str, Any]) -> None:

@@ -63,6 +63,14 @@ def render_text(inventory: Inventory, config: Config) -> str:
     for z in inventory.zones:
         targets = ", ".join(a.target_dns_name.split(".")[0] for a in z.aliases if a.name == z.name) or "no alias"
         out.append(f"  {z.name:<40}{z.zone_id:<26}-> {targets:<32}{len(z.vpcs):>4} VPCs")
+    if inventory.profiles:
+        out += ["", f"Route 53 Profiles ({len(inventory.profiles)})"]
+        for p in inventory.profiles:
+            services = ",".join(sorted(inventory.profile_services(p))) or "no service"
+            out.append(
+                f"  {p.label:<40}owner {p.owner_id:<14}{len(inventory.profile_vpcs(p.profile_id)):>5} VPCs  "
+                f"{len(p.zone_ids)} zones, {len(p.endpoint_ids)} endpoints: {services}"
+            )
     subscribers = inventory.subscribers
     out += ["", f"Subscribers ({len(subscribers)} of {len(inventory.spokes)} spoke VPCs)"]
     for s in subscribers:
@@ -76,18 +84,21 @@ def render_text(inventory: Inventory, config: Config) -> str:
         path = "tgw" if v.tgw_attachments else "pcx" if v.peering_connections else "no attachment"
         route = "route ok" if routes_to_hub(v, inventory.hub_cidrs) else "NO ROUTE"
         env = v.tags.get(config.environment_tag, "-")
+        profile = inventory.profile_of(v.vpc_id)
+        via = f"  (Profile {profile.name})" if profile is not None else ""
         out.append(
             f"  {v.vpc_id:<24}{v.account_id:<14}{env:<12}{v.name[:20]:<21}{','.join(v.cidrs):<18}"
-            f"{dns:<8} {path:<5} {route:<9} {','.join(s.services)}"
+            f"{dns:<8} {path:<5} {route:<9} {','.join(s.services)}{via}"
         )
     if inventory.warnings:
         out += ["", "Warnings"] + [f"  {w}" for w in inventory.warnings]
     stats = inventory.stats
     r53 = ", ".join(f"{a}: {n}" for a, n in stats.route53_calls_by_account.items()) or "none"
+    profile_calls = sum(stats.profile_calls_by_account.values())
     out += [
         "",
         f"Read in {stats.seconds:.1f} s with {sum(stats.api_calls.values())} API calls "
-        f"(Route 53 per account: {r53}; retries {stats.retries})",
+        f"(Route 53 per account: {r53}; Route 53 Profiles: {profile_calls}; retries {stats.retries})",
     ]
     return "\n".join(out)
 
