@@ -120,3 +120,33 @@ async def test_convergence_freezes_the_timer_and_moves_to_the_last_step(
         await pilot.pause()
         assert "CONVERGED after 01:07" in shown(rollout, "#rollout-status")
         assert rollout.step == "done"
+
+
+async def test_a_rollback_in_force_is_never_rolled_back_by_default(
+    console_app: Callable[..., VpceApp], lab_ready: Any
+) -> None:
+    """Issue 9.5/9.6: when the endpoint's last change is a rollback, `b` refuses and says how to undo it on purpose."""
+    import hashlib
+
+    from vpce_console.tui.messages import HistoryLoaded
+    from vpce_console.tui.models import ChangeRow
+
+    app = console_app(read_only=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await wait_for(pilot, lambda: main.query_one(EndpointsPane).loaded, what="endpoints")
+        await pilot.press("slash", *"sqs", "enter", "o")
+        rollout = app.screen
+        assert isinstance(rollout, RolloutScreen)
+        sha = hashlib.sha256(rollout.deployed.encode()).hexdigest()
+        undone = ChangeRow("j-apply", "apply", rollout.endpoint.endpoint_id, 1.0, "rolled_back", "a" * 12, "b" * 12,
+                           "b" * 64, True, before_text="{}")  # fmt: skip
+        rollback = ChangeRow("j-rollback", "rollback", rollout.endpoint.endpoint_id, 2.0, "converged", "b" * 12,
+                             sha[:12], sha, True, rollback_of="j-apply", before_text="{}")  # fmt: skip
+        rollout.post_message(HistoryLoaded((undone, rollback), rollout.endpoint.endpoint_id))
+        await wait_for(pilot, lambda: rollout.last_change is not None, what="history")
+        assert "choose it in :history" in shown(rollout, "#rollout-body")
+        await pilot.press("b")
+        assert app.screen is rollout, "no confirmation opens"
+        assert any("is a rollback" in note for note in notifications(app)), notifications(app)

@@ -109,7 +109,10 @@ class DetailsScreen(Screen[None]):
             kind = f"rollback of {change.rollback_of}" if change.rollback_of else change.kind
             text.append(f"Last change: {change.journal_id} ({kind}, {change.outcome.replace('_', ' ')}) ", style="bold")
             text.append(f"{change.before_version} → {change.after_version}\n")
-            text.append("  o: rollout screen (watch it, roll it back) · b: roll it back\n")
+            if change.kind == "rollback":
+                text.append("  o: rollout screen · undoing a rollback is done from :history\n")
+            else:
+                text.append("  o: rollout screen (watch it, roll it back) · b: roll it back\n")
         self.query_one("#details-change", Static).update(text)
 
     def action_open_rollout(self) -> None:
@@ -118,6 +121,15 @@ class DetailsScreen(Screen[None]):
     def action_rollback_change(self) -> None:
         if self.last_change is None:
             self.notify("the journal has no change to this endpoint", title="Not now", severity="warning", timeout=6)
+            return
+        if self.last_change.kind == "rollback":
+            self.notify(
+                "the last change is a rollback: undoing it re-applies what it removed, so it is only done by "
+                "choosing it in :history",
+                title="Not now",
+                severity="warning",
+                timeout=8,
+            )
             return
         cast("VpceApp", self.app).open_rollout(
             self.endpoint, self.snapshot, draft=None, rollback=self.last_change.journal_id

@@ -184,6 +184,12 @@ class RolloutScreen(Screen[None]):
                     "rollback is an explicit choice (:history, select the rollback, b)"
                 )
             if not self.rollback_target():
+                change = self.last_change
+                if change is not None and change.kind == "rollback" and not self.applied:
+                    return (
+                        f"the last change ({change.journal_id}) is a rollback: undoing it re-applies what it removed, "
+                        "so it is only done by choosing it in :history (select it, b)"
+                    )
                 return "the journal has no change to this endpoint that is in force: nothing to roll back"
             return ""
         if action == "watch_change":
@@ -201,8 +207,8 @@ class RolloutScreen(Screen[None]):
             return self.chosen.journal_id
         if self.journal_id and self.mode == "apply" and self.applied:
             return self.journal_id
-        if self.last_change is not None and not self.applied:
-            return self.last_change.journal_id
+        if self.last_change is not None and not self.applied and self.last_change.kind != "rollback":
+            return self.last_change.journal_id  # a rollback is never rolled back by default (only from :history)
         return ""
 
     def can_advance(self) -> bool:
@@ -284,10 +290,12 @@ class RolloutScreen(Screen[None]):
         kind = f"rollback of {change.rollback_of}" if change.kind == "rollback" else change.kind
         text.append(f"\nLast change in force: {change.journal_id} ({kind}, {change.outcome})\n", style="bold")
         text.append(f"  {change.before_version} → {change.after_version}\n")
-        if not self.vapp.read_only:
+        if change.kind == "rollback":
+            text.append("  undoing a rollback re-applies what it removed: choose it in :history to do that\n")
+        elif not self.vapp.read_only:
             text.append("  b: roll it back (restores the document in force before it; you type the endpoint id)\n")
-            if change.outcome == "unfinished":
-                text.append("  w: watch it (its process stopped before the watch finished)\n")
+        if change.outcome == "unfinished":
+            text.append("  w: watch it (its process stopped before the watch finished)\n")
         return text
 
     def body(self) -> Text:
@@ -432,7 +440,8 @@ class RolloutScreen(Screen[None]):
                 str(probe.streak),
                 str(probe.flaps),
             )
-        self.query_one("#rollout-evidence", Static).update(Text("\n".join(view.evidence) or "no passive evidence yet"))
+        # The newest steps: the log grows during a watch and only a few lines fit an 80×24 terminal.
+        self.query_one("#rollout-evidence", Static).update(Text("\n".join(view.evidence[-5:]) or "no step yet"))
 
     # ----- actions ----------------------------------------------------------------------------------------------------
 
