@@ -32,14 +32,16 @@ def write_ready_file(path: str | os.PathLike[str], data: dict[str, Any]) -> None
 
 def read_ready_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Load and check a ready-file; UsageError (one line) when it is missing or not a lab's."""
+    from vpce_console.safeload import MB, read_text_capped
+
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read lab ready-file {path}: {exc.strerror or exc}") from exc
+        text = read_text_capped(str(path), limit=64 * MB, what="lab ready-file")  # an org-scale lab is a few MB
+    except UsageError as exc:
+        raise UsageError(f"lab ready-file {exc}") from None
     try:
         data = json.loads(text)
-    except ValueError as exc:
-        raise UsageError(f"lab ready-file {path} is not valid JSON: {exc}") from exc
+    except (ValueError, RecursionError) as exc:
+        raise UsageError(f"lab ready-file {path} is not valid JSON: {str(exc)[:120]}") from None
     if not isinstance(data, dict):
         raise UsageError(f"lab ready-file {path} is not a JSON object")
     missing = [k for k in REQUIRED if k not in data]
