@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
 from tests.snapshots.conftest import FROZEN_NOW, FrozenBackend, load_recorded, until_loaded  # noqa: E402
-from tests.snapshots.test_snapshots import HUB_SCOPED, _rollout_watch  # noqa: E402
+from tests.snapshots.test_snapshots import HUB_SCOPED, _rollback_watch, _rollout_converged  # noqa: E402
 from textual.widgets import TextArea  # noqa: E402
 
 from vpce_console.tui.app import VpceApp  # noqa: E402
@@ -66,12 +66,13 @@ async def details(pilot: Any) -> None:
 
 async def main() -> None:
     await shoot("console-endpoints", app())
-    for pane in ("subscribers", "doctor", "cost", "denials"):
+    for pane in ("subscribers", "doctor", "cost", "denials", "history"):
         await shoot(f"console-{pane}", app(initial_pane=pane))
     await shoot("console-details", app(), details)
     await shoot("console-help", app(), help_screen)
     await shoot("console-editor", app(), editor)
-    await shoot("console-rollout", app(), _rollout_watch)
+    await shoot("console-rollout", app(), _rollout_converged)
+    await shoot("console-rollback", app(), _rollback_watch)
     await shoot("console-light", app(theme="vpce-light"))
     await shoot("console-high-contrast", app(theme="vpce-high-contrast"))
 
