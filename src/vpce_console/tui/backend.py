@@ -7,7 +7,7 @@ another built on the same services. Widgets never see it — only workers do (ST
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from vpce_console.tui.models import ChangeRow, DenialRow, HeaderInfo, Snapshot, WatchView
 
@@ -61,6 +61,14 @@ class Backend(Protocol):
 
     def resume(self, endpoint_id: str, *, timeout: float | None = None) -> AsyncIterator[WatchView]:
         """Watch an unfinished change that is live on the endpoint (its process stopped before convergence)."""
+        ...
+
+    async def plan(self, endpoint_id: str, draft: str, expected: str | None = None) -> Any:
+        """The rollout plan for `draft` (`services.plan.RolloutPlan`), writing nothing."""
+        ...
+
+    async def rollback_plan(self, endpoint_id: str, to: str | None = None) -> Any:
+        """What rolling back change `to` would restore, change, affect and probe (`refused` says why not)."""
         ...
 
     async def history(self, endpoint_id: str | None = None) -> Sequence[ChangeRow]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from textual.message import Message
 
@@ -87,3 +88,18 @@ class PolicyWritten(Message):
         super().__init__()
         self.endpoint_id = endpoint_id
         self.text = text
+
+
+class PlanReady(Message):
+    """The services' rollout plan (what changes, who is affected, which probes prove it), or None if unavailable."""
+
+    def __init__(self, plan: Any, *, kind: str, journal_id: str = "", note: str = "") -> None:
+        super().__init__()
+        self.plan = plan
+        """A `services.plan.RolloutPlan` (duck-typed here: the TUI renders its `lines()` and reads `refused`)."""
+        self.kind = kind
+        """`apply` (the plan step) or `rollback` (the preview before the typed confirmation)."""
+        self.journal_id = journal_id
+        """For a rollback: the change it undoes."""
+        self.note = note
+        """Why there is no plan (the backend cannot build one, or building it failed)."""

@@ -24,7 +24,7 @@ from textual.worker import Worker, WorkerState
 from vpce_console.tui.actions import bindings_for, dangerous_actions
 from vpce_console.tui.drafts import DraftStore
 from vpce_console.tui.errors import describe_error
-from vpce_console.tui.messages import HistoryLoaded, PolicyWritten, WatchTick
+from vpce_console.tui.messages import HistoryLoaded, PlanReady, PolicyWritten, WatchTick
 from vpce_console.tui.models import ChangeRow, EndpointRow, Snapshot, WatchView
 from vpce_console.tui.render import big_timer, colour, format_elapsed
 from vpce_console.tui.screens.confirm import ConfirmWrite
@@ -105,6 +105,10 @@ class RolloutScreen(Screen[None]):
         """The document this screen's apply replaced: what rolling it back restores."""
         self.restoring: str | None = None
         """The document the running rollback writes, when known (to refresh the other screens)."""
+        self.plan: Any = None
+        """The services' plan for this draft (`services.plan.RolloutPlan`), once built."""
+        self.plan_note = ""
+        """Why there is no plan to show (still building, or the backend could not build one)."""
 
     @property
     def vapp(self) -> VpceApp:
@@ -168,6 +172,8 @@ class RolloutScreen(Screen[None]):
                     return "the draft equals the deployed policy: nothing to roll out (e edits it)"
                 if self.errors:
                     return f"{self.errors} lint error(s) block the rollout: fix them in the editor (esc)"
+            if self.step == "impact" and refused_by(self.plan):
+                return f"the plan refuses this change: {refused_by(self.plan)}"
             return ""
         if action == "apply":
             if self.applied:
@@ -214,9 +220,36 @@ class RolloutScreen(Screen[None]):
     def can_advance(self) -> bool:
         return not self.refusal("next_step")
 
-    def watch_step(self) -> None:
+    def watch_step(self, step: str) -> None:
+        if step == "impact" and self.plan is None:
+            self.plan_note = "… building the plan: impact on every persona and the probes that will prove it"
+            self.load_plan()
         self.render_step()
         self.refresh_bindings()
+
+    @work(exclusive=True, group="rollout-plan", exit_on_error=False)
+    async def load_plan(self) -> None:
+        """Ask the services for the plan (reads the endpoint, evaluates personas, chooses probes; writes nothing)."""
+        backend = self.vapp.backend
+        build = getattr(backend, "plan", None)
+        if build is None:
+            self.post_message(PlanReady(None, kind="apply"))  # the impact summary below stands in for it
+            return
+        try:
+            plan = await build(self.endpoint.endpoint_id, self.draft, self.endpoint.policy_text)
+        except Exception as exc:  # the plan is advice: the write path re-checks everything itself
+            self.post_message(PlanReady(None, kind="apply", note=f"the plan could not be built: {exc}"))
+            return
+        self.post_message(PlanReady(plan, kind="apply"))
+
+    @on(PlanReady)
+    def store_plan(self, message: PlanReady) -> None:
+        if message.kind == "apply":
+            self.plan = message.plan
+            self.plan_note = message.note
+            self.render_step()
+            return
+        self.confirm_rollback(message)
 
     # ----- history ----------------------------------------------------------------------------------------------
 
@@ -321,7 +354,7 @@ class RolloutScreen(Screen[None]):
             text.append("\nn: next (plan)" if not self.errors else "\nFix the errors in the editor (esc).")
             text.append_text(self.last_change_text())
         elif self.step == "impact":
-            text.append_text(self.impact_summary())
+            text.append_text(self.plan_text())
             text.append("\nn: next (diff)")
         elif self.step == "diff":
             from vpce_console.policy.diff import policy_diff
@@ -368,6 +401,17 @@ class RolloutScreen(Screen[None]):
             elif self.applied and not self.vapp.read_only:
                 text.append("b: roll back (restores the previous document; asks for the endpoint id)\n")
         return text
+
+    def plan_text(self) -> Text:
+        """The plan as a person reads it: what changes, who is affected, which probes will prove it."""
+        plan = self.plan
+        if plan is None:
+            text = Text()
+            if self.plan_note:
+                text.append(self.plan_note + "\n", style="italic")
+            text.append_text(self.impact_summary())
+            return text
+        return plan_lines_text(plan, self.app.theme_variables)
 
     def impact_summary(self) -> Text:
         """Changed persona × action decisions, in words."""
@@ -474,10 +518,37 @@ class RolloutScreen(Screen[None]):
         )
 
     def action_rollback(self) -> None:
+        """Build the rollback's plan (what it restores and who it affects), then ask for the typed confirmation."""
         if self.vapp.read_only or self.refuse("rollback"):
             return
-        target = self.rollback_target()
+        self.plan_rollback(self.rollback_target())
+
+    @work(exclusive=True, group="rollout-plan", exit_on_error=False)
+    async def plan_rollback(self, target: str) -> None:
+        backend = self.vapp.backend
+        build = getattr(backend, "rollback_plan", None)
+        if build is None:
+            self.post_message(PlanReady(None, kind="rollback", journal_id=target))
+            return
+        try:
+            plan = await build(self.endpoint.endpoint_id, target or None)
+        except Exception as exc:  # the preview is advice: the rollback itself re-checks everything
+            self.post_message(PlanReady(None, kind="rollback", journal_id=target, note=str(exc)))
+            return
+        self.post_message(PlanReady(plan, kind="rollback", journal_id=target))
+
+    def confirm_rollback(self, message: PlanReady) -> None:
+        """Show what the rollback restores (plan and diff) and ask for the endpoint id; refuse with the reason."""
+        target = message.journal_id
+        plan = message.plan
+        if refused_by(plan):
+            self.notify(refused_by(plan), title="Not rolled back — nothing was written", severity="warning", timeout=12)
+            return
         restored = self.restored_text(target)
+        preview = self.rollback_preview(restored)
+        if plan is not None:
+            lines = [line for line in plan.lines() if not line.startswith("Refused")]
+            preview = "\n".join(lines) + ("\n\n" + preview if preview else "")
 
         def confirmed(ok: bool | None) -> None:
             if ok:
@@ -494,7 +565,7 @@ class RolloutScreen(Screen[None]):
             ConfirmWrite(
                 self.endpoint.endpoint_id,
                 f"Roll {self.endpoint.endpoint_id} back: restore the document in force before change {target}",
-                preview=self.rollback_preview(restored),
+                preview=preview,
             ),
             confirmed,
         )
@@ -650,3 +721,23 @@ class RolloutScreen(Screen[None]):
             )
             return
         self.app.pop_screen()
+
+
+def plan_lines_text(plan: Any, variables: Any) -> Text:
+    """`RolloutPlan.lines()` with the section headings in bold and the refusal in the error colour."""
+    text = Text()
+    for line in plan.lines():
+        if line.startswith("Refused"):
+            text.append(line + "\n", style=f"bold {colour(variables, 'finding-error')}")
+        elif line.startswith("  no probe can observe"):
+            text.append(line + "\n", style=colour(variables, "finding-warning"))
+        elif not line.startswith(" "):
+            text.append(line + "\n", style="bold")
+        else:
+            text.append(line + "\n")
+    return text
+
+
+def refused_by(plan: Any) -> str:
+    """Why the plan says nothing may be written ('' when it may, or when there is no plan)."""
+    return str(getattr(plan, "refused", "") or "") if plan is not None else ""
