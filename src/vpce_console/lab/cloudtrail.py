@@ -1,4 +1,4 @@
-"""CloudTrail as the lab writes it: network activity denials to the hub, management events where made (facts §4b)."""
+"""CloudTrail as the lab writes it: management events where made (facts §4b); network activity events: lab/trail.py."""
 
 from __future__ import annotations
 
@@ -27,7 +27,6 @@ LOOKUP_ATTRIBUTES = (
     "AccessKeyId",
 )
 EVENT_SOURCES = {"monitoring": "monitoring.amazonaws.com", "ecr": "ecr.amazonaws.com"}
-NETWORK_ERROR_MESSAGE = "The request was denied due to a VPC endpoint policy"
 
 
 def event_source(service: str) -> str:
@@ -75,43 +74,6 @@ class Trail:
             if stream not in group.streams:
                 logs.create_log_stream(LOG_GROUP, stream)
             logs.put_log_events(LOG_GROUP, stream, [{"timestamp": ts, "message": json.dumps(record)}])
-
-    def network_denial(
-        self,
-        *,
-        hub_account: str,
-        caller: Identity,
-        endpoint_id: str,
-        service: str,
-        action: str,
-        source_ip: str,
-        user_agent: str,
-    ) -> dict[str, Any]:
-        """A NetworkActivity VpceAccessDenied record in the endpoint owner's (hub) trail only."""
-        now = self.clock()
-        principal = caller.user_identity().get("principalId", caller.account_id)
-        record = {
-            "eventVersion": "1.09",
-            "userIdentity": {"type": "AWSAccount", "principalId": principal, "accountId": caller.account_id},
-            "eventTime": _iso(now),
-            "eventSource": event_source(service),
-            "eventName": action,
-            "awsRegion": self.region,
-            "sourceIPAddress": source_ip,
-            "userAgent": user_agent,
-            "errorCode": "VpceAccessDenied",
-            "errorMessage": NETWORK_ERROR_MESSAGE,
-            "requestID": str(uuid.uuid4()),
-            "eventID": str(uuid.uuid4()),
-            "eventType": "AwsVpceEvent",
-            "recipientAccountId": hub_account,
-            "sharedEventID": str(uuid.uuid4()),
-            "vpcEndpointId": endpoint_id,
-            "vpcEndpointAccountId": hub_account,
-            "eventCategory": "NetworkActivity",
-        }
-        self._write(hub_account, record, lookup=False)
-        return record
 
     def management(
         self,
