@@ -166,7 +166,15 @@ class Lab:
             raise UsageError(f"--history: {exc}") from exc
         import tempfile
 
-        self.mirror = Path(tempfile.mkdtemp(prefix="vpce-lab-trail-"))
+        from vpce_console.lab.child import WORKDIR_PREFIX
+
+        ready = Path(self.args.ready_file) if self.args.ready_file else None
+        if ready is not None and ready.parent.name.startswith(WORKDIR_PREFIX):
+            # a child's folder: its parent removes it on every exit, even when this process is killed
+            self.mirror = ready.parent / "trail-objects"
+            self.mirror.mkdir(exist_ok=True)
+        else:
+            self.mirror = Path(tempfile.mkdtemp(prefix="vpce-trail-objects-"))
         middleware.delivery.mirror = middleware.athena.mirror = self.mirror
         started = time.monotonic()
         summary = seed_history(middleware.delivery, world, seconds, self.seed)
