@@ -91,8 +91,8 @@ async def _edit_hub_scoped(pilot: Any) -> None:
 def test_editor_flags_hub_scoped_key(snap_compare: Any, frozen_app: Any) -> None:
     """You should see the policy editor: the JSON draft with line numbers, an error `hub-scoped-key` at line 9
     (aws:SourceVpc has one value per endpoint, this hub endpoint's VPC id, so StringEquals with a spoke VPC is
-    FALSE for every request), its message and fix hint, and the impact matrix with changed cells marked
-    `✓→✗ NOW DENIED` in words."""
+    FALSE for every request), its message and fix hint, the impact matrix with changed cells marked
+    `✓→✗ NOW DENIED` in words, an `Observed (7d)` tab next to the diff and `f8 observed 7d` in the footer."""
     assert snap_compare(frozen_app(), terminal_size=SIZE, run_before=_edit_hub_scoped)
 
 
@@ -162,7 +162,8 @@ async def _rollout_plan(pilot: Any) -> None:
 
 def test_rollout_plan_step(snap_compare: Any, frozen_app: Any) -> None:
     """You should see the rollout screen at step 2 (plan): the step strip with lint ticked and plan current, and
-    the plan in words — who is affected by the change — then `n: next (diff)`; no raw hashes or `diff=` fields."""
+    the plan in words — who is affected by the change — then the `Observed:` replay line (here: not replayed yet,
+    pointing at the editor's F8 tab), then `n: next (diff)`; no raw hashes or `diff=` fields."""
     assert snap_compare(frozen_app(), terminal_size=SIZE, run_before=_rollout_plan)
 
 

@@ -117,6 +117,8 @@ class ServicesBackend:
         self.read_only = read_only
         self.tail_poll_seconds = tail_poll_seconds or (1.0 if target.is_lab else 5.0)
         self.inventory: Any = None
+        self.replays: dict[tuple[str, str], Any] = {}
+        """(endpoint id, draft text) -> the replay report, so the rollout's plan shows what the editor saw."""
 
     async def header(self) -> Any:
         """Caller identity for the header."""
@@ -270,6 +272,35 @@ class ServicesBackend:
         """Watch an unfinished change that is live on the endpoint, as views."""
         opts = self.watch_options(endpoint_id, "", None, timeout)
         return self._views("watch", lambda rollout: rollout.resume(opts), endpoint_id)
+
+    async def replay(self, endpoint_id: str, draft: str, *, days: int = 7) -> Any:
+        """The draft replayed against the endpoint's last `days` of trail calls (ReplayReport.to_json())."""
+        from datetime import UTC, datetime, timedelta
+
+        from vpce_console.policy.partial import compile_partial
+        from vpce_console.services.replay import run_replay
+
+        now = datetime.now(UTC)
+        report = await run_replay(
+            self.gateway,
+            self.config,
+            endpoint_id,
+            compile_partial(draft),
+            since=now - timedelta(days=days),
+            now=now,
+            engine=self.config.trail.engine,
+            default_region=self.gateway.region,
+            inventory=self.inventory,
+        )
+        doc = report.to_json()
+        self.replays[(endpoint_id, draft)] = doc
+        if len(self.replays) > 16:
+            self.replays.pop(next(iter(self.replays)))
+        return doc
+
+    def cached_replay(self, endpoint_id: str, draft: str) -> Any:
+        """The last replay of exactly this draft on this endpoint (what the editor's Observed tab showed), or None."""
+        return self.replays.get((endpoint_id, draft))
 
     async def history(self, endpoint_id: str | None = None) -> Any:
         """The change journal as rows (a local file read, off the event loop)."""

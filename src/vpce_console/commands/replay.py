@@ -9,16 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from vpce_console.errors import UsageError
 
 if TYPE_CHECKING:
     from vpce_console.services.replay import Group, ReplayReport
-
-LOOKBACK = timedelta(days=90)
-"""LookupEvents keeps 90 days: the version in force at the window's start is the last change seen in them."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,135 +51,36 @@ def run(args: argparse.Namespace) -> int:
 
 def _replay(args: argparse.Namespace, draft: Any) -> ReplayReport:
     import asyncio
-    import time
 
     from vpce_console.aws.session import AwsGateway
     from vpce_console.commands._inventory_run import StderrProgress
-    from vpce_console.commands._trail_run import scope
     from vpce_console.connect import connect
-    from vpce_console.services.trail import IpMap, networks_from_inventory, parse_since
+    from vpce_console.services.replay import run_replay
+    from vpce_console.services.trail import parse_since
 
     config, target = connect(args)
-    if not config.trail.bucket:
-        raise UsageError("no trail configured: set trail.bucket (README 'vpce usage' shows how)")
-    engine = args.engine or config.trail.engine
     now = datetime.now(UTC)
     since = parse_since(args.since, now)
     progress = StderrProgress(args.format == "text")
 
     async def run() -> ReplayReport:
-        from vpce_console.aws.logs import lookup_policy_changes
-        from vpce_console.errors import AwsError
-        from vpce_console.services.inventory import load_inventory
-        from vpce_console.services.journal import Journal
-        from vpce_console.services.replay import Shape, replay_shapes, versions_in_window
-        from vpce_console.services.trail_sql import ShapeQuestion
-
-        timings: dict[str, float] = {}
         async with AwsGateway(target, config) as gateway:
-            started = time.perf_counter()
-            inventory = await load_inventory(gateway, config, progress=progress)
-            endpoint = next((e for e in inventory.endpoints if e.endpoint_id == args.endpoint), None)
-            if endpoint is None:
-                raise UsageError(f"--endpoint {args.endpoint}: not a hub endpoint in the inventory")
-            timings["inventory"] = time.perf_counter() - started
-            started = time.perf_counter()
-            changes: list[tuple[datetime, str | None, str | None, str]] = []
-            for entry in Journal().entries(args.endpoint):
-                if entry.written_at is not None:
-                    when = datetime.fromtimestamp(entry.written_at, UTC)
-                    changes.append((when, entry.before_text, entry.after_text, "journal"))
-            try:
-                progress(f"replay: policy changes of {args.endpoint} (LookupEvents)")
-                events = await lookup_policy_changes(
-                    gateway, start=now - LOOKBACK, end=now, endpoint_id=args.endpoint, account_id=endpoint.account_id
-                )
-            except AwsError as exc:
-                progress(f"replay: LookupEvents unavailable ({exc}); using the journal only")
-                events = []
-            seen = {(round(c[0].timestamp()), c[2]) for c in changes}
-            for ev in events:
-                if ev.error_code is None and (round(ev.event_time.timestamp()), ev.policy_text) not in seen:
-                    changes.append((ev.event_time, None, ev.policy_text, "cloudtrail"))
-            versions = versions_in_window(endpoint.policy_text, since, changes)
-            timings["versions"] = time.perf_counter() - started
-            accounts, regions = scope(config, target, inventory.caller.account_id)
-            boundaries = tuple(v.start for v in versions[1:] if v.start is not None)
-            question = ShapeQuestion(args.endpoint, since, boundaries, tuple(accounts), tuple(regions))
-            if engine == "athena":
-                rows = await _athena_rows(gateway, config.trail, question, progress, timings)
-            else:
-                rows = await _local_rows(gateway, config.trail, question, progress, timings)
-        shapes = [Shape.from_row(r) for r in rows]
-        ip_map = IpMap(networks_from_inventory(inventory))
-        report = replay_shapes(
-            shapes,
-            versions,
-            draft,
-            endpoint_id=args.endpoint,
-            endpoint_vpc=endpoint.vpc_id,
-            facts=config.replay.context_map(),
-            vpc_of=ip_map.lookup,
-            since=since,
-        )
-        report.timings = {**timings, **report.timings}
-        report.engine = engine
-        return report
+            return await run_replay(
+                gateway,
+                config,
+                args.endpoint,
+                draft,
+                since=since,
+                now=now,
+                engine=args.engine or config.trail.engine,
+                progress=progress,
+                default_region=target.region,
+            )
 
     try:
         return asyncio.run(run())
     finally:
         progress.done()
-
-
-async def _local_rows(gateway: Any, trail: Any, question: Any, progress: Any, timings: dict[str, float]) -> list[Any]:
-    """Sync the window into the cache, read new objects into DuckDB, run the shape query there."""
-    import asyncio
-    import time
-
-    from vpce_console.services.trail import LocalTrail
-    from vpce_console.services.trail_sql import render_shapes
-
-    local = LocalTrail(trail)
-    try:
-        started = time.perf_counter()
-        objects, _ = await local.sync(
-            gateway, question.since, accounts=question.accounts, regions=question.regions, progress=progress
-        )
-        if not objects:
-            raise UsageError(f"no trail objects in s3://{trail.bucket}/ since {question.since:%Y-%m-%d}")
-        timings["sync"] = time.perf_counter() - started
-        started = time.perf_counter()
-        await asyncio.to_thread(local.ingest, objects, progress)
-        timings["ingest"] = time.perf_counter() - started
-        started = time.perf_counter()
-        rows: list[Any] = local.db.execute(render_shapes(question, "duckdb")).fetchall()
-        timings["query"] = time.perf_counter() - started
-        return rows
-    finally:
-        local.close()
-
-
-async def _athena_rows(gateway: Any, trail: Any, question: Any, progress: Any, timings: dict[str, float]) -> list[Any]:
-    """The same shape query run in place by Athena over the trail table."""
-    import time
-
-    from vpce_console.aws import athena
-    from vpce_console.services.trail_sql import render_shapes
-
-    started = time.perf_counter()
-    a = trail.athena
-    sql = render_shapes(question, "athena", table=f'"{a.database}"."{a.table}"')
-    query_id = await athena.start(
-        gateway, sql, database=a.database, workgroup=a.workgroup, output_location=a.output_location
-    )
-    run = await athena.wait(gateway, query_id, progress=progress)
-    if run.state != "SUCCEEDED":
-        hint = " (create it with vpce usage --create-table)" if "TABLE_NOT_FOUND" in (run.reason or "") else ""
-        raise UsageError(f"athena query {query_id} {run.state}: {run.reason or 'no reason given'}{hint}")
-    _, raw = await athena.results(gateway, query_id)
-    timings["query"] = time.perf_counter() - started
-    return list(raw)
 
 
 def _group_lines(title: str, group: Group) -> list[str]:

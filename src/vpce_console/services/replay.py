@@ -321,3 +321,176 @@ def _sanity(report: ReplayReport, shape: Shape, decision: PartialDecision) -> No
                     "calls": shape.calls,
                 }
             )
+
+
+# ---------------------------------------------------------------- the whole run (CLI and console)
+
+
+def observed_line(doc: Mapping[str, Any], days: int = 7) -> str:
+    """The one sentence the rollout plan shows: what this draft would have denied of the last days' calls."""
+    denied = doc["newly_denied"]
+    undetermined = sum(g["calls"] for g in doc["undetermined"])
+    line = (
+        f"this draft would have denied {denied['calls']} call(s) from {len(denied['accounts'])} account(s) "
+        f"in the last {days} days"
+    )
+    if undetermined:
+        line += f" ({undetermined} more undetermined)"
+    return line
+
+
+def observed_text(doc: Mapping[str, Any], days: int = 7) -> str:
+    """The editor's Observed tab: the flips heaviest first, with counts, then what stays open and the sanity."""
+    out = [observed_line(doc, days) + f" — {doc['records']} call(s) replayed", ""]
+    for title, key in (("Newly denied (AWS allowed)", "newly_denied"), ("Newly allowed (AWS denied)", "newly_allowed")):
+        group = doc[key]
+        out.append(f"{title}: {group['calls']} call(s) in {group['shapes']} shape(s)")
+        for ex in group["examples"][:8]:
+            out.append(f"  {ex['calls']:>6}  {ex['principal']}  {ex['action']}  {ex['vpc']}")
+    for g in doc["undetermined"]:
+        out.append(f"Undetermined on {', '.join(g['depends_on']) or '?'}: {g['calls']} call(s)")
+    sanity = doc["sanity"]
+    figure = "n/a" if sanity["agreement"] is None else f"{sanity['agreement'] * 100:.2f} %"
+    out.append(f"Sanity: the versions in force reproduce AWS's decisions for {figure} of calls")
+    return "\n".join(out)
+
+
+LOOKBACK_DAYS = 90
+"""LookupEvents keeps 90 days: the version in force at the window's start is the last change seen in them."""
+
+
+async def run_replay(
+    gateway: Any,
+    config: Any,
+    endpoint_id: str,
+    draft: PartialPolicy,
+    *,
+    since: datetime,
+    now: datetime,
+    engine: str = "local",
+    progress: Callable[[str], None] | None = None,
+    default_region: str | None = None,
+    inventory: Any = None,
+) -> ReplayReport:
+    """Inventory (for the endpoint, its VPC and the IP owners), versions, one shape query, evaluation."""
+    from datetime import timedelta
+
+    from vpce_console.aws.logs import lookup_policy_changes
+    from vpce_console.errors import AwsError, UsageError
+    from vpce_console.services.inventory import load_inventory
+    from vpce_console.services.journal import Journal
+    from vpce_console.services.trail import IpMap, networks_from_inventory
+    from vpce_console.services.trail_sql import ShapeQuestion
+
+    say = progress or (lambda _m: None)
+    if not config.trail.bucket:
+        raise UsageError("no trail configured: set trail.bucket (README 'vpce usage' shows how)")
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    if inventory is None:
+        inventory = await load_inventory(gateway, config, progress=say)
+    endpoint = next((e for e in inventory.endpoints if e.endpoint_id == endpoint_id), None)
+    if endpoint is None:
+        raise UsageError(f"--endpoint {endpoint_id}: not a hub endpoint in the inventory")
+    timings["inventory"] = time.perf_counter() - started
+    started = time.perf_counter()
+    changes: list[tuple[datetime, str | None, str | None, str]] = []
+    for entry in Journal().entries(endpoint_id):
+        if entry.written_at is not None:
+            when = datetime.fromtimestamp(entry.written_at, UTC)
+            changes.append((when, entry.before_text, entry.after_text, "journal"))
+    try:
+        say(f"replay: policy changes of {endpoint_id} (LookupEvents)")
+        events = await lookup_policy_changes(
+            gateway,
+            start=now - timedelta(days=LOOKBACK_DAYS),
+            end=now,
+            endpoint_id=endpoint_id,
+            account_id=endpoint.account_id,
+        )
+    except AwsError as exc:
+        say(f"replay: LookupEvents unavailable ({exc}); using the journal only")
+        events = []
+    seen = {(round(c[0].timestamp()), c[2]) for c in changes}
+    for ev in events:
+        if ev.error_code is None and (round(ev.event_time.timestamp()), ev.policy_text) not in seen:
+            changes.append((ev.event_time, None, ev.policy_text, "cloudtrail"))
+    versions = versions_in_window(endpoint.policy_text, since, changes)
+    timings["versions"] = time.perf_counter() - started
+    accounts = list(config.trail.accounts) or [h.account_id for h in config.hubs if h.account_id]
+    accounts = accounts or [inventory.caller.account_id]
+    regions = list(config.trail.regions) or [h.region for h in config.hubs if h.region] or [default_region]
+    accounts = list(dict.fromkeys(a for a in accounts if a))
+    regions = list(dict.fromkeys(r for r in regions if r))
+    boundaries = tuple(v.start for v in versions[1:] if v.start is not None)
+    question = ShapeQuestion(endpoint_id, since, boundaries, tuple(accounts), tuple(regions))
+    if engine == "athena":
+        rows = await _athena_rows(gateway, config.trail, question, say, timings)
+    else:
+        rows = await _local_rows(gateway, config.trail, question, say, timings)
+    ip_map = IpMap(networks_from_inventory(inventory))
+    report = replay_shapes(
+        [Shape.from_row(r) for r in rows],
+        versions,
+        draft,
+        endpoint_id=endpoint_id,
+        endpoint_vpc=endpoint.vpc_id,
+        facts=config.replay.context_map(),
+        vpc_of=ip_map.lookup,
+        since=since,
+    )
+    report.timings = {**timings, **report.timings}
+    report.engine = engine
+    return report
+
+
+async def _local_rows(gateway: Any, trail: Any, question: Any, progress: Any, timings: dict[str, float]) -> list[Any]:
+    """Sync the window into the cache, read new objects into DuckDB, run the shape query there."""
+    import asyncio
+    import time
+
+    from vpce_console.errors import UsageError
+    from vpce_console.services.trail import LocalTrail
+    from vpce_console.services.trail_sql import render_shapes
+
+    local = LocalTrail(trail)
+    try:
+        started = time.perf_counter()
+        objects, _ = await local.sync(
+            gateway, question.since, accounts=question.accounts, regions=question.regions, progress=progress
+        )
+        if not objects:
+            raise UsageError(f"no trail objects in s3://{trail.bucket}/ since {question.since:%Y-%m-%d}")
+        timings["sync"] = time.perf_counter() - started
+        started = time.perf_counter()
+        await asyncio.to_thread(local.ingest, objects, progress)
+        timings["ingest"] = time.perf_counter() - started
+        started = time.perf_counter()
+        rows: list[Any] = local.db.execute(render_shapes(question, "duckdb")).fetchall()
+        timings["query"] = time.perf_counter() - started
+        return rows
+    finally:
+        local.close()
+
+
+async def _athena_rows(gateway: Any, trail: Any, question: Any, progress: Any, timings: dict[str, float]) -> list[Any]:
+    """The same shape query run in place by Athena over the trail table."""
+    import time
+
+    from vpce_console.aws import athena
+    from vpce_console.errors import UsageError
+    from vpce_console.services.trail_sql import render_shapes
+
+    started = time.perf_counter()
+    a = trail.athena
+    sql = render_shapes(question, "athena", table=f'"{a.database}"."{a.table}"')
+    query_id = await athena.start(
+        gateway, sql, database=a.database, workgroup=a.workgroup, output_location=a.output_location
+    )
+    run = await athena.wait(gateway, query_id, progress=progress)
+    if run.state != "SUCCEEDED":
+        hint = " (create it with vpce usage --create-table)" if "TABLE_NOT_FOUND" in (run.reason or "") else ""
+        raise UsageError(f"athena query {query_id} {run.state}: {run.reason or 'no reason given'}{hint}")
+    _, raw = await athena.results(gateway, query_id)
+    timings["query"] = time.perf_counter() - started
+    return list(raw)

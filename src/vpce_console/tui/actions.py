@@ -57,6 +57,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("text", "f3", "focus_text", "text", "editor", show=False),
     ActionSpec("impact", "f4", "show_tab('impact')", "impact", "editor"),
     ActionSpec("diff", "f5", "show_tab('diff')", "diff", "editor"),
+    ActionSpec("observed", "f8", "show_tab('observed')", "observed 7d", "editor"),
     ActionSpec("editor-rollout", "ctrl+o", "open_rollout", "rollout…", "editor"),
     ActionSpec("editor-help", "f1", "open_help", "help", "editor"),
     ActionSpec("back", "escape", "back", "back (Esc leaves the text first)", "editor", show=False),

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 LINT_DELAY_SECONDS = 0.25
 """Pause in typing before the linter runs."""
+OBSERVED_DELAY_SECONDS = 1.5
+"""Replay reads the trail: wait for a longer pause in typing than lint does."""
 
 DEFAULT_POLICY = """{
   "Version": "2012-10-17",
@@ -136,6 +138,8 @@ class PolicyEditorScreen(Screen[None]):
                 yield DataTable(id="impact-table", cursor_type="cell")
             with TabPane("Diff vs deployed", id="diff"), VerticalScroll(id="diff-scroll"):
                 yield Static("", id="diff-view")
+            with TabPane("Observed (7d)", id="observed"), VerticalScroll(id="observed-scroll"):
+                yield Static("replaying the last 7 days of the trail …", id="observed-view")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -171,6 +175,35 @@ class PolicyEditorScreen(Screen[None]):
         self.update_diff(text)
         self.save_draft(text)
         self.compute_impact(self.deployed, text)
+        if self.query_one("#editor-tabs", TabbedContent).active == "observed":
+            self.compute_observed(text)  # replay reads the trail: only while someone looks at the tab
+
+    @on(TabbedContent.TabActivated, "#editor-tabs")
+    def tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "observed":
+            self.compute_observed(self.current_text(), delay=0.0)
+
+    @work(exclusive=True, group="policy-observed", exit_on_error=False)
+    async def compute_observed(self, draft: str, delay: float = OBSERVED_DELAY_SECONDS) -> None:
+        """Replay the draft against the endpoint's real calls of the last 7 days (the trail; seconds, not ms)."""
+        if delay:
+            await asyncio.sleep(delay)  # the next edit cancels this one: replay what was typed last
+        view = self.query_one("#observed-view", Static)
+        replay = getattr(self.vapp.backend, "replay", None)
+        if replay is None:
+            view.update("No trail: configure trail.bucket to see what this draft does to real calls.")
+            return
+        from vpce_console.services.replay import observed_line, observed_text
+
+        try:
+            doc = await replay(self.endpoint.endpoint_id, draft)
+        except Exception as exc:
+            view.update(f"Replay unavailable: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+            return
+        view.update(observed_text(doc))
+        self.query_one("#editor-tabs", TabbedContent).get_tab("observed").label = (
+            "Observed (7d): " + observed_line(doc).split(" would have ", 1)[1].split(" in the last")[0]
+        )
 
     def watch_findings(self, findings: tuple[Any, ...]) -> None:
         table = self.query_one("#findings-table", DataTable)

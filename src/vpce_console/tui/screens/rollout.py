@@ -140,6 +140,7 @@ class RolloutScreen(Screen[None]):
         self.set_interval(1.0, self.tick_timer, name="rollout-timer")
         self.render_step(mounting=True)
         self.load_history()
+        self.load_replay()
 
     # ----- gating -----------------------------------------------------------------------------------------------
 
@@ -314,6 +315,20 @@ class RolloutScreen(Screen[None]):
         self.query_one("#rollout-watch").display = watching
         self.set_class(watching, "-watching")
 
+    replay_line = "replaying the last 7 days of the trail …"
+    """What this draft would have done to the endpoint's real calls (filled in by `load_replay`)."""
+
+    def load_replay(self) -> None:
+        """The plan step's line from the replay the editor's Observed tab ran for this very draft (no new run)."""
+        cached = getattr(self.vapp.backend, "cached_replay", None)
+        doc = cached(self.endpoint.endpoint_id, self.draft) if cached is not None else None
+        if doc is not None:
+            from vpce_console.services.replay import observed_line
+
+            self.replay_line = observed_line(doc)
+        else:
+            self.replay_line = "not replayed yet: the editor's Observed tab (F8) replays the last 7 days of the trail"
+
     def last_change_text(self) -> Text:
         """The endpoint's last change from the journal, and what can be done with it."""
         text = Text()
@@ -355,6 +370,7 @@ class RolloutScreen(Screen[None]):
             text.append_text(self.last_change_text())
         elif self.step == "impact":
             text.append_text(self.plan_text())
+            text.append(f"\nObserved: {self.replay_line}\n", style="bold")
             text.append("\nn: next (diff)")
         elif self.step == "diff":
             from vpce_console.policy.diff import policy_diff
