@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
@@ -105,6 +105,8 @@ class RolloutScreen(Screen[None]):
         """The document this screen's apply replaced: what rolling it back restores."""
         self.restoring: str | None = None
         """The document the running rollback writes, when known (to refresh the other screens)."""
+        self.flows: list[Worker[None]] = []
+        """The app workers running this screen's write and watch (they outlive the screen)."""
         self.plan: Any = None
         """The services' plan for this draft (`services.plan.RolloutPlan`), once built."""
         self.plan_note = ""
@@ -154,8 +156,8 @@ class RolloutScreen(Screen[None]):
 
     @property
     def running(self) -> bool:
-        """A write or watch worker of this screen is still going."""
-        return any(w.group in ("policy-apply", "policy-watch") and not w.is_finished for w in self.workers)
+        """A write or watch started here is still going."""
+        return any(not worker.is_finished for worker in self.flows)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Writes are disabled (shown dimmed) in read-only mode; otherwise each action says why when it refuses."""
@@ -569,10 +571,7 @@ class RolloutScreen(Screen[None]):
         def confirmed(ok: bool | None) -> None:
             if ok:
                 self.restoring = restored
-                for worker in self.workers:  # a converged apply may still be settling: the rollback supersedes it
-                    if worker.group == "policy-apply" and not worker.is_finished:
-                        worker.cancel()
-                self.start_run("rollback")
+                self.start_run("rollback")  # a converged apply still settling is superseded (start_flow cancels it)
                 self.rollback_policy(self.run, target)
             else:
                 self.notify("cancelled — nothing was written", timeout=4)
@@ -629,40 +628,53 @@ class RolloutScreen(Screen[None]):
             self.step = "apply"
         self.render_step()
 
-    @work(exclusive=True, group="policy-apply", exit_on_error=False)
-    async def apply_draft(self, run: int = 0) -> None:
+    def start_flow(self, flow: Coroutine[Any, Any, None], group: str) -> None:
+        """Run a write and its watch on the app, not on this screen, newest first.
+
+        Leaving the screen must not cut a change's watch short: its journal entry would stay unfinished and the
+        next change to the endpoint would be refused. Views posted to a screen that was left are simply dropped.
+        """
+        for worker in self.flows:
+            if not worker.is_finished:
+                worker.cancel()
+        self.flows = [self.app.run_worker(flow, group=group, exit_on_error=False)]
+
+    async def follow(self, views: AsyncIterator[WatchView], run: int, doing: str) -> None:
+        """Post each view of a write-and-watch to this screen; a failure becomes a notification, never a crash."""
+        try:
+            async for view in views:
+                self.post_message(WatchTick(view, run))
+                if view.done:
+                    break
+        except Exception as exc:
+            title, text = describe_error(exc, doing=doing)
+            self.app.notify(text, title=title, severity="error", timeout=12)
+
+    def apply_draft(self, run: int = 0) -> None:
         """Write the draft (compare-and-swap against the deployed text we showed) and follow the watch."""
         backend = self.vapp.backend
         if backend is None or self.vapp.read_only:
             return
-        async for view in backend.rollout(
+        views = backend.rollout(
             self.endpoint.endpoint_id, self.endpoint.policy_text, self.draft, timeout=self.watch_timeout
-        ):
-            self.post_message(WatchTick(view, run))
-            if view.done:
-                break
+        )
+        self.start_flow(self.follow(views, run, "applying the policy"), "policy-apply")
 
-    @work(exclusive=True, group="policy-watch", exit_on_error=False)
-    async def rollback_policy(self, run: int, to: str) -> None:
+    def rollback_policy(self, run: int, to: str) -> None:
         """Restore the document in force before change `to`, then watch it like any rollout."""
         backend = self.vapp.backend
         if backend is None or self.vapp.read_only:
             return
-        async for view in backend.rollback(self.endpoint.endpoint_id, to=to or None, timeout=self.watch_timeout):
-            self.post_message(WatchTick(view, run))
-            if view.done:
-                break
+        views = backend.rollback(self.endpoint.endpoint_id, to=to or None, timeout=self.watch_timeout)
+        self.start_flow(self.follow(views, run, "rolling back"), "policy-watch")
 
-    @work(exclusive=True, group="policy-watch", exit_on_error=False)
-    async def resume_watch(self, run: int) -> None:
+    def resume_watch(self, run: int) -> None:
         """Watch the endpoint's unfinished change to the end."""
         backend = self.vapp.backend
-        if backend is None or self.vapp.read_only:
+        if backend is None:
             return
-        async for view in backend.resume(self.endpoint.endpoint_id, timeout=self.watch_timeout):
-            self.post_message(WatchTick(view, run))
-            if view.done:
-                break
+        views = backend.resume(self.endpoint.endpoint_id, timeout=self.watch_timeout)
+        self.start_flow(self.follow(views, run, "watching propagation"), "policy-watch")
 
     @on(WatchTick)
     def store_tick(self, message: WatchTick) -> None:
