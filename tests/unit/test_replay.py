@@ -170,3 +170,18 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.Capture
     assert main(["replay", "--endpoint", "sg-0abc", "--policy", str(draft)]) == 2
     assert "expected a vpce-" in cap.readouterr().err
     assert main(["replay", "--endpoint", "vpce-0abc", "--policy", str(tmp_path / "missing.json")]) == 2
+
+
+def test_observed_line_and_text() -> None:
+    from vpce_console.services.replay import observed_line, observed_text
+
+    shapes = [_shape("222222222222", False, 5), _shape("333333333333", False, 7)]
+    draft = compile_partial(deny_account("333333333333"))
+    report = replay_shapes(
+        shapes, [PolicyVersion(None, DEFAULT, "deployed")], draft, endpoint_id="vpce-0abc", endpoint_vpc=None,
+        facts=ContextMap(),
+    )  # fmt: skip
+    doc = report.to_json()
+    assert observed_line(doc) == "this draft would have denied 7 call(s) from 1 account(s) in the last 7 days"
+    text = observed_text(doc)
+    assert "(redacted: 333333333333)" in text and "Sanity: the versions in force reproduce" in text
