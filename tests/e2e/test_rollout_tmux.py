@@ -256,10 +256,12 @@ def drive(session: Tmux, lab: Lab) -> None:
     assert converged_seconds(session.screen()) == declared, "the time is frozen at convergence"
     assert lab.deployed() == TIGHT
 
-    # 2. The probes' denials reach the Denials pane under the new version.
+    # 2. The probes' denials reach the Denials pane. Their "Policy ver." still reads `?` for a write made while
+    # the console runs (attributing versions to the tail's own writes is issue 9 point 7, not on main yet): when it
+    # is, this waits for `version(TIGHT)` instead of the endpoint id.
     back_to_main(session)
     command(session, "denials", "Denials ·")
-    session.wait_for(endpoint_id[:12], timeout=60)  # VERSION-CHECK
+    session.wait_for(endpoint_id[:12], timeout=60)
 
     # 3. Back to the endpoint: the change is found in the journal; `b` rolls it back, watched to CONVERGED.
     command(session, "endpoints", "Endpoints ·")
