@@ -568,6 +568,12 @@ class RolloutScreen(Screen[None]):
             lines = [line for line in plan.lines() if not line.startswith("Refused")]
             preview = "\n".join(lines) + ("\n\n" + preview if preview else "")
 
+        what = f"Roll {self.endpoint.endpoint_id} back: restore the document in force before change {target}"
+        if self.chosen is not None and self.chosen.journal_id == target and self.chosen.kind == "rollback":
+            what = f"UNDO ROLLBACK {target}: this re-applies the document that rollback removed from " + (
+                self.endpoint.endpoint_id
+            )
+
         def confirmed(ok: bool | None) -> None:
             if ok:
                 self.restoring = restored
@@ -579,7 +585,7 @@ class RolloutScreen(Screen[None]):
         self.app.push_screen(
             ConfirmWrite(
                 self.endpoint.endpoint_id,
-                f"Roll {self.endpoint.endpoint_id} back: restore the document in force before change {target}",
+                what,
                 preview=preview,
             ),
             confirmed,

@@ -48,7 +48,8 @@ class HistoryPane(Pane):
     def compose(self) -> ComposeResult:
         yield self.compose_title()
         table: DataTable[object] = DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns("When (UTC)", "Change", "Kind", "Outcome", "Endpoint", "Versions")
+        # The journal id goes last: it repeats the time, and the line below the table names it in full.
+        table.add_columns("When (UTC)", "Kind", "Outcome", "Endpoint", "Versions", "Journal id")
         yield table
         yield Static("", id="history-detail")
 
@@ -110,11 +111,11 @@ class HistoryPane(Pane):
                 outcome.append(" ● in force")
             table.add_row(
                 when,
-                change.journal_id,
                 change_label(change, short=True),
                 outcome,
                 change.endpoint_id,
                 f"{change.before_version[:8]}→{change.after_version[:8]}",
+                change.journal_id,
                 key=change.journal_id,
             )
         _restore_cursor(table, key)
