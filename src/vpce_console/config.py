@@ -94,6 +94,8 @@ class WatchConfig:
     """Give up (TIMED OUT) after this long; AWS only says "a few minutes"."""
     required_streak: int = 3
     """Consecutive rounds every probe must show the new behaviour before CONVERGED."""
+    propagation_window_seconds: float = 600.0
+    """How long a change no probe can observe is waited for before it ends UNOBSERVED (a lab: its window)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +268,9 @@ class Config:
     """Allow policy writes (rollout/rollback) without --allow-write; read-only by default."""
     probes: tuple[ProbeConfig, ...] = ()
     """Roles the rollout may assume to test a change from real workloads' point of view."""
+    personas: str | None = None
+    """Personas YAML (see examples/personas.yaml) for impact previews in the CLI and the console (default: a
+    lab's workloads, else the built-in demo set)."""
     watch: WatchConfig = field(default_factory=WatchConfig)
     """Propagation-watch defaults."""
     tail: TailConfig = field(default_factory=TailConfig)
@@ -486,6 +491,8 @@ def _check_semantics(config: Config, problems: list[str]) -> None:
         problems.append("watch.poll_seconds: must be > 0")
     if config.watch.timeout_seconds <= config.watch.poll_seconds:
         problems.append("watch.timeout_seconds: must be greater than watch.poll_seconds")
+    if config.watch.propagation_window_seconds <= 0:
+        problems.append("watch.propagation_window_seconds: must be > 0")
     if config.watch.required_streak < 1:
         problems.append("watch.required_streak: must be >= 1")
     if config.tail.ring_size < 1:

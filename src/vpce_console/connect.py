@@ -107,6 +107,10 @@ def lab_config_defaults(ready: Mapping[str, Any]) -> dict[str, Any]:
     replay = _lab_replay_facts(ready)
     if replay:
         defaults["replay"] = replay
+    window = ready.get("propagation_seconds")
+    if isinstance(window, list) and window and all(isinstance(v, int | float) for v in window):
+        # a change no probe can see is in force everywhere once the lab's longest window has passed
+        defaults["watch"] = {"propagation_window_seconds": float(max(window)) + 1.0}
     suggestions = ready.get("config")
     if isinstance(suggestions, Mapping):
         from vpce_console.config import deep_merge

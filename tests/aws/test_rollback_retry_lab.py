@@ -133,7 +133,9 @@ def test_rollback_retry_after_a_crash_restores_the_document_before_the_change(
         assert code == -9, lines[-3:]
     code, lines = _rollback(lab, endpoint, env)
     assert code == 0, lines[-3:]
-    assert lines[-1]["status"] == "rolled_back"
+    # a retry that still had to write is watched like any rollback (converged); one that found the document already
+    # written by the interrupted rollback only closes it (rolled_back, "already restored")
+    assert lines[-1]["status"] in ("rolled_back", "converged"), lines[-3:]
     assert _deployed(ready, endpoint) == before, "the retry must restore the document in force before the change"
     history = subprocess.run(
         [sys.executable, "-m", "vpce_console", "history", "--format", "json"],

@@ -151,11 +151,12 @@ def test_cli_impact_json_and_no_change_exit_0(repo_root: Path, capsys: pytest.Ca
     )
     assert code == 0
     data = json.loads(out)
-    assert data["summary"] == {"cells": 16, "changed": 0, "revoked": 0, "granted": 0}
+    assert data["summary"] == {"cells": 16, "changed": 0, "revoked": 0, "granted": 0, "not_through_endpoint": 0}
     assert {c["action"] for c in data["cells"]} == {"sqs:SendMessage", "kms:Decrypt"}
     first = data["cells"][0]
     assert set(first) == {
         "persona",
+        "through_endpoint",
         "kind",
         "action",
         "resource",

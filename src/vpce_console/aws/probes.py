@@ -114,7 +114,13 @@ class ProbeRunner:
             self._clients.pop(client_key)
         return kwargs
 
-    async def _client(self, service: str, role_arn: str | None, session_tags: Mapping[str, str]) -> Any:
+    async def _client(
+        self,
+        service: str,
+        role_arn: str | None,
+        session_tags: Mapping[str, str],
+        keys: tuple[str, str] | None = None,
+    ) -> Any:
         from aiobotocore.session import AioSession
 
         target = self.gateway.target
@@ -125,6 +131,9 @@ class ProbeRunner:
         if role_arn:
             kwargs.update(await self._credentials(role_arn, session_tags))
             identity = role_arn + "|" + ",".join(f"{k}={v}" for k, v in sorted(session_tags.items()))
+        elif keys is not None:
+            kwargs.update(aws_access_key_id=keys[0], aws_secret_access_key=keys[1])
+            identity = "keys|" + keys[0]
         elif target.access_key_id and target.secret_access_key:
             kwargs.update(aws_access_key_id=target.access_key_id, aws_secret_access_key=target.secret_access_key)
         key = (identity, service)
@@ -137,7 +146,13 @@ class ProbeRunner:
         return client
 
     async def call(
-        self, action: str, resource: str, *, role_arn: str | None = None, session_tags: Mapping[str, str] | None = None
+        self,
+        action: str,
+        resource: str,
+        *,
+        role_arn: str | None = None,
+        session_tags: Mapping[str, str] | None = None,
+        keys: tuple[str, str] | None = None,
     ) -> ProbeCallResult:
         """Make one probe call; never raises for AWS answers (they are the data), only for unsupported actions."""
         import botocore.exceptions as bex
@@ -147,7 +162,7 @@ class ProbeRunner:
         service = action.split(":", 1)[0]
         tags = dict(session_tags or {})
         try:
-            client = await self._client(service, role_arn, tags)
+            client = await self._client(service, role_arn, tags, keys)
             await self._invoke(client, action, resource)
         except bex.ClientError as exc:
             error = exc.response.get("Error", {}) or {}

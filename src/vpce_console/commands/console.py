@@ -164,18 +164,18 @@ class ServicesBackend:
         cost = _cost_rows(inventory, self.config)
         return build_snapshot(inventory, self.config, doctor, cost, self.target)
 
-    def rollout_context(self, caller: Any) -> Any:
-        """Collaborators of one rollout: journal, probe identities, personas, log groups."""
-        from vpce_console.commands.rollout import lab_personas, probe_identities
-        from vpce_console.services.journal import Journal
-        from vpce_console.services.rollout import RolloutContext
+    async def rollout_context(self, service: str | None = None) -> Any:
+        """Collaborators of one rollout, built by the same function as the CLI's (personas, probes, journal)."""
+        from vpce_console.commands.rollout import build_context
+        from vpce_console.services.personas import zone_vpcs_of
 
-        return RolloutContext(
-            gateway=self.gateway,
-            journal=Journal(),
-            identities=probe_identities(self.config, caller.arn, caller.account_id, self_probe=not self.target.is_lab),
-            personas=lab_personas(self.target.lab_ready),
-            log_groups=tuple(self.config.tail.log_groups),
+        zone_vpcs = zone_vpcs_of(self.inventory) if self.inventory is not None else None
+        return await build_context(
+            self.gateway,
+            self.config,
+            self.target,
+            services=(service,) if service else None,
+            zone_vpcs=zone_vpcs,
         )
 
     def endpoint_lease(self, endpoint_id: str, holder: str) -> Any:
@@ -183,6 +183,31 @@ class ServicesBackend:
         from vpce_console.services.lease import EndpointLease
 
         return EndpointLease(self.gateway, endpoint_id, account_id=None, holder=holder)
+
+    def _service_of(self, endpoint_id: str) -> str | None:
+        if self.inventory is None:
+            return None
+        return next((e.service for e in self.inventory.endpoints if e.endpoint_id == endpoint_id), None)
+
+    async def plan(self, endpoint_id: str, draft: str, expected: str | None = None) -> Any:
+        """The rollout plan (`services.plan.RolloutPlan`) for a draft, without writing anything."""
+        from vpce_console.services.rollout import Rollout
+
+        rollout = Rollout(await self.rollout_context(self._service_of(endpoint_id)))
+        try:
+            return await rollout.plan(endpoint_id, draft, base_text=expected)
+        finally:
+            await rollout.close()
+
+    async def rollback_plan(self, endpoint_id: str, to: str | None = None) -> Any:
+        """What a rollback would restore (`RolloutPlan`; `refused` says why not), without writing anything."""
+        from vpce_console.services.rollout import Rollout
+
+        rollout = Rollout(await self.rollout_context(self._service_of(endpoint_id)))
+        try:
+            return await rollout.rollback_plan(endpoint_id, to=to)
+        finally:
+            await rollout.close()
 
     def watch_options(self, endpoint_id: str, text: str, base: str | None, timeout: float | None) -> Any:
         """The rollout options the console uses: the config's watch settings (tests shorten the poll)."""
@@ -196,6 +221,7 @@ class ServicesBackend:
             poll_seconds=self.poll_seconds or watch.poll_seconds,
             timeout_seconds=timeout if timeout is not None else watch.timeout_seconds,
             required_streak=watch.required_streak,
+            propagation_window_seconds=watch.propagation_window_seconds,
         )
 
     async def _views(self, what: str, run: Any, endpoint_id: str) -> Any:
@@ -213,7 +239,8 @@ class ServicesBackend:
             raise UsageError(f"read-only mode: start the console with --allow-write to {what}")
         caller = await self.gateway.caller_identity()
         queue: asyncio.Queue[Any] = asyncio.Queue()
-        rollout = Rollout(self.rollout_context(caller), queue.put_nowait)
+        service = self._service_of(endpoint_id) if endpoint_id else None
+        rollout = Rollout(await self.rollout_context(service), queue.put_nowait)
 
         async def drive() -> None:
             try:
@@ -253,18 +280,9 @@ class ServicesBackend:
         """Restore the document in force before change `to`, then watch it like a rollout, as views."""
         opts = self.watch_options(endpoint_id, "", None, timeout)
 
-        async def run(rollout: Any) -> Any:
-            summary = await rollout.rollback(endpoint_id, entry_id=to, reason="rolled back from the console")
-            if summary.status != "rolled_back" or not summary.journal_id:
-                return summary
-            entry = rollout.ctx.journal.get(summary.journal_id)
-            if entry is None:
-                return summary
-            endpoint = await rollout.read(endpoint_id, None)
-            written_at = entry.written_at or entry.started_at
-            return await rollout.watch(
-                entry.journal_id, endpoint, entry.before_text, entry.after_text, written_at, opts
-            )
+        def run(rollout: Any) -> Any:
+            # services.journal.rollback_target decides which document; the service watches it like a rollout
+            return rollout.rollback(endpoint_id, to=to, opts=opts, reason="rolled back from the console")
 
         return self._views("roll back", run, endpoint_id)
 
@@ -375,11 +393,23 @@ def denial_row(denial: Any) -> Any:
     )
 
 
+def plan_summary(plan: Any) -> str:
+    """One log line for a plan: versions, who is affected in each direction, and how it will be proven."""
+    proof = (
+        f"{len(plan.probes_denied)} probe(s) for newly denied, {len(plan.probes_allowed)} for newly allowed"
+        if plan.observable
+        else "no probe can observe this change (it will end UNOBSERVED)"
+    )
+    return (
+        f"plan: {plan.deployed_version} → {plan.new_version}: {len(plan.newly_denied)} newly denied, "
+        f"{len(plan.newly_allowed)} newly allowed; {proof}"
+    )
+
+
 class RolloutTracker:
     """Folds rollout events into the view the rollout screen shows (steps log, probes, status, elapsed)."""
 
     STEP_WORDS: ClassVar[dict[str, str]] = {
-        "plan": "checked: deployed version {deployed_sha256:.12} → new {draft_sha256:.12}",
         "lint": "lint: {errors} error(s), {warnings} warning(s)",
         "journal": "journaled as {journal_id}",
         "rollback": "rolling back {rollback_of}: restoring {restore_sha256:.12}",
@@ -398,6 +428,8 @@ class RolloutTracker:
         self.elapsed = 0.0
         self.applied = False
         self.journal_id = ""
+        self.plan: Any = None
+        """The typed `services.plan.RolloutPlan` once the service has built it."""
 
     def view(self, *, done: bool = False, reason: str = "") -> Any:
         from vpce_console.tui.models import WatchView
@@ -411,6 +443,7 @@ class RolloutTracker:
             done,
             reason,
             journal_id=self.journal_id,
+            plan=self.plan,
         )
 
     def event(self, event: Any) -> Any:
@@ -421,6 +454,10 @@ class RolloutTracker:
         name = event.event
         if name in ("journal", "rollback") and data.get("journal_id"):
             self.journal_id = str(data["journal_id"])
+        if name == "plan" and getattr(event, "plan", None) is not None:
+            self.plan = event.plan
+            self.log.append(plan_summary(event.plan))
+            return self.view()
         if name == "refused":
             self.status = "refused"
             self.log.append(f"refused: {data.get('reason', '')}")
@@ -586,7 +623,8 @@ def build_snapshot(inventory: Any, config: Any, doctor: list[Any], cost: Any, ta
                 stale_rows.append(SpokeRow("?", v.vpc_id, "(unknown VPC)", "?"))
     spokes = spokes + tuple({row.vpc_id: row for row in stale_rows}.values())
     cost_rows = tuple(_cost_row(r) for r in (cost.services if cost is not None else ()))
-    personas, hub = _personas(target)
+    persona_set = _persona_set(target, config, inventory)
+    personas, hub = persona_set.personas, persona_set.hub
     return Snapshot(
         endpoints=tuple(endpoints),
         spokes=spokes,
@@ -596,6 +634,7 @@ def build_snapshot(inventory: Any, config: Any, doctor: list[Any], cost: Any, ta
         cost=cost_rows,
         hub=hub,
         personas=personas,
+        persona_set=persona_set,
     )
 
 
@@ -685,22 +724,15 @@ def _cost_row(row: Any) -> Any:
     )
 
 
-def _personas(target: Any) -> tuple[tuple[Any, ...], Any]:
-    """Personas and hub for the impact matrix: the lab's workloads, else the packaged demo personas."""
-    from vpce_console.commands.impact import demo_personas_text
-    from vpce_console.commands.rollout import lab_personas
-    from vpce_console.policy.personas import Hub, load_persona_file
+def _persona_set(target: Any, config: Any, inventory: Any) -> Any:
+    """The impact personas: the same selection as the CLI's (config `personas:`, the lab's, the demo set), with the
+    inventory's zone associations deciding who reaches each endpoint."""
+    from vpce_console.errors import UsageError
+    from vpce_console.services.personas import select_personas, zone_vpcs_of
 
+    zone_vpcs = zone_vpcs_of(inventory)
     ready = getattr(target, "lab_ready", None)
-    personas = lab_personas(ready)
-    if ready and personas:
-        hub_info = ready.get("hub") or {}
-        hub = Hub(
-            account_id=str(hub_info.get("account_id", "")),
-            vpc_id=str(hub_info.get("vpc_id", "")),
-            endpoint_id="",
-            region=str(ready.get("region") or "us-east-1"),
-        )
-        return tuple(personas), hub
-    loaded = load_persona_file(demo_personas_text())
-    return tuple(loaded.personas), loaded.hub
+    try:
+        return select_personas(lab_ready=ready, config=config, zone_vpcs=zone_vpcs)
+    except UsageError:  # an unreadable config personas file: the CLI says why; the console falls back
+        return select_personas(lab_ready=ready, zone_vpcs=zone_vpcs)

@@ -35,14 +35,16 @@ def run(args: argparse.Namespace) -> int:
     else:
         if not entries:
             print(f"no changes recorded in {journal.path}")
+        # every row keeps its columns, whether or not it is a rollback (which names the change it undid)
+        of_width = max((len(e.rollback_of) + 3 for e in entries if e.rollback_of), default=0)
         for e in entries:
             data = e.to_json()
             state = "UNFINISHED" if not e.finished else e.outcome
             last = e.last_step
             crash = f" (stopped at {last.step} {last.outcome})" if not e.finished and last else ""
-            of = f" of {e.rollback_of}" if e.rollback_of else ""
+            of = f"of {e.rollback_of}" if e.rollback_of else ""
             print(
-                f"{data['started_at']}  {e.journal_id}  {e.kind}{of:<10} {e.endpoint_id}  "
+                f"{data['started_at']}  {e.journal_id}  {e.kind:<8} {of:<{of_width}}  {e.endpoint_id}  "
                 f"{e.before_sha256[:12]} → {e.after_sha256[:12]}  {state}{crash}  {e.caller.get('arn', '')}"
             )
         for e in entries:

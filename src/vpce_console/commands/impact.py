@@ -13,10 +13,13 @@ from typing import Any
 
 from vpce_console.commands._input import read_text
 from vpce_console.errors import UsageError
-from vpce_console.safeload import MAX_PERSONAS_BYTES
 
 EPILOG = """\
-without --personas the built-in demo set is used (one persona per credential kind, as examples/personas.yaml).
+personas: --personas F, else the config's `personas:`, else a lab's workloads (--lab, --lab-ready), else the
+built-in demo set (one persona per credential kind, as examples/personas.yaml) -- the console's selection.
+with a target (--lab, --lab-ready or --profile) the hub and each service zone's associated VPCs are read: a
+persona whose VPC is not associated with the service's zone takes NAT, so the endpoint policy cannot deny it
+("not through the endpoint", never counted as a change); actions and resources are the console's choice.
 personas file: YAML with a `hub:` section (account_id, vpc_id, endpoint_id, region, org_id, org_paths) and a
 `personas:` list (name, kind, account_id, role_arn, vpc_id, private_ip, tags, …); see examples/personas.yaml.
 Default actions: those named literally in either policy; default resources: likewise, else "*".
@@ -37,6 +40,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="F",
         help="personas YAML with a hub: section (default: the built-in demo set, one persona per credential kind)",
     )
+    parser.add_argument(
+        "--service",
+        metavar="NAME",
+        help="the endpoint's service (sqs, kms, …) whose zone decides who goes through it (default: the one "
+        "service the policies' actions name)",
+    )
     parser.add_argument("--actions", metavar="A,B", help="comma-separated actions to check")
     parser.add_argument("--resources", metavar="R1,R2", help="comma-separated resource ARNs (or *) to check")
     parser.add_argument(
@@ -50,9 +59,48 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def demo_personas_text() -> str:
     """The packaged demo personas (a copy of examples/personas.yaml), used when --personas is not given."""
-    from importlib.resources import files
+    from vpce_console.services.personas import demo_personas_text as text
 
-    return files("vpce_console.data").joinpath("demo_personas.yaml").read_text(encoding="utf-8")
+    return text()
+
+
+def has_target(args: argparse.Namespace) -> bool:
+    """True when the command names somewhere to read facts from: a lab (`--lab`, `--lab-ready`) or an account."""
+    return bool(getattr(args, "lab", False) or getattr(args, "lab_ready", None) or getattr(args, "profile", None))
+
+
+def persona_set_for(args: argparse.Namespace, services: tuple[str, ...] | None) -> tuple[Any, dict[str, str]]:
+    """The console's persona selection for this command: with a target, its personas and zone associations.
+
+    Also returns service -> hub endpoint id where the target names them (a lab's ready-file).
+    """
+    from vpce_console.config import load_config
+    from vpce_console.services.personas import select_personas
+
+    if not has_target(args):
+        config = load_config(getattr(args, "config", None))
+        return select_personas(config=config, personas_file=getattr(args, "personas", None)), {}
+    import asyncio
+
+    from vpce_console.connect import connect
+
+    config, target = connect(args)
+
+    async def zones() -> Any:
+        from vpce_console.aws.session import AwsGateway
+        from vpce_console.services.personas import load_zone_vpcs
+
+        async with AwsGateway(target, config) as gateway:
+            return await load_zone_vpcs(gateway, config, services)
+
+    pset = select_personas(
+        lab_ready=target.lab_ready,
+        config=config,
+        personas_file=getattr(args, "personas", None),
+        zone_vpcs=asyncio.run(zones()),
+    )
+    endpoints = dict(((target.lab_ready or {}).get("hub") or {}).get("endpoints") or {})
+    return pset, {str(k): str(v) for k, v in endpoints.items()}
 
 
 def _split(value: str | None) -> tuple[str, ...]:
@@ -86,10 +134,12 @@ def to_json(result: Any, hub: Any) -> dict[str, Any]:
             "changed": len(result.changed_cells),
             "revoked": len(result.revoked),
             "granted": len(result.granted),
+            "not_through_endpoint": sum(1 for cell in result.cells if not cell.through_endpoint),
         },
         "cells": [
             {
                 "persona": cell.persona.name,
+                "through_endpoint": cell.through_endpoint,
                 "kind": cell.persona.kind,
                 "action": cell.action,
                 "resource": cell.resource,
@@ -106,6 +156,8 @@ def to_json(result: Any, hub: Any) -> dict[str, Any]:
 
 
 def _cell_text(cell: Any) -> str:
+    if not cell.through_endpoint:
+        return "not through the endpoint"
     if cell.direction == "revoked":
         return "! ✓→✗ LOSES"
     if cell.direction == "granted":
@@ -145,6 +197,9 @@ def to_text(result: Any, *, changed_only: bool = False) -> str:
         f"{len(result.granted)} gain access (deny -> allow), "
         f"{len(result.cells) - len(result.changed_cells)} unchanged"
     )
+    nat = sorted({c.persona.name for c in result.cells if not c.through_endpoint})
+    if nat:
+        summary += f" ({len(nat)} persona(s) not through the endpoint, NAT path: {', '.join(nat)})"
     legend = "legend: ✓ allow  ✗ deny  ! changed (✓→✗ loses access, ✗→✓ gains access)"
     return "\n".join([*lines, "", *details, *([""] if details else []), summary, legend])
 
@@ -153,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
     """Compare the two policies for every persona; exit 1 when anyone would lose access."""
     from vpce_console.policy.evaluator import PolicyError, compile_policy
     from vpce_console.policy.impact_matrix import DEFAULT_ACTIONS, impact, named_in_policies
-    from vpce_console.policy.personas import PersonaError, hub_from_mapping, load_persona_file
+    from vpce_console.services.personas import change_impact, impact_axes, infer_service
 
     if not args.from_file or not args.to_file:
         raise UsageError("--from F and --to F are both required")
@@ -165,41 +220,54 @@ def run(args: argparse.Namespace) -> int:
             policies.append(compile_policy(text))
         except PolicyError as exc:
             raise UsageError(f"{path}: unusable policy: {exc} (run `vpce lint {path}`)") from None
-    personas_name = args.personas or "built-in demo personas"
-    try:
-        persona_file = load_persona_file(
-            read_text(args.personas, limit=MAX_PERSONAS_BYTES, what="personas file")
-            if args.personas
-            else demo_personas_text()
+    texts = (before_text, after_text)
+    service = args.service or infer_service(texts)
+    if has_target(args) and not service:
+        raise UsageError("--service NAME is needed: the policies name actions of several services (or none)")
+    pset, endpoints = persona_set_for(args, (service,) if service else None)
+    if not pset.personas:
+        raise UsageError(f"{pset.source}: no personas")
+    note = ""
+    if has_target(args):
+        assert service is not None
+        endpoint_id = endpoints.get(service, "")
+        actions_default, resources_default = impact_axes(service, before_text, after_text)
+        result = change_impact(
+            pset,
+            service,
+            policies[0],
+            policies[1],
+            endpoint_id=endpoint_id,
+            actions=_split(args.actions) or actions_default,
+            resources=_split(args.resources) or resources_default,
+            now=datetime.now(UTC),
         )
-    except PersonaError as exc:
-        raise UsageError(f"{personas_name}: {exc}") from None
-    if not persona_file.personas:
-        raise UsageError(f"{personas_name}: no personas")
-    hub = persona_file.hub or hub_from_mapping(DEFAULT_HUB)
-    actions = _split(args.actions) or named_in_policies((before_text, after_text), "Action") or DEFAULT_ACTIONS
-    resources = _split(args.resources) or named_in_policies((before_text, after_text), "Resource") or ("*",)
-    # every named action × every named resource grows with the square of the statements: cap the columns so the
-    # work stays linear in statements × personas (pass --actions/--resources to choose others)
-    capped = len(actions) > MAX_ACTIONS or len(resources) > MAX_RESOURCES
-    note = (
-        f"note: checked the first {min(len(actions), MAX_ACTIONS)} of {len(actions)} actions and "
-        f"{min(len(resources), MAX_RESOURCES)} of {len(resources)} resources the policies name; "
-        "pass --actions/--resources for others"
-        if capped
-        else ""
-    )
-    actions, resources = actions[:MAX_ACTIONS], resources[:MAX_RESOURCES]
-    result = impact(
-        policies[0],
-        policies[1],
-        persona_file.personas,
-        actions,
-        resources,
-        hub,
-        through_endpoint=not args.via_nat,
-        now=datetime.now(UTC),
-    )
+        hub = pset.hub_for(endpoint_id)
+    else:
+        hub = pset.hub
+        actions = _split(args.actions) or named_in_policies(texts, "Action") or DEFAULT_ACTIONS
+        resources = _split(args.resources) or named_in_policies(texts, "Resource") or ("*",)
+        # every named action × every named resource grows with the square of the statements: cap the columns so
+        # the work stays linear in statements × personas (pass --actions/--resources to choose others)
+        capped = len(actions) > MAX_ACTIONS or len(resources) > MAX_RESOURCES
+        note = (
+            f"note: checked the first {min(len(actions), MAX_ACTIONS)} of {len(actions)} actions and "
+            f"{min(len(resources), MAX_RESOURCES)} of {len(resources)} resources the policies name; "
+            "pass --actions/--resources for others"
+            if capped
+            else ""
+        )
+        actions, resources = actions[:MAX_ACTIONS], resources[:MAX_RESOURCES]
+        result = impact(
+            policies[0],
+            policies[1],
+            pset.personas,
+            actions,
+            resources,
+            hub,
+            through_endpoint=not args.via_nat,
+            now=datetime.now(UTC),
+        )
     if args.format == "json":
         document = to_json(result, hub)
         if note:

@@ -26,12 +26,19 @@ if TYPE_CHECKING:
 EPILOG = """\
 writes need --allow-write (or allow_write: true in the config) AND --confirm repeating the endpoint id.
 --base F: the version you edited from; if the deployed document differs, nothing is written (exit 1).
-probes: this machine's own identity plus the config's `probes:` roles (assumed with session tags).
-json: one event object per line, the last one {"event": "summary", "status": converged|timed_out|refused|
-rolled_back, "propagation_seconds", "poll_seconds", "probes", "journal_id", ...}.
-exit codes: 0 converged, 1 timed out/refused/rolled back, 2 input or credential error (nothing written),
-4 superseded (someone else wrote the endpoint during the watch), 5 written but not verified (the read-back
-failed or the endpoint became unreachable mid-watch: `vpce rollout --endpoint ID --resume` verifies and watches).
+plan: before writing, what changes, who is affected (newly denied / newly allowed / not through the endpoint)
+and which probes will prove it in each direction.
+probes: this machine's own identity, the config's `probes:` roles (assumed with session tags) and, on a lab,
+the lab's workloads (their keys are in the ready-file); only workloads whose VPC reaches the endpoint.
+UNOBSERVED: when no probe can tell the old document from the new one, the plan says so before the write, the
+watch waits the propagation window (watch.propagation_window_seconds; a lab: its window) and ends UNOBSERVED.
+json: one event object per line, the last one {"event": "summary", "status": converged|unobserved|timed_out|
+refused|rolled_back|superseded|written_unverified|unreachable, "propagation_seconds", "poll_seconds", "probes",
+"journal_id", ...}.
+exit codes: 0 converged, 3 unobserved (written, no probe could see it), 1 timed out/refused/rolled back,
+2 input or credential error (nothing written), 4 superseded (someone else wrote the endpoint during the watch),
+5 written but not verified (the read-back failed or the endpoint became unreachable mid-watch:
+`vpce rollout --endpoint ID --resume` verifies and watches).
 lease: a write holds /vpce-console/lease/<endpoint> (SSM, hub account) from before the dry run to the end.
 """
 
@@ -60,6 +67,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not probe as this machine's own identity (always off on a lab, whose operator is control plane)",
     )
+    parser.add_argument(
+        "--no-workload-probes",
+        action="store_true",
+        help="do not probe as the target's workloads (a lab's personas, whose keys its ready-file holds)",
+    )
     parser.add_argument("--resume", action="store_true", help="resume the watch of an unfinished change (no write)")
     parser.add_argument("--account", metavar="ID", help="hub account owning the endpoint (default: the caller's)")
     add_lease_argument(parser)
@@ -72,21 +84,55 @@ read_policy_file = read_text
 
 def lab_personas(ready: Mapping[str, Any] | None) -> list[Persona]:
     """The engine personas a lab's ready-file lists (for the impact preview and passive evidence)."""
-    from dataclasses import fields
+    from vpce_console.services.personas import select_personas
 
-    from vpce_console.policy.personas import Persona
+    if not ready:
+        return []
+    return list(select_personas(lab_ready=ready).personas)
 
-    allowed = {f.name for f in fields(Persona)}
-    personas: list[Persona] = []
-    for item in (ready or {}).get("personas") or ():
-        values = {k: v for k, v in item.items() if k in allowed}
-        values["tags"] = dict(values.get("tags") or {})
-        values["org_paths"] = tuple(values.get("org_paths") or ())
+
+async def build_context(
+    gateway: Any,
+    config: Config,
+    target: Target,
+    *,
+    journal: Any = None,
+    personas_file: str | None = None,
+    self_probe: bool = True,
+    workload_probes: bool = True,
+    services: tuple[str, ...] | None = None,
+    zone_vpcs: Mapping[str, frozenset[str]] | None = None,
+) -> Any:
+    """The rollout's collaborators, the same for the CLI and the console.
+
+    Personas and hub come from the one shared selection (services.personas); probes act as this machine, the
+    config's `probes:` roles, and every workload whose keys the target hands out (a lab's personas), limited to
+    those whose VPC reaches the endpoint.
+    """
+    from vpce_console.errors import AwsError
+    from vpce_console.services.journal import Journal
+    from vpce_console.services.personas import load_zone_vpcs, select_personas
+    from vpce_console.services.probes import workload_identities
+    from vpce_console.services.rollout import RolloutContext
+
+    caller = await gateway.caller_identity()
+    if zone_vpcs is None:
         try:
-            personas.append(Persona(**values))
-        except TypeError:
-            continue
-    return personas
+            zone_vpcs = await load_zone_vpcs(gateway, config, services)
+        except AwsError:
+            zone_vpcs = None  # unknown: every persona counts as going through the endpoint
+    pset = select_personas(lab_ready=target.lab_ready, config=config, personas_file=personas_file, zone_vpcs=zone_vpcs)
+    identities = probe_identities(config, caller.arn, caller.account_id, self_probe=self_probe and not target.is_lab)
+    if workload_probes:
+        identities += workload_identities(pset.personas, pset.credentials)
+    return RolloutContext(
+        gateway=gateway,
+        journal=journal if journal is not None else Journal(),
+        identities=identities,
+        personas=pset.personas,
+        persona_set=pset,
+        log_groups=tuple(config.tail.log_groups),
+    )
 
 
 def load_personas_file(path: str | None) -> list[Persona]:
@@ -140,7 +186,9 @@ def render_event(event: RolloutEvent) -> str:
     d = event.data
     name = event.event
     if name == "plan":
-        versions = f"deployed {d['deployed_sha256'][:12]} → draft {d['draft_sha256'][:12]}"
+        if event.plan is not None:
+            return "\n".join(["", *event.plan.lines(), ""])
+        versions = f"deployed {d['deployed_sha256'][:12]} → new {d['draft_sha256'][:12]}"
         return f"plan      {d['endpoint_id']} ({d['service']}) {versions}  as {d['caller']}"
     if name == "refused":
         extra = f"\n{d['diff']}" if d.get("diff") else ""
@@ -152,26 +200,15 @@ def render_event(event: RolloutEvent) -> str:
     if name == "diff":
         return "diff\n" + (d["diff"] or "          (no textual difference)")
     if name == "impact":
-        if not d.get("changed"):
-            return f"impact    {d.get('personas', 0)} persona(s): no access changes" + (
-                f" ({d['note']})" if d.get("note") else ""
-            )
-        rows = [f"impact    {len(d['changed'])} change(s) for {d['personas']} persona(s):"]
-        rows += [
-            f"          {c['direction']:<8} {c['persona']} {c['action']} {c['resource']} ({c['before']} → {c['after']})"
-            for c in d["changed"]
-        ]
-        return "\n".join(rows)
+        note = f" ({d['note']})" if d.get("note") else ""
+        nat = len(d.get("not_through_endpoint") or ())
+        via = f", {nat} not through the endpoint" if nat else ""
+        return f"impact    {len(d.get('changed') or ())} changed cell(s) of {d.get('cells', 0)}{via}{note}"
     if name == "round":
         streaks = " ".join(f"{p['probe_id'].split(':', 1)[-1][:40]}={p['streak']}" for p in d["probes"])
         return f"watch     {d['elapsed']:7.1f}s {d['status']:<9} flaps={d['flaps']} {streaks}"
     if name == "probes":
-        rows = [f"probes    {d['count']} discriminating probe(s)" + (f" ({d['note']})" if d.get("note") else "")]
-        rows += [
-            f"          {p['identity']} → {p['action']} {p['resource']}: {p['before']} → {p['after']}"
-            for p in d.get("probes", [])
-        ]
-        return "\n".join(rows)
+        return f"watch     {d['count']} probe(s), see the plan above" + (f" ({d['note']})" if d.get("note") else "")
     if name == "no_probes":
         return f"probes    {d['message']}"
     if name == "summary":
@@ -195,60 +232,73 @@ def summary_line(summary: RolloutSummary, fmt: str, out: TextIO | None = None) -
 async def run_async(args: argparse.Namespace, config: Config, target: Target, action: str) -> RolloutSummary:
     """Connect and run one rollout, resume or rollback; prints events and the summary, returns the summary."""
     from vpce_console.aws.session import AwsGateway
+    from vpce_console.aws.writes import describe_endpoint_policy
     from vpce_console.services.journal import Journal
-    from vpce_console.services.rollout import Rollout, RolloutContext, RolloutOptions
+    from vpce_console.services.rollout import Rollout, RolloutOptions, RolloutSummary
 
     policy_text = read_policy_file(args.policy) if action == "apply" else ""
     base_text = read_policy_file(args.base) if getattr(args, "base", None) else None
-    personas = load_personas_file(getattr(args, "personas", None)) or lab_personas(target.lab_ready)
+    account = getattr(args, "account", None)
     async with AwsGateway(target, config) as gateway:
-        caller = await gateway.caller_identity()
-        self_probe = not (getattr(args, "no_self_probe", False) or target.is_lab)
-        ctx = RolloutContext(
-            gateway=gateway,
+        endpoint = await describe_endpoint_policy(gateway, args.endpoint, account_id=account)
+        ctx = await build_context(
+            gateway,
+            config,
+            target,
             journal=Journal(),
-            identities=probe_identities(config, caller.arn, caller.account_id, self_probe=self_probe),
-            personas=personas,
-            log_groups=tuple(config.tail.log_groups),
+            personas_file=getattr(args, "personas", None),
+            self_probe=not getattr(args, "no_self_probe", False),
+            workload_probes=not getattr(args, "no_workload_probes", False),
+            services=(endpoint.service,),
         )
         rollout = Rollout(ctx, printer(args.format))
+        poll = args.poll if getattr(args, "poll", None) is not None else config.watch.poll_seconds
+        timeout = getattr(args, "timeout", None)
+        opts = RolloutOptions(
+            endpoint_id=args.endpoint,
+            policy_text=policy_text,
+            base_text=base_text,
+            poll_seconds=poll,
+            timeout_seconds=timeout if timeout is not None else config.watch.timeout_seconds,
+            required_streak=getattr(args, "required_streak", None) or config.watch.required_streak,
+            samples=max(1, getattr(args, "samples", 8)),
+            settle_seconds=getattr(args, "settle", None),
+            rollback_on_denials=getattr(args, "rollback_on_denials", None),
+            force_lint=getattr(args, "force_lint", False),
+            account_id=account,
+            propagation_window_seconds=config.watch.propagation_window_seconds,
+        )
         lease = None
-        if action != "resume":  # a write: one writer per endpoint, from before the dry run to the watch's end
+        if action in ("apply", "rollback"):  # a write: one writer per endpoint, from before the dry run to the end
             from vpce_console.services.lease import EndpointLease
 
+            caller = await gateway.caller_identity()
             lease = EndpointLease(
                 gateway,
                 args.endpoint,
-                account_id=getattr(args, "account", None),
+                account_id=account,
                 holder=caller.arn,
                 break_token=getattr(args, "break_stale_lease", None),
             )
         try:
             if action == "rollback":
+                to = getattr(args, "to", None)
                 summary = await _leased(
-                    lease, rollout, lambda: rollout.rollback(args.endpoint, account_id=getattr(args, "account", None))
+                    lease, rollout, lambda: rollout.rollback(args.endpoint, to=to, account_id=account, opts=opts)
+                )
+            elif action == "preview-rollback":
+                plan = await rollout.rollback_plan(args.endpoint, to=getattr(args, "to", None), account_id=account)
+                summary = RolloutSummary(
+                    "refused" if plan.refused else "preview", None, poll, 0, None, reason=plan.refused, kind="rollback"
                 )
             else:
-                poll = args.poll if args.poll is not None else config.watch.poll_seconds
-                opts = RolloutOptions(
-                    endpoint_id=args.endpoint,
-                    policy_text=policy_text,
-                    base_text=base_text,
-                    poll_seconds=poll,
-                    timeout_seconds=args.timeout if args.timeout is not None else config.watch.timeout_seconds,
-                    required_streak=args.required_streak or config.watch.required_streak,
-                    samples=max(1, args.samples),
-                    settle_seconds=args.settle,
-                    rollback_on_denials=args.rollback_on_denials,
-                    force_lint=args.force_lint,
-                    account_id=getattr(args, "account", None),
-                )
                 summary = await _leased(
                     lease, rollout, lambda: rollout.resume(opts) if action == "resume" else rollout.apply(opts)
                 )
         finally:
             await rollout.close()
-    summary_line(summary, args.format)
+    if summary.status != "preview":
+        summary_line(summary, args.format)
     return summary
 
 

@@ -14,14 +14,19 @@ from typing import Any
 
 from vpce_console.commands._input import read_text
 from vpce_console.errors import UsageError
-from vpce_console.safeload import MAX_PERSONAS_BYTES, MAX_REQUESTS_BYTES, load_json
+from vpce_console.safeload import MAX_REQUESTS_BYTES, load_json
 
 EPILOG = """\
 request JSON: {"principal": ARN, "action": "sqs:SendMessage", "resource": ARN or "*",
                "context": {"aws:SourceVpc": "vpc-…", "aws:PrincipalOrgPaths": ["o-…/r-…/ou-…/"]}}
 answer JSON:  {"decision": "allow|explicit_deny|implicit_deny", "matched": [{"sid", "index", "effect"}]}
+              with a target (--lab, --lab-ready, --profile) a --persona whose VPC is not associated with the
+              service's zone answers {"decision": "not_through_endpoint"}: NAT path, the policy cannot deny it.
+an unknown --action (a typo) is an input error: exit 2 with the nearest real action (request files are
+evaluated exactly as given).
 The context is evaluated exactly as given: add the keys the real service would see, or let
---persona NAME synthesize them (personas from --personas F or the built-in demo set, examples/personas.yaml).
+--persona NAME synthesize them (personas from --personas F, the config's `personas:`, a lab's workloads, else
+the built-in demo set, examples/personas.yaml: the console's selection).
 exit codes: 0 every request evaluated (whatever the decisions), 2 unreadable/invalid input.
 """
 
@@ -40,7 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="synthesize the request a persona sends through the hub endpoint (with --action, --resource)",
     )
     persona = parser.add_argument_group("persona requests (--persona)")
-    persona.add_argument("--personas", metavar="F", help="personas YAML (default: the built-in demo set)")
+    persona.add_argument(
+        "--personas", metavar="F", help="personas YAML (default: config personas:, a lab's, the built-in demo set)"
+    )
     persona.add_argument("--action", metavar="A", help="action, e.g. sqs:SendMessage")
     persona.add_argument("--resource", metavar="R", default="*", help="resource ARN (default *)")
     persona.add_argument("--via-nat", action="store_true", help="the request bypasses the endpoint (NAT path)")
@@ -59,6 +66,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="json: one indented object (or a list for --requests); jsonl: one line per request, in order "
         "(default: json for --request, jsonl for --requests)",
     )
+
+
+def check_action(action: str, where: str) -> None:
+    """An action the IAM data does not know is an input error with the nearest real one (a typo decides nothing)."""
+    import difflib
+
+    from vpce_console.data.knowledge import default_knowledge
+
+    prefix, sep, name = action.partition(":")
+    if not sep or not prefix or not name:
+        raise UsageError(f'{where}: {action!r} is not an action: write "service:ActionName", e.g. sqs:SendMessage')
+    knowledge = default_knowledge()
+    data = knowledge.service(prefix.lower())
+    if data is None:
+        near = difflib.get_close_matches(prefix.lower(), sorted(knowledge.service_names), n=1, cutoff=0.75)
+        hint = f" (did you mean {near[0]}:{name}?)" if near else ""
+        raise UsageError(f"{where}: unknown service prefix {prefix!r} in {action}{hint}")
+    if "*" in name or "?" in name or knowledge.action_exists(prefix.lower(), name):
+        return
+    near = difflib.get_close_matches(name.lower(), list(data.actions), n=1, cutoff=0.7)
+    hint = f" (did you mean {prefix}:{data.actions[near[0]]}?)" if near else ""
+    raise UsageError(f"{where}: unknown action {action}{hint}")
 
 
 def parse_request(data: Any, where: str) -> Any:
@@ -85,40 +114,37 @@ def parse_request(data: Any, where: str) -> Any:
     return Request(data["principal"], data["action"], data["resource"], dict(context))
 
 
-def _persona_request(args: argparse.Namespace) -> Any:
-    from vpce_console.commands.impact import DEFAULT_HUB, demo_personas_text
+def _persona_request(args: argparse.Namespace) -> tuple[Any, bool]:
+    """The request a persona sends, and whether it goes through the endpoint (the console's persona selection)."""
+    from vpce_console.commands.impact import has_target, persona_set_for
     from vpce_console.policy.impact_matrix import resource_account
-    from vpce_console.policy.personas import PersonaError, hub_from_mapping, load_persona_file, persona_request
+    from vpce_console.policy.personas import persona_request
+    from vpce_console.services.personas import service_of_action
 
     if not args.action:
         raise UsageError("--persona needs --action (and optionally --resource)")
-    source = args.personas or "built-in demo personas"
-    try:
-        persona_file = load_persona_file(
-            read_text(args.personas, limit=MAX_PERSONAS_BYTES, what="personas file")
-            if args.personas
-            else demo_personas_text()
-        )
-    except PersonaError as exc:
-        raise UsageError(f"{source}: {exc}") from None
-    by_name = {p.name: p for p in persona_file.personas}
-    if args.persona not in by_name:
-        raise UsageError(f"{source}: no persona named {args.persona!r} (known: {', '.join(by_name)})")
-    hub = persona_file.hub or hub_from_mapping(DEFAULT_HUB)
-    return persona_request(
-        by_name[args.persona],
-        hub,
+    check_action(args.action, "--action")
+    service = service_of_action(args.action)
+    pset, endpoints = persona_set_for(args, (service,))
+    persona = pset.by_name(args.persona)
+    through = pset.through_endpoint(persona, service) if has_target(args) else True
+    request = persona_request(
+        persona,
+        pset.hub_for(endpoints.get(service, pset.hub.endpoint_id)),
         args.action,
         args.resource,
-        through_endpoint=not args.via_nat,
+        through_endpoint=through and not args.via_nat,
         resource_account=resource_account(args.resource),
         now=datetime.now(UTC),
     )
+    return request, through
 
 
 def _requests(args: argparse.Namespace) -> Iterator[tuple[str, Any]]:
     if args.persona:
-        yield args.persona, _persona_request(args)
+        request, through = _persona_request(args)
+        args.through_endpoint = through
+        yield args.persona, request
         return
     if args.request:
         text = read_text(args.request, limit=MAX_REQUESTS_BYTES, what="request file")
@@ -175,6 +201,14 @@ def run(args: argparse.Namespace) -> int:
     answers = []
     for _, request in _requests(args):
         item = answer(compiled.evaluate(request))
+        if args.persona and not getattr(args, "through_endpoint", True):
+            # the persona's VPC is not associated with the service's zone: NAT path, the endpoint policy never sees it
+            item = {
+                "decision": "not_through_endpoint",
+                "matched": [],
+                "note": f"{args.persona}'s VPC is not associated with this service's hosted zone: its calls go out "
+                "through NAT, so the endpoint policy cannot allow or deny them",
+            }
         if args.explain:
             item["statements"] = [trace_json(t) for t in compiled.explain(request)]
         if args.persona and args.show_context:

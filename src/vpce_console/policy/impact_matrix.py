@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -42,6 +42,9 @@ class ImpactCell:
     """Decision of the draft policy."""
     changed: bool
     """True when access flips (allowed before and not after, or the other way round)."""
+    through_endpoint: bool = True
+    """False when the persona's VPC is not associated with the service's zone: its calls take NAT, and the
+    endpoint policy can neither allow nor deny them (never counted as changed)."""
 
     @property
     def direction(self) -> str | None:
@@ -53,7 +56,7 @@ class ImpactCell:
     @property
     def kind_changed(self) -> bool:
         """True when the decision kind differs, e.g. implicit -> explicit deny (access itself unchanged)."""
-        return self.before.kind != self.after.kind
+        return self.through_endpoint and self.before.kind != self.after.kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +103,12 @@ def impact(
     *,
     through_endpoint: bool = True,
     now: datetime | None = None,
+    nat_personas: Collection[str] = (),
 ) -> ImpactResult:
-    """Decide every persona × action × resource with both policies; raises PolicyError for an unusable one."""
+    """Decide every persona × action × resource with both policies; raises PolicyError for an unusable one.
+
+    Personas named in `nat_personas` reach the service through NAT, not the endpoint: their cells never change.
+    """
     before_policy = deployed if isinstance(deployed, CompiledPolicy) else compile_policy(deployed)
     after_policy = draft if isinstance(draft, CompiledPolicy) else compile_policy(draft)
     cells: list[ImpactCell] = []
@@ -119,7 +126,9 @@ def impact(
                 )
                 before = before_policy.evaluate(request)
                 after = after_policy.evaluate(request)
-                cells.append(ImpactCell(persona, action, resource, before, after, before.allowed != after.allowed))
+                via_endpoint = persona.name not in nat_personas
+                changed = via_endpoint and before.allowed != after.allowed
+                cells.append(ImpactCell(persona, action, resource, before, after, changed, via_endpoint))
     return ImpactResult(tuple(cells), tuple(personas), tuple(actions), tuple(resources))
 
 

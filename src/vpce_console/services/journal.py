@@ -24,7 +24,17 @@ from vpce_console.paths import private_dir, private_file, state_dir
 
 JOURNAL_FILE = "journal.jsonl"
 
-FINAL_OUTCOMES = ("converged", "timed_out", "applied", "rolled_back", "failed", "aborted", "refused", "superseded")
+FINAL_OUTCOMES = (
+    "converged",
+    "timed_out",
+    "unobserved",
+    "applied",
+    "rolled_back",
+    "failed",
+    "aborted",
+    "refused",
+    "superseded",
+)
 """Outcomes an `end` line may carry."""
 
 
@@ -353,3 +363,77 @@ def _fsync_dir(path: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+class RollbackRefused(ValueError):
+    """Why no rollback target can be chosen (one line for the user)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RollbackTarget:
+    """What a rollback restores: the document in force before one chosen change."""
+
+    entry: JournalEntry
+    """The change being undone."""
+    text: str
+    """The document to write back, byte for byte (the entry's `before`)."""
+    interrupted: JournalEntry | None = None
+    """A crashed or failed rollback this one retries (it undid `entry` too)."""
+    already: bool = False
+    """True when the interrupted rollback already wrote `text`: nothing left to write, only to close."""
+
+    @property
+    def sha256(self) -> str:
+        """sha256 of the document to restore."""
+        return sha256_text(self.text)
+
+
+def rollback_target(
+    entries: list[JournalEntry], endpoint_id: str, deployed_text: str, *, to: str | None = None
+) -> RollbackTarget:
+    """The one rule for "which document does a rollback restore".
+
+    The document in force before the chosen change: `to` (a journal id), by default the endpoint's last change
+    that reached AWS. Rolling back a rollback is never the default (it re-applies what was just removed): when
+    the last change is itself a rollback, `to` is required. The deployed document must still be the one the
+    journal's last change wrote, so a change made outside this journal is never overwritten.
+    """
+    mine = [e for e in entries if e.endpoint_id == endpoint_id]
+    written = [e for e in mine if e.written_at is not None]
+    if to is not None:
+        entry = next((e for e in entries if e.journal_id == to), None)
+        if entry is None:
+            raise RollbackRefused(f"no journal entry {to} (see `vpce history --endpoint {endpoint_id}`)")
+        if entry.endpoint_id != endpoint_id:
+            raise RollbackRefused(f"journal entry {to} changed {entry.endpoint_id}, not {endpoint_id}")
+        if entry.written_at is None:
+            raise RollbackRefused(f"change {to} never reached AWS ({entry.outcome or 'unfinished'}): nothing to undo")
+    elif not written:
+        raise RollbackRefused(f"the journal has no change to {endpoint_id} to roll back")
+    else:
+        entry = written[-1]
+        by_id = {e.journal_id: e for e in mine}
+        original = by_id.get(entry.rollback_of or "")
+        if entry.kind == "rollback" and original is not None and (not entry.finished or entry.outcome == "failed"):
+            # retrying a crashed or failed rollback is not a rollback of a rollback: it undoes what that rollback
+            # was undoing, and restores the document in force before it, never the one the rollback removed
+            already = original.before_sha256 == sha256_text(deployed_text)
+            if not already and entry.after_sha256 != sha256_text(deployed_text):
+                raise RollbackRefused(
+                    f"the deployed policy is not the one change {entry.journal_id} wrote (changed outside this "
+                    "journal): refusing to overwrite it"
+                )
+            return RollbackTarget(original, original.before_text, interrupted=entry, already=already)
+        if entry.kind == "rollback":
+            raise RollbackRefused(
+                f"the last change to {endpoint_id} ({entry.journal_id}) is itself a rollback of {entry.rollback_of}: "
+                "rolling it back would re-apply the document it removed. Choose the change to undo with "
+                f"--to JOURNAL_ID (see `vpce history --endpoint {endpoint_id}`)"
+            )
+    latest = written[-1] if written else None
+    if latest is not None and latest.after_sha256 != sha256_text(deployed_text):
+        raise RollbackRefused(
+            f"the deployed policy is not the one change {latest.journal_id} wrote (changed outside this journal): "
+            "refusing to overwrite it"
+        )
+    return RollbackTarget(entry, entry.before_text)

@@ -44,8 +44,10 @@ class ProbeIdentity:
     persona: Persona
     """The persona used to evaluate the policies for this identity's calls."""
     role_arn: str | None = None
-    """Role to assume for the call; None means the caller's own credentials."""
+    """Role to assume for the call; None means the caller's own credentials (or `keys`)."""
     session_tags: Mapping[str, str] = field(default_factory=dict)
+    keys: tuple[str, str] | None = field(default=None, repr=False)
+    """(access key id, secret) of a workload this machine holds keys for (a lab's personas); None otherwise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +122,15 @@ def self_identity(
         instance_id=instance_id,
     )
     return ProbeIdentity(name=name, persona=persona)
+
+
+def workload_identities(personas: Sequence[Persona], credentials: Mapping[str, tuple[str, str]]) -> list[ProbeIdentity]:
+    """Workloads whose keys this machine holds (a lab's ready-file personas): probes act as them directly."""
+    return [
+        ProbeIdentity(name=p.name, persona=p, keys=credentials[p.name])
+        for p in personas
+        if p.name in credentials and p.kind != "aws-service"
+    ]
 
 
 def role_identity(

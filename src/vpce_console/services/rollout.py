@@ -15,12 +15,13 @@ import signal
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from vpce_console.errors import AwsError, UsageError
 from vpce_console.services.classify import ENDPOINT_REASONS, classify
 from vpce_console.services.journal import Journal, JournalEntry, sha256_text
+from vpce_console.services.plan import UNOBSERVED_NOTE
 from vpce_console.services.probes import (
     Probe,
     ProbeAnswer,
@@ -46,6 +47,9 @@ if TYPE_CHECKING:
     from vpce_console.aws.session import AwsGateway
     from vpce_console.aws.writes import EndpointPolicy
     from vpce_console.policy.personas import Hub, Persona
+    from vpce_console.services.journal import RollbackTarget
+    from vpce_console.services.personas import PersonaSet
+    from vpce_console.services.plan import RolloutPlan
 
 CRASH_ENV = "VPCE_CRASH_AFTER"
 """Test hook: kill -9 this process right after the named step was journaled (journal, dry_run, modify, verify,
@@ -64,6 +68,8 @@ class RolloutEvent:
     at: float
     """Clock time (epoch seconds)."""
     data: Mapping[str, Any] = field(default_factory=dict)
+    plan: RolloutPlan | None = field(default=None, compare=False, repr=False)
+    """The typed plan, on `plan` events (the console renders it; `data` holds its JSON)."""
 
     def to_json(self) -> dict[str, Any]:
         """A flat JSON object with `event` and `time` first."""
@@ -75,8 +81,9 @@ class RolloutSummary:
     """How a rollout (or rollback) ended: the last JSON line and the exit code."""
 
     status: str
-    """converged | timed_out | refused | rolled_back | superseded (someone else wrote during the watch) |
-    written_unverified (the write succeeded, the read-back failed) | unreachable (lost the endpoint mid-watch)."""
+    """converged | unobserved (written; no probe could see it) | timed_out | refused | rolled_back (the denial guard
+    undid the change) | superseded (someone else wrote during the watch) | written_unverified (the write succeeded,
+    the read-back failed) | unreachable (lost the endpoint mid-watch)."""
     propagation_seconds: float | None
     poll_seconds: float
     probes: int
@@ -87,10 +94,12 @@ class RolloutSummary:
     """probes | passive | none: what the watch relied on."""
     converged_at: float | None = None
     """Clock time (epoch seconds) the watch first converged."""
+    kind: str = "apply"
+    """apply | rollback."""
 
     @property
     def exit_code(self) -> int:
-        """0 converged, 4 superseded, 5 written but not verified, 1 everything else (timed out, refused, …)."""
+        """0 converged, 3 unobserved, 4 superseded, 5 written but not verified, 1 everything else (timed out, …)."""
         return EXIT_CODES.get(self.status, 1)
 
     def to_json(self) -> dict[str, Any]:
@@ -106,10 +115,11 @@ class RolloutSummary:
             "flaps": self.flaps,
             "mode": self.mode,
             "converged_at": self.converged_at,
+            "kind": self.kind,
         }
 
 
-EXIT_CODES = {"converged": 0, "superseded": 4, "written_unverified": 5, "unreachable": 5}
+EXIT_CODES = {"converged": 0, "unobserved": 3, "superseded": 4, "written_unverified": 5, "unreachable": 5}
 """Exit code per final status (README "Exit codes of a write"); every other status is 1."""
 
 
@@ -134,6 +144,8 @@ class RolloutOptions:
     force_lint: bool = False
     account_id: str | None = None
     """Hub account that owns the endpoint (None: the caller's)."""
+    propagation_window_seconds: float = 600.0
+    """How long a change no probe can observe is waited for before it ends UNOBSERVED (AWS: "a few minutes")."""
 
 
 @dataclass(slots=True)
@@ -148,6 +160,8 @@ class RolloutContext:
     """Workloads for the impact preview and passive-evidence matching."""
     log_groups: Sequence[str] = ()
     """CloudTrail log groups for passive evidence and the denial guard."""
+    persona_set: PersonaSet | None = None
+    """Personas, hub and zone associations for the impact (NAT-path personas never count); None: `personas`."""
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     rng: random.Random = field(default_factory=random.Random)
@@ -196,6 +210,21 @@ def _hub(endpoint: EndpointPolicy, account_id: str, region: str) -> Hub:
     )
 
 
+def _blank_plan(endpoint: EndpointPolicy, caller: str, before: str, after: str) -> RolloutPlan:
+    from vpce_console.services.plan import RolloutPlan
+
+    return RolloutPlan(
+        "apply",
+        endpoint.endpoint_id,
+        endpoint.service,
+        caller,
+        sha256_text(before)[:12],
+        sha256_text(after)[:12],
+        (),
+        "",
+    )
+
+
 class Rollout:
     """One guided rollout or rollback against one endpoint."""
 
@@ -203,6 +232,8 @@ class Rollout:
         self.ctx = ctx
         self._emit = emit or (lambda event: None)
         self._runner: Any = None
+        self._codes: list[str] = []
+        self._evaluated = 0
 
     def emit(self, event: str, **data: Any) -> None:
         """Send one progress event."""
@@ -304,55 +335,147 @@ class Rollout:
         _maybe_crash("verify")
         return written_at
 
-    # --- apply ------------------------------------------------------------------------------------------------
+    # --- plan and apply ---------------------------------------------------------------------------------------
+
+    async def plan(
+        self,
+        endpoint_id: str,
+        text: str,
+        *,
+        base_text: str | None = None,
+        account_id: str | None = None,
+        force_lint: bool = False,
+    ) -> RolloutPlan:
+        """What an apply of `text` would change, affect and probe; writes nothing to AWS (the console's plan step)."""
+        plan, _, _ = await self._prepare(
+            endpoint_id, text, base_text=base_text, account_id=account_id, force=force_lint
+        )
+        return plan
+
+    async def _prepare(
+        self,
+        endpoint_id: str,
+        text: str,
+        *,
+        base_text: str | None,
+        account_id: str | None,
+        force: bool,
+        kind: str = "apply",
+        rollback_of: str | None = None,
+        endpoint: EndpointPolicy | None = None,
+    ) -> tuple[RolloutPlan, EndpointPolicy | None, Hub | None]:
+        """Read, check, lint, diff, evaluate the impact and choose probes; the plan says why when it is refused."""
+        from vpce_console.services.plan import RolloutPlan
+
+        caller = await self.ctx.gateway.caller_identity()
+        try:
+            endpoint = endpoint or await self.read(endpoint_id, account_id)
+        except AwsError as exc:
+            refused = RolloutPlan(kind, endpoint_id, "?", caller.arn, "?", sha256_text(text)[:12], (), "")
+            return replace(refused, refused=f"cannot read {endpoint_id}: {exc}"), None, None
+        deployed = endpoint.policy_text
+        hub = _hub(endpoint, caller.account_id, self.ctx.gateway.region)
+        plan = RolloutPlan(
+            kind=kind,
+            endpoint_id=endpoint.endpoint_id,
+            service=endpoint.service,
+            caller=caller.arn,
+            deployed_version=sha256_text(deployed)[:12],
+            new_version=sha256_text(text)[:12],
+            changes=(),
+            diff="",
+            rollback_of=rollback_of,
+        )
+        try:
+            if kind == "apply":
+                live = self.recover(endpoint)
+                if live:
+                    raise _Refused(
+                        "an unfinished change is live on this endpoint: resume its watch or roll it back",
+                        journal_id=live[-1].journal_id,
+                    )
+            self._check_base(base_text, deployed)
+            if deployed == text:
+                raise _Refused(
+                    "the draft is identical to the deployed document: nothing to do"
+                    if kind == "apply"
+                    else "the endpoint already holds the document to restore: nothing to do"
+                )
+            errors, warnings = self._lint(text, endpoint.service, endpoint)
+            plan = replace(plan, lint_errors=errors, lint_warnings=warnings)
+            plan = self._analyse(plan, deployed, text, endpoint.service, hub)
+            if errors and not force:
+                raise _Refused(f"lint found {errors} error(s); fix them or pass --force-lint", codes=self._codes)
+        except _Refused as refused:
+            plan = replace(plan, refused=refused.reason)
+            self._emit_plan(plan, deployed, text)
+            self.emit("refused", reason=refused.reason, **refused.data)
+            return plan, endpoint, hub
+        self._emit_plan(plan, deployed, text)
+        return plan, endpoint, hub
+
+    def _emit_plan(self, plan: RolloutPlan, deployed: str, text: str) -> None:
+        data = {
+            **plan.to_json(),
+            "deployed_sha256": sha256_text(deployed),
+            "draft_sha256": sha256_text(text),
+        }
+        self._emit(RolloutEvent("plan", self.ctx.clock(), data, plan=plan))
 
     async def apply(self, opts: RolloutOptions) -> RolloutSummary:
         """The whole guided rollout; never raises for refusals (they are a summary with status `refused`)."""
+        plan, endpoint, _ = await self._prepare(
+            opts.endpoint_id,
+            opts.policy_text,
+            base_text=opts.base_text,
+            account_id=opts.account_id,
+            force=opts.force_lint,
+        )
+        if not plan.ready or endpoint is None:
+            return RolloutSummary("refused", None, opts.poll_seconds, 0, None, reason=plan.refused)
+        return await self._write_and_watch(plan, endpoint, opts.policy_text, opts, kind="apply")
+
+    async def _write_and_watch(
+        self,
+        plan: RolloutPlan,
+        endpoint: EndpointPolicy,
+        text: str,
+        opts: RolloutOptions,
+        *,
+        kind: str,
+        rollback_of: str | None = None,
+    ) -> RolloutSummary:
+        """Journal, dry run, write, verify, then watch with the plan's probes."""
         journal_id: str | None = None
+        caller = await self.ctx.gateway.caller_identity()
+        deployed = endpoint.policy_text
         try:
-            endpoint = await self.read(opts.endpoint_id, opts.account_id)
-            caller = await self.ctx.gateway.caller_identity()
-            deployed = endpoint.policy_text
-            self.emit(
-                "plan",
-                endpoint_id=endpoint.endpoint_id,
-                service=endpoint.service,
-                deployed_sha256=sha256_text(deployed),
-                draft_sha256=sha256_text(opts.policy_text),
-                caller=caller.arn,
-            )
-            live = self.recover(endpoint)
-            if live:
-                raise _Refused(
-                    "an unfinished change is live on this endpoint: resume its watch or roll it back",
-                    journal_id=live[-1].journal_id,
-                )
-            self._check_base(opts.base_text, deployed)
-            if deployed == opts.policy_text:
-                raise _Refused("the draft is identical to the deployed document: nothing to do")
-            self._lint(opts.policy_text, endpoint.service, opts.force_lint, endpoint)
-            hub = _hub(endpoint, caller.account_id, self.ctx.gateway.region)
-            self._preview(deployed, opts.policy_text, endpoint.service, hub)
+            # the plan was reviewed against this document: refuse if someone changed it meanwhile
+            current = await self.read(endpoint.endpoint_id, opts.account_id)
+            self._check_base(deployed, current.policy_text)
             journal_id = self.ctx.journal.begin(
-                kind="apply",
+                kind=kind,
                 endpoint_id=endpoint.endpoint_id,
                 before_text=deployed,
-                after_text=opts.policy_text,
-                account_id=hub.account_id,
+                after_text=text,
+                account_id=endpoint.owner_id or caller.account_id,
                 region=self.ctx.gateway.region,
                 caller={"account_id": caller.account_id, "arn": caller.arn, "user_id": caller.user_id},
+                rollback_of=rollback_of,
             )
             self.emit("journal", journal_id=journal_id, path=str(self.ctx.journal.path))
+            if kind == "rollback":
+                self.emit("rollback", journal_id=journal_id, rollback_of=rollback_of, restore_sha256=sha256_text(text))
             _maybe_crash("journal")
-            written_at = await self.write(journal_id, endpoint, opts.policy_text, opts.account_id)
+            written_at = await self.write(journal_id, endpoint, text, opts.account_id)
         except _Refused as refused:
             self.emit("refused", reason=refused.reason, **refused.data)
             return RolloutSummary("refused", None, opts.poll_seconds, 0, journal_id, reason=refused.reason)
         except _Unverified as unverified:
             return RolloutSummary(
-                "written_unverified", None, opts.poll_seconds, 0, journal_id, reason=unverified.reason
+                "written_unverified", None, opts.poll_seconds, 0, journal_id, reason=unverified.reason, kind=kind
             )
-        return await self.watch(journal_id, endpoint, deployed, opts.policy_text, written_at, opts)
+        return await self.watch(journal_id, endpoint, deployed, text, written_at, opts, plan=plan)
 
     async def resume(self, opts: RolloutOptions) -> RolloutSummary:
         """Resume the watch of an unfinished change whose document is live (after a crash)."""
@@ -377,7 +500,8 @@ class Rollout:
             diff=policy_diff(base, deployed, labels=("base", "deployed")),
         )
 
-    def _lint(self, text: str, service: str, force: bool, endpoint: EndpointPolicy | None = None) -> None:
+    def _lint(self, text: str, service: str, endpoint: EndpointPolicy | None = None) -> tuple[int, int]:
+        """Lint findings as an event; (errors, warnings). A repeated key is refused outright, never forced."""
         from vpce_console.policy.endpoint_context import EndpointContext
         from vpce_console.policy.linter import lint
 
@@ -389,10 +513,12 @@ class Rollout:
         )
         findings = lint(text, policy_type="vpce", service=service, endpoint=context)
         errors = [f for f in findings if str(f.severity) == "error"]
+        warnings = sum(1 for f in findings if str(f.severity) == "warning")
+        self._codes = sorted({f.code for f in errors})
         self.emit(
             "lint",
             errors=len(errors),
-            warnings=sum(1 for f in findings if str(f.severity) == "warning"),
+            warnings=warnings,
             findings=[
                 {"code": f.code, "severity": str(f.severity), "line": f.line, "message": f.message} for f in findings
             ],
@@ -405,46 +531,99 @@ class Rollout:
                 + "; --force-lint does not override this",
                 codes=["duplicate-key"],
             )
-        if errors and not force:
-            raise _Refused(
-                f"lint found {len(errors)} error(s); fix them or pass --force-lint",
-                codes=sorted({f.code for f in errors}),
-            )
+        return len(errors), warnings
 
-    def _preview(self, deployed: str, draft: str, service: str, hub: Hub) -> None:
-        from vpce_console.policy.diff import policy_diff
-
-        self.emit("diff", diff=policy_diff(deployed, draft))
+    def _persona_set(self, hub: Hub) -> PersonaSet | None:
+        if self.ctx.persona_set is not None:
+            return self.ctx.persona_set
         if not self.ctx.personas:
-            self.emit("impact", personas=0, changed=[], note="no personas configured")
-            return
-        from vpce_console.policy.evaluator import PolicyError
-        from vpce_console.policy.impact_matrix import impact, named_in_policies
-        from vpce_console.services.probes import PROBE_ACTIONS
+            return None
+        from vpce_console.services.personas import PersonaSet
 
-        actions = [a for a in named_in_policies([deployed, draft], "Action") if "*" not in a]
-        actions += [a for a, _ in PROBE_ACTIONS.get(service, ()) if a not in actions]
-        resources = ["*", *[r for r in named_in_policies([deployed, draft], "Resource") if r != "*"]]
+        return PersonaSet(tuple(self.ctx.personas), hub, "personas")
+
+    def _analyse(self, plan: RolloutPlan, deployed: str, draft: str, service: str, hub: Hub) -> RolloutPlan:
+        """Diff, impact (with the NAT-path rule) and per-direction probes, emitted and folded into the plan."""
+        from vpce_console.policy.diff import policy_diff
+        from vpce_console.policy.evaluator import PolicyError
+        from vpce_console.services.personas import change_impact
+        from vpce_console.services.plan import (
+            NEWLY_ALLOWED,
+            NEWLY_DENIED,
+            AffectedCell,
+            choose_probes,
+            describe_changes,
+            plan_probe,
+        )
+
+        diff = policy_diff(deployed, draft)
+        self.emit("diff", diff=diff)
+        plan = replace(plan, diff=diff, changes=describe_changes(deployed, draft))
+        notes: list[str] = []
+        pset = self._persona_set(hub)
+        if pset is None:
+            self.emit("impact", personas=0, changed=[], note="no personas configured")
+            notes.append("no personas configured: impact unknown")
+        else:
+            try:
+                result = change_impact(pset, service, deployed, draft, endpoint_id=hub.endpoint_id, vpc_id=hub.vpc_id)
+            except PolicyError as exc:
+                self.emit("impact", personas=len(pset.personas), changed=[], note=f"cannot evaluate: {exc}")
+                notes.append(f"impact cannot be evaluated: {exc}")
+            else:
+                nat = tuple(sorted(pset.nat_personas(service) & {p.name for p in pset.personas}))
+                self.emit(
+                    "impact",
+                    personas=len(pset.personas),
+                    cells=len(result.cells),
+                    not_through_endpoint=list(nat),
+                    changed=[
+                        {
+                            "persona": c.persona.name,
+                            "action": c.action,
+                            "resource": c.resource,
+                            "before": c.before.kind,
+                            "after": c.after.kind,
+                            "direction": c.direction,
+                        }
+                        for c in result.changed_cells
+                    ],
+                )
+                cells = [
+                    AffectedCell(
+                        c.persona.name,
+                        c.action,
+                        c.resource,
+                        NEWLY_DENIED if c.direction == "revoked" else NEWLY_ALLOWED,
+                    )
+                    for c in result.changed_cells
+                ]
+                plan = replace(
+                    plan,
+                    newly_denied=tuple(c for c in cells if c.direction == NEWLY_DENIED),
+                    newly_allowed=tuple(c for c in cells if c.direction == NEWLY_ALLOWED),
+                    personas=len(pset.personas),
+                    personas_source=pset.source,
+                    not_through_endpoint=nat,
+                )
+        identities = [
+            i
+            for i in self.ctx.identities
+            if i.keys is None or pset is None or pset.through_endpoint(i.persona, service)
+        ]
         try:
-            result = impact(deployed, draft, list(self.ctx.personas), actions, resources, hub)
+            discriminating, evaluated = derive_probes(deployed, draft, service=service, hub=hub, identities=identities)
         except PolicyError as exc:
-            self.emit("impact", personas=len(self.ctx.personas), changed=[], note=f"cannot evaluate: {exc}")
-            return
-        self.emit(
-            "impact",
-            personas=len(self.ctx.personas),
-            cells=len(result.cells),
-            changed=[
-                {
-                    "persona": c.persona.name,
-                    "action": c.action,
-                    "resource": c.resource,
-                    "before": c.before.kind,
-                    "after": c.after.kind,
-                    "direction": c.direction,
-                }
-                for c in result.changed_cells
-            ],
+            discriminating, evaluated = [], []
+            notes.append(f"probes cannot evaluate the policies: {exc}")
+        denied, allowed = choose_probes(discriminating)
+        self._evaluated = len(evaluated)
+        return replace(
+            plan,
+            probes_denied=tuple(plan_probe(p) for p in denied),
+            probes_allowed=tuple(plan_probe(p) for p in allowed),
+            probes=(*denied, *allowed),
+            notes=tuple(notes),
         )
 
     # --- watch ------------------------------------------------------------------------------------------------
@@ -457,37 +636,46 @@ class Rollout:
         after: str,
         written_at: float,
         opts: RolloutOptions,
+        *,
+        plan: RolloutPlan | None = None,
     ) -> RolloutSummary:
-        """Watch until the new document is in force (or time runs out), then close the journal entry."""
-        from vpce_console.policy.evaluator import PolicyError
+        """Watch until the new document is in force (or time runs out), then close the journal entry.
 
-        caller = await self.ctx.gateway.caller_identity()
-        hub = _hub(endpoint, caller.account_id, self.ctx.gateway.region)
-        try:
-            probes, evaluated = derive_probes(
-                before, after, service=endpoint.service, hub=hub, identities=list(self.ctx.identities)
-            )
-        except PolicyError as exc:
-            probes, evaluated = [], []
-            self.emit("probes", count=0, note=f"cannot evaluate the policies: {exc}")
+        With no discriminating probe the watch waits the propagation window (CloudTrail evidence may still prove
+        a tightening change) and ends UNOBSERVED: the change is written, nobody could see it take effect.
+        """
+        if plan is None:  # a resumed watch: choose the probes again from the journaled documents
+            caller = await self.ctx.gateway.caller_identity()
+            hub = _hub(endpoint, caller.account_id, self.ctx.gateway.region)
+            plan = self._analyse(_blank_plan(endpoint, caller.arn, before, after), before, after, endpoint.service, hub)
+        else:
+            caller = await self.ctx.gateway.caller_identity()
+            hub = _hub(endpoint, caller.account_id, self.ctx.gateway.region)
+        probes = list(plan.probes)
         journal = self.ctx.journal
         journal.step(journal_id, "watch", "started", probes=len(probes))
+        wait_window = min(opts.propagation_window_seconds, opts.timeout_seconds)
+        # CloudTrail can only show calls that become denied; it arrives minutes late, so it gets the whole watch
+        passive = bool(self.ctx.log_groups) and (bool(plan.newly_denied) or not plan.personas)
+        if not probes and passive:
+            wait_window = opts.timeout_seconds
         if probes:
-            self.emit("probes", count=len(probes), evaluated=len(evaluated), probes=[p.to_json() for p in probes])
+            self.emit(
+                "probes",
+                count=len(probes),
+                evaluated=getattr(self, "_evaluated", len(probes)),
+                probes=[{**p.to_json(), "label": p.label} for p in probes],
+            )
             mode = "probes"
         else:
-            mode = "passive" if self.ctx.log_groups else "none"
+            mode = "passive" if passive else "none"
             self.emit(
                 "no_probes",
-                evaluated=len(evaluated),
-                message=(
-                    "no probe discriminates: this change only affects workloads this machine cannot act as; "
-                    + (
-                        "watching CloudTrail for VpceAccessDenied evidence and the timer"
-                        if self.ctx.log_groups
-                        else "no CloudTrail log group configured, only the timer is left"
-                    )
-                ),
+                evaluated=getattr(self, "_evaluated", 0),
+                window_seconds=wait_window,
+                message="this change only affects workloads this machine cannot act as; "
+                + UNOBSERVED_NOTE
+                + ("; CloudTrail VpceAccessDenied evidence can still prove a newly denied call" if passive else ""),
             )
         watch = Watch(
             tuple(p.watch_probe() for p in probes) if probes else ((PASSIVE_PROBE,) if mode == "passive" else ()),
@@ -554,12 +742,18 @@ class Rollout:
                     break
             if report.status is WatchStatus.TIMED_OUT:
                 break
-            if mode == "none" and now - written_at > opts.timeout_seconds:
+            if mode != "probes" and now - written_at >= wait_window:
                 break
             _maybe_crash("watch")
             next_round += opts.poll_seconds * (1.0 - 0.1 * self.ctx.rng.random())
             await self.ctx.sleep(max(0.0, next_round - self.ctx.clock()))
-        status = "converged" if report.status is WatchStatus.CONVERGED else "timed_out"
+        if report.status is WatchStatus.CONVERGED:
+            status, reason = "converged", ""
+        elif mode != "probes":
+            status = "unobserved"
+            reason = f"no probe could observe this change; waited the {wait_window:g}s propagation window"
+        else:
+            status, reason = "timed_out", f"not converged after {opts.timeout_seconds:g}s"
         propagation = None if report.converged_at is None else report.converged_at - written_at
         reason = "" if status == "converged" else f"not converged after {opts.timeout_seconds:g}s"
         if status == "timed_out" and unreachable is not None:  # not a plain time-out: we lost sight of it
@@ -568,8 +762,6 @@ class Rollout:
             return RolloutSummary(status, None, opts.poll_seconds, len(probes), journal_id, reason=reason, mode=mode)
         journal.step(journal_id, "watch", status, flaps=report.flaps)
         journal.finish(journal_id, status, propagation_seconds=propagation, flaps=report.flaps)
-        if mode == "none":
-            reason = "no discriminating probe and no CloudTrail evidence: waited for the timer only"
         return RolloutSummary(
             status,
             propagation,
@@ -637,7 +829,13 @@ class Rollout:
             self._runner = ProbeRunner(self.ctx.gateway)
         runner = self._runner
         calls = [
-            runner.call(p.action, p.resource, role_arn=p.identity.role_arn, session_tags=p.identity.session_tags)
+            runner.call(
+                p.action,
+                p.resource,
+                role_arn=p.identity.role_arn,
+                session_tags=p.identity.session_tags,
+                keys=p.identity.keys,
+            )
             for p in probes
             for _ in range(max(1, samples))
         ]
@@ -709,10 +907,11 @@ class Rollout:
             opts.endpoint_id,
             account_id=opts.account_id,
             entry_id=journal_id,
+            opts=replace(opts, rollback_on_denials=None, policy_text="", base_text=None),
             reason=f"more than {opts.rollback_on_denials} endpoint denials per minute",
         )
         propagation = report.propagation_seconds
-        status = "rolled_back" if result.status == "rolled_back" else "refused"
+        status = "refused" if result.status == "refused" else "rolled_back"
         if status != "rolled_back":  # the guard could not undo it: the change stays, converged
             self.ctx.journal.finish(journal_id, "converged", guard="rollback refused: " + result.reason)
         return RolloutSummary(
@@ -727,78 +926,101 @@ class Rollout:
 
     # --- rollback ---------------------------------------------------------------------------------------------
 
-    async def rollback(
-        self, endpoint_id: str, *, account_id: str | None = None, entry_id: str | None = None, reason: str = ""
-    ) -> RolloutSummary:
-        """Restore the document the last change replaced, byte for byte, with the same CAS check and journal."""
+    async def rollback_plan(
+        self, endpoint_id: str, *, to: str | None = None, account_id: str | None = None
+    ) -> RolloutPlan:
+        """What a rollback would restore, change, affect and probe; writes nothing to AWS."""
+        plan, _, _ = await self._rollback_prepare(endpoint_id, to=to, account_id=account_id, recover=False)
+        return plan
+
+    async def _rollback_prepare(
+        self, endpoint_id: str, *, to: str | None, account_id: str | None, recover: bool
+    ) -> tuple[RolloutPlan, EndpointPolicy | None, RollbackTarget | None]:
+        from vpce_console.services.journal import RollbackRefused, rollback_target
+        from vpce_console.services.plan import RolloutPlan
+
         try:
             endpoint = await self.read(endpoint_id, account_id)
-            deployed_sha = sha256_text(endpoint.policy_text)
-            live = [] if entry_id else self.recover(endpoint)
-            journal = self.ctx.journal
-            if entry_id:
-                target = journal.get(entry_id)
-            elif live:
-                target = live[-1]
-            else:
-                target = journal.last_written(endpoint_id)
-            if target is not None and target.kind == "rollback" and target.rollback_of:
-                # retrying a crashed or failed rollback: the change to undo is the one it was undoing, and the
-                # document to restore is the one in force before that change, never what the rollback removed
-                original = journal.get(target.rollback_of)
-                if original is not None and original.before_sha256 == deployed_sha:
-                    if not target.finished:
-                        journal.finish(target.journal_id, "applied", completed_by="retry: already in force")
-                    if not original.finished:
-                        journal.finish(original.journal_id, "rolled_back", by=target.journal_id)
-                    self.emit("rollback", journal_id=target.journal_id, rollback_of=original.journal_id, already=True)
-                    return RolloutSummary(
-                        "rolled_back",
-                        None,
-                        0.0,
-                        0,
-                        target.journal_id,
-                        reason=f"already restored: the document in force before {original.journal_id} is deployed",
-                    )
-                target = original
-            if target is None:
-                raise _Refused("the journal has no change to this endpoint to roll back")
-            if target.after_sha256 != deployed_sha:
-                from vpce_console.policy.diff import policy_diff
-
-                raise _Refused(
-                    f"the deployed policy is not the one change {target.journal_id} wrote: refusing to overwrite it",
-                    diff=policy_diff(target.after_text, endpoint.policy_text, labels=("journal", "deployed")),
-                )
+        except AwsError as exc:
+            reason = f"cannot read {endpoint_id}: {exc}"
+            self.emit("refused", reason=reason)
             caller = await self.ctx.gateway.caller_identity()
-            rollback_id = journal.begin(
-                kind="rollback",
-                endpoint_id=endpoint_id,
-                before_text=endpoint.policy_text,
-                after_text=target.before_text,
-                account_id=target.account_id,
-                region=self.ctx.gateway.region,
-                caller={"account_id": caller.account_id, "arn": caller.arn, "user_id": caller.user_id},
-                rollback_of=target.journal_id,
+            return RolloutPlan("rollback", endpoint_id, "?", caller.arn, "?", "?", (), "", refused=reason), None, None
+        if recover:
+            self.recover(endpoint)
+        try:
+            target = rollback_target(self.ctx.journal.entries(endpoint_id), endpoint_id, endpoint.policy_text, to=to)
+        except RollbackRefused as exc:
+            caller = await self.ctx.gateway.caller_identity()
+            version = sha256_text(endpoint.policy_text)[:12]
+            plan = RolloutPlan(
+                "rollback", endpoint_id, endpoint.service, caller.arn, version, "?", (), "", refused=str(exc)
             )
-            self.emit(
-                "rollback",
-                journal_id=rollback_id,
-                rollback_of=target.journal_id,
-                restore_sha256=target.before_sha256,
-                reason=reason,
+            self.emit("refused", reason=str(exc))
+            return plan, endpoint, None
+        if target.already:  # an interrupted rollback wrote it already: nothing to write, only to close
+            caller = await self.ctx.gateway.caller_identity()
+            version = sha256_text(endpoint.policy_text)[:12]
+            note = f"already restored: the document in force before {target.entry.journal_id} is deployed"
+            plan = RolloutPlan(
+                "rollback", endpoint_id, endpoint.service, caller.arn, version, version, (), "", refused=note
             )
-            _maybe_crash("journal")
-            await self.write(rollback_id, endpoint, target.before_text, account_id)
-            journal.finish(rollback_id, "applied")
-            if not target.finished:
-                journal.finish(target.journal_id, "rolled_back", by=rollback_id)
-        except _Refused as refused:
-            self.emit("refused", reason=refused.reason, **refused.data)
-            return RolloutSummary("refused", None, 0.0, 0, entry_id, reason=refused.reason)
-        except _Unverified as unverified:
-            return RolloutSummary("written_unverified", None, 0.0, 0, rollback_id, reason=unverified.reason)
-        return RolloutSummary("rolled_back", None, 0.0, 0, rollback_id, reason=reason or "restored")
+            return plan, endpoint, target
+        plan, endpoint_read, _ = await self._prepare(
+            endpoint_id,
+            target.text,
+            base_text=None,
+            account_id=account_id,
+            force=True,  # restoring what was in force before is never blocked by today's lint rules
+            kind="rollback",
+            rollback_of=target.entry.journal_id,
+            endpoint=endpoint,
+        )
+        return plan, endpoint_read, target
+
+    def _close_interrupted(self, target: RollbackTarget) -> RolloutSummary:
+        """An interrupted rollback had already written the document: close it (and the change it undid)."""
+        journal = self.ctx.journal
+        interrupted = target.interrupted
+        assert interrupted is not None
+        if not interrupted.finished:
+            journal.finish(interrupted.journal_id, "applied", completed_by="retry: already in force")
+        if not target.entry.finished:
+            journal.finish(target.entry.journal_id, "rolled_back", by=interrupted.journal_id)
+        self.emit("rollback", journal_id=interrupted.journal_id, rollback_of=target.entry.journal_id, already=True)
+        reason = f"already restored: the document in force before {target.entry.journal_id} is deployed"
+        return RolloutSummary("rolled_back", None, 0.0, 0, interrupted.journal_id, reason=reason, kind="rollback")
+
+    async def rollback(
+        self,
+        endpoint_id: str,
+        *,
+        to: str | None = None,
+        account_id: str | None = None,
+        opts: RolloutOptions | None = None,
+        entry_id: str | None = None,
+        reason: str = "",
+    ) -> RolloutSummary:
+        """Restore the document in force before a change (`to`, default the last one), then watch it like a rollout.
+
+        `rollback_target` decides which document; the write has the same compare-and-swap, journal and watch as an
+        apply. `entry_id` is the denial guard rolling back its own live change.
+        """
+        to = to or entry_id
+        opts = opts or RolloutOptions(endpoint_id=endpoint_id, policy_text="", account_id=account_id)
+        plan, endpoint, target = await self._rollback_prepare(
+            endpoint_id, to=to, account_id=account_id, recover=entry_id is None
+        )
+        if target is not None and target.already and target.interrupted is not None:
+            return self._close_interrupted(target)
+        if endpoint is None or target is None or not plan.ready:
+            return RolloutSummary("refused", None, opts.poll_seconds, 0, None, reason=plan.refused, kind="rollback")
+        summary = await self._write_and_watch(
+            plan, endpoint, target.text, opts, kind="rollback", rollback_of=target.entry.journal_id
+        )
+        if summary.status != "refused" and not target.entry.finished:
+            self.ctx.journal.finish(target.entry.journal_id, "rolled_back", by=summary.journal_id)
+        return replace(summary, kind="rollback", reason=summary.reason or reason)
 
     async def close(self) -> None:
         """Close probe clients."""

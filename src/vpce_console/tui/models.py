@@ -147,6 +147,8 @@ class Snapshot:
     """The `policy.personas.Hub` the impact matrix evaluates against (None until known)."""
     personas: tuple[Any, ...] = ()
     """`policy.personas.Persona` values for the impact matrix."""
+    persona_set: Any = None
+    """The `services.personas.PersonaSet` (personas, hub, zone associations) the CLI uses too; None until known."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +212,8 @@ class WatchView:
     """Why it ended (refusal reason, timeout …)."""
     journal_id: str = ""
     """The journal entry of this change once it is journaled (what `b` rolls back)."""
+    plan: Any = None
+    """The `services.plan.RolloutPlan` (what changes, who is affected, which probes prove it) once built."""
 
 
 @dataclass(frozen=True, slots=True)

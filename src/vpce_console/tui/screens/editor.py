@@ -284,13 +284,26 @@ class PolicyEditorScreen(Screen[None]):
     def compute_impact(self, deployed: str, draft: str) -> None:
         """Evaluate every persona × action under both documents (CPU work, off the event loop)."""
         from vpce_console.policy.impact_matrix import impact
+        from vpce_console.services.personas import change_impact
 
+        pset = self.snapshot.persona_set
         plan = impact_plan(self.endpoint, self.snapshot, deployed, draft)
-        if plan is None:
+        if plan is None and pset is None:
             self.app.call_from_thread(self.show_impact, None, "no personas known: impact cannot be shown")
             return
         try:
-            result = impact(deployed, draft, *plan)
+            if pset is not None:  # the CLI's selection and NAT-path rule, so both count the same cells
+                result = change_impact(
+                    pset,
+                    self.endpoint.service,
+                    deployed,
+                    draft,
+                    endpoint_id=self.endpoint.endpoint_id,
+                    vpc_id=self.endpoint.vpc_id or None,
+                )
+            else:
+                assert plan is not None
+                result = impact(deployed, draft, *plan)
         except ValueError as exc:
             self.app.call_from_thread(self.show_impact, None, f"draft cannot be evaluated yet: {exc}")
             return
@@ -321,7 +334,9 @@ class PolicyEditorScreen(Screen[None]):
                 if cell is None:
                     row.append("")
                     continue
-                if cell.changed:
+                if not cell.through_endpoint:
+                    row.append(Text("not through the endpoint", style="dim"))
+                elif cell.changed:
                     before = "✓" if cell.before.allowed else "✗"
                     after_word = "NOW ALLOWED" if cell.after.allowed else "NOW DENIED"
                     row.append(
