@@ -252,6 +252,7 @@ async def run_async(args: argparse.Namespace, config: Config, target: Target, ac
             services=(endpoint.service,),
         )
         rollout = Rollout(ctx, printer(args.format))
+        rollout.known_endpoint = endpoint
         poll = args.poll if getattr(args, "poll", None) is not None else config.watch.poll_seconds
         timeout = getattr(args, "timeout", None)
         opts = RolloutOptions(

