@@ -702,53 +702,64 @@ class Rollout:
         round_no = 0
         next_round = self.ctx.clock()
         unreachable: str | None = None
-        while True:
-            round_no += 1
-            if probes:
-                observations.extend(await self._round(probes, opts.samples))
-            deployed_now, unreachable = await self._deployed_now(endpoint.endpoint_id, opts.account_id)
-            if deployed_now is not None and not _same_document(deployed_now, after):
-                return await self._superseded(journal_id, endpoint, after, deployed_now, written_at, opts, len(probes))
-            evidence: list[Any] = []
-            if self.ctx.log_groups and (mode == "passive" or opts.rollback_on_denials is not None):
-                evidence = await self._passive_round(endpoint.endpoint_id, passive_cursor)
-                for denial, at in evidence:
-                    if mode == "passive" and compiled and compiled[0] is not None and compiled[1] is not None:
-                        phase = passive_phase(denial, compiled[0], compiled[1], hub, self.ctx.personas)
-                        outcome = {Phase.NEW: EXPLICIT_DENY, Phase.OLD: ALLOW}.get(phase, INCONCLUSIVE)
-                        observations.append(Observation("passive", at, outcome, denial.event_id))
-                    denial_times.append(at)
-                if evidence:
-                    self.emit("passive", events=len(evidence), event_ids=[d.event_id for d, _ in evidence][:20])
-            now = self.ctx.clock()
-            while denial_times and denial_times[0] < now - 120.0:
-                denial_times.popleft()  # the guard looks at the last minute only: keep memory bounded
-            report = watch.report(now, observations)
-            self.emit("round", round=round_no, **_report_json(report))
-            if report.status is not last_status:
-                self.emit("status", status=str(report.status), elapsed=round(report.elapsed, 3))
-                last_status = report.status
-            if report.flaps > flaps_seen:
-                self.emit("flapping", flaps=report.flaps, probes=[p.probe_id for p in report.probes if p.flaps])
-                flaps_seen = report.flaps
-            if report.status is WatchStatus.CONVERGED and report.converged_at is not None:
-                converged_at = report.converged_at
-                if opts.rollback_on_denials is not None and report.reconverged_at is not None:
-                    window = [t for t in denial_times if t >= max(converged_at, now - 60.0)]
-                    minutes = max(1.0 / 60.0, min(60.0, now - converged_at) / 60.0)
-                    rate = len(window) / minutes
-                    if len(window) > opts.rollback_on_denials and rate > opts.rollback_on_denials:
-                        self.emit("denials", per_minute=round(rate, 1), threshold=opts.rollback_on_denials)
-                        return await self._guard_rollback(journal_id, endpoint, before, after, opts, report)
-                if now - (report.reconverged_at or converged_at) >= settle:
+        try:
+            while True:
+                round_no += 1
+                if probes:
+                    observations.extend(await self._round(probes, opts.samples))
+                deployed_now, unreachable = await self._deployed_now(endpoint.endpoint_id, opts.account_id)
+                if deployed_now is not None and not _same_document(deployed_now, after):
+                    return await self._superseded(
+                        journal_id, endpoint, after, deployed_now, written_at, opts, len(probes)
+                    )
+                evidence: list[Any] = []
+                if self.ctx.log_groups and (mode == "passive" or opts.rollback_on_denials is not None):
+                    evidence = await self._passive_round(endpoint.endpoint_id, passive_cursor)
+                    for denial, at in evidence:
+                        if mode == "passive" and compiled and compiled[0] is not None and compiled[1] is not None:
+                            phase = passive_phase(denial, compiled[0], compiled[1], hub, self.ctx.personas)
+                            outcome = {Phase.NEW: EXPLICIT_DENY, Phase.OLD: ALLOW}.get(phase, INCONCLUSIVE)
+                            observations.append(Observation("passive", at, outcome, denial.event_id))
+                        denial_times.append(at)
+                    if evidence:
+                        self.emit("passive", events=len(evidence), event_ids=[d.event_id for d, _ in evidence][:20])
+                now = self.ctx.clock()
+                while denial_times and denial_times[0] < now - 120.0:
+                    denial_times.popleft()  # the guard looks at the last minute only: keep memory bounded
+                report = watch.report(now, observations)
+                self.emit("round", round=round_no, **_report_json(report))
+                if report.status is not last_status:
+                    self.emit("status", status=str(report.status), elapsed=round(report.elapsed, 3))
+                    last_status = report.status
+                if report.flaps > flaps_seen:
+                    self.emit("flapping", flaps=report.flaps, probes=[p.probe_id for p in report.probes if p.flaps])
+                    flaps_seen = report.flaps
+                if report.status is WatchStatus.CONVERGED and report.converged_at is not None:
+                    converged_at = report.converged_at
+                    if opts.rollback_on_denials is not None and report.reconverged_at is not None:
+                        window = [t for t in denial_times if t >= max(converged_at, now - 60.0)]
+                        minutes = max(1.0 / 60.0, min(60.0, now - converged_at) / 60.0)
+                        rate = len(window) / minutes
+                        if len(window) > opts.rollback_on_denials and rate > opts.rollback_on_denials:
+                            self.emit("denials", per_minute=round(rate, 1), threshold=opts.rollback_on_denials)
+                            return await self._guard_rollback(journal_id, endpoint, before, after, opts, report)
+                    if now - (report.reconverged_at or converged_at) >= settle:
+                        break
+                if report.status is WatchStatus.TIMED_OUT:
                     break
-            if report.status is WatchStatus.TIMED_OUT:
-                break
-            if mode != "probes" and now - written_at >= wait_window:
-                break
-            _maybe_crash("watch")
-            next_round += opts.poll_seconds * (1.0 - 0.1 * self.ctx.rng.random())
-            await self.ctx.sleep(max(0.0, next_round - self.ctx.clock()))
+                if mode != "probes" and now - written_at >= wait_window:
+                    break
+                _maybe_crash("watch")
+                next_round += opts.poll_seconds * (1.0 - 0.1 * self.ctx.rng.random())
+                await self.ctx.sleep(max(0.0, next_round - self.ctx.clock()))
+        except asyncio.CancelledError:
+            # the caller left (a console screen closed) after convergence, during the settle: it is converged
+            if report.status is WatchStatus.CONVERGED and report.converged_at is not None:
+                seconds = report.converged_at - written_at
+                journal.step(journal_id, "watch", "converged", flaps=report.flaps, settle="cut short")
+                journal.finish(journal_id, "converged", propagation_seconds=seconds, flaps=report.flaps)
+            raise
+
         if report.status is WatchStatus.CONVERGED:
             status, reason = "converged", ""
         elif mode != "probes":
