@@ -7,6 +7,7 @@ The endpoint (sqs) is shared by the tests of this module, which run in order; ea
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from vpce_console.services.journal import sha256_text
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -244,3 +247,56 @@ def test_simulate_and_impact_use_the_labs_personas_and_nat_rule(lab: dict[str, A
     assert code == 0 and json.loads(out)["decision"] == "not_through_endpoint", err
     code, _, out, err = _vpce(lab, "impact", "--from", str(default), "--to", str(policy))
     assert "not through the endpoint" in out and "NOW DENIED" not in out
+
+
+def test_tail_follow_labels_denials_with_the_version_written_while_it_runs(lab: dict[str, Any], tmp_path: Path) -> None:
+    """`vpce tail --follow` started before a rollout: later denials carry the new version (the journal's write)."""
+    import boto3
+
+    ready, endpoint = lab["ready"], lab["endpoint"]
+    cmd = [sys.executable, "-m", "vpce_console", "tail", "--lab-ready", lab["ready_path"], "--follow"]
+    cmd += ["--endpoint", endpoint, "--since", "1m", "--poll", "1", "--format", "jsonl"]
+    tail = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        import time
+
+        time.sleep(4)  # the tail has read the history and is following
+        code, lines, err = _rollout(lab, tmp_path, DEV_ONLY % "dev")
+        assert code == 0, err
+        written_at = lines[-1]["converged_at"]
+        persona = next(p for p in ready["personas"] if p["name"] == "client-fn")
+        sqs = boto3.client(
+            "sqs",
+            endpoint_url=ready["endpoint_url"],
+            region_name=ready["region"],
+            aws_access_key_id=persona["access_key_id"],
+            aws_secret_access_key=persona["secret_access_key"],
+        )
+        for _ in range(3):
+            with contextlib.suppress(Exception):  # the denial is the point
+                sqs.list_queues()
+        new = sha256_text(DEV_ONLY % "dev")[:12]
+        rows: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 40
+        assert tail.stdout is not None
+        os.set_blocking(tail.stdout.fileno(), False)
+        while time.monotonic() < deadline and not any(_epoch(r["event_time"]) > written_at for r in rows):
+            line = tail.stdout.readline()
+            if line.startswith("{"):
+                rows.append(json.loads(line))
+            elif not line:
+                time.sleep(0.5)
+        late = [r for r in rows if _epoch(r["event_time"]) > written_at]
+        assert late and all(r["policy_version"] == new for r in late), [
+            (r["event_time"], r["policy_version"]) for r in rows
+        ]
+    finally:
+        tail.terminate()
+        tail.wait(10)
+    _rollout(lab, tmp_path, '{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}')
+
+
+def _epoch(text: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()

@@ -335,12 +335,16 @@ class ServicesBackend:
         import time
 
         from vpce_console.aws.logs import filter_log_events
-        from vpce_console.services.tail import DenialTail, denial_filter_pattern, follow_log_groups
+        from vpce_console.services.tail import DenialTail, PolicyVersions, denial_filter_pattern, follow_log_groups
 
         groups = tuple(self.config.tail.log_groups)
         if not groups:
             return
-        tail = DenialTail(ring_size=self.config.tail.ring_size, timeline=_timeline())
+        # the same version attribution as `vpce tail --follow`: journal writes at once, others' via LookupEvents
+        versions = PolicyVersions(self.gateway, lookup_seconds=5.0 if self.target.is_lab else 60.0)
+        await versions.start(time.time() - 900)
+        tail = DenialTail(ring_size=self.config.tail.ring_size, timeline=versions.timeline)
+        baselined = False
         fetch = functools.partial(filter_log_events, self.gateway)
         records = follow_log_groups(
             fetch,
@@ -352,6 +356,11 @@ class ServicesBackend:
             clock_ms=lambda: int(time.time() * 1000),
         )
         async for record in records:
+            if not baselined and self.inventory is not None:  # the deployed documents: the floor of each timeline
+                for endpoint in self.inventory.endpoints:
+                    versions.add_baseline(endpoint.endpoint_id, endpoint.policy_text)
+                baselined = True
+            await versions.refresh()
             denial = tail.ingest(record)
             if denial is not None:
                 yield [denial_row(denial)]
@@ -359,20 +368,6 @@ class ServicesBackend:
     async def close(self) -> None:
         """Close the gateway's clients (a lab child stops with the process)."""
         await self.gateway.close()
-
-
-def _timeline() -> Any:
-    """Policy versions from the change journal, so each denial names the version it happened under."""
-    from vpce_console.services.journal import Journal
-    from vpce_console.services.tail import PolicyTimeline
-
-    timeline = PolicyTimeline()
-    try:
-        for at, endpoint_id, sha in Journal().policy_timeline():
-            timeline.add(endpoint_id, at, sha)
-    except (OSError, ValueError):
-        pass
-    return timeline
 
 
 def denial_row(denial: Any) -> Any:

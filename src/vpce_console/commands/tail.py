@@ -106,7 +106,13 @@ async def _follow(args: argparse.Namespace) -> int:
     from vpce_console.connect import connect
     from vpce_console.errors import AwsError
     from vpce_console.services.journal import sha256_text
-    from vpce_console.services.tail import LogCursor, denial_filter_pattern, follow_log_groups, parse_since
+    from vpce_console.services.tail import (
+        LogCursor,
+        PolicyVersions,
+        denial_filter_pattern,
+        follow_log_groups,
+        parse_since,
+    )
 
     config, target = connect(args)
     groups = list(args.log_group or config.tail.log_groups)
@@ -139,6 +145,15 @@ async def _follow(args: argparse.Namespace) -> int:
                 except AwsError as exc:
                     print(f"vpce tail: cannot read {args.endpoint} ({exc})", file=sys.stderr)
         pattern = denial_filter_pattern(args.endpoint)
+        # versions follow writes made while the tail runs: ours at once (journal), others' through LookupEvents
+        versions = PolicyVersions(
+            gateway,
+            endpoint_id=args.endpoint,
+            history=not args.no_history,
+            lookup_seconds=max(5.0, args.poll * 5),
+            on_error=lambda message: print(f"vpce tail: {message}", file=sys.stderr),
+        )
+        versions.adopt(timeline, now)
 
         async def fetch(group: str, pat: str, start_ms: int, token: str | None) -> Any:
             return await filter_log_events(gateway, group, pat, start_ms, token)
@@ -165,6 +180,8 @@ async def _follow(args: argparse.Namespace) -> int:
                 max_backoff=60.0 if follow else 4.0,
             )
             async for record in records:
+                if follow:
+                    await versions.refresh()
                 denial = tail.ingest(record)
                 if denial is not None:
                     _emit([denial], args.format)
@@ -181,6 +198,7 @@ async def _follow(args: argparse.Namespace) -> int:
                 except ValueError:
                     continue
                 if isinstance(record, dict):
+                    await versions.refresh()
                     _emit(filter(None, [tail.ingest(record)]), args.format)
             print("vpce tail: live tail session ended; polling instead", file=sys.stderr)
         except AwsError as exc:
