@@ -411,7 +411,7 @@ class SubscribersPane(Pane):
         status = cell.status if cell else "none"
         how = {"direct": "direct association", "profile": "through Route 53 Profile", "both": "direct and Profile"}
         via = f" ({how[cell.path]}{' ' + cell.profile if cell.profile else ''})" if cell and cell.path in how else ""
-        lines = [f"{who} × {service}: {status}{via}"]
+        lines = [who, f"× {service}: {status}{via}"]  # two lines: the cell's words never wrap mid-phrase
         for finding in self.snapshot.doctor:
             if finding.vpc_id == vpc_id and (finding.service in (None, service)):
                 # The fix first: on a short terminal the long message is what gets cut, not what to do.
