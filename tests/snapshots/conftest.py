@@ -172,6 +172,29 @@ class FrozenBackend:
         raise AssertionError("snapshot apps never watch")
         yield  # pragma: no cover
 
+    async def plan(self, endpoint_id: str, draft: str, expected: str | None = None) -> Any:
+        """A plan built from the services' plan types with the recorded personas' words (no lab to probe)."""
+        import hashlib
+
+        from vpce_console.services.plan import NEWLY_DENIED, AffectedCell, PlanProbe, RolloutPlan, describe_changes
+
+        deployed = expected or '{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}'
+        names = [p.name for p in self._snapshot.personas][:4]
+        return RolloutPlan(
+            kind="apply",
+            endpoint_id=endpoint_id,
+            service="sqs",
+            caller=self._header.caller_arn,
+            deployed_version=hashlib.sha256(deployed.encode()).hexdigest()[:12],
+            new_version=hashlib.sha256(draft.encode()).hexdigest()[:12],
+            changes=describe_changes(deployed, draft),
+            diff="",
+            newly_denied=tuple(AffectedCell(n, "sqs:SendMessage", "*", NEWLY_DENIED) for n in names),
+            personas=len(self._snapshot.personas),
+            personas_source="lab",
+            probes_denied=(PlanProbe("p1", names[0], "sqs:SendMessage", "*", "allow", "implicit_deny", NEWLY_DENIED),),
+        )
+
     async def history(self, endpoint_id: str | None = None) -> Sequence[ChangeRow]:
         return [c for c in fixed_changes(self._snapshot) if endpoint_id in (None, c.endpoint_id)]
 
