@@ -300,3 +300,44 @@ def _epoch(text: str) -> float:
     from datetime import datetime
 
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def test_cli_impact_and_the_console_count_the_same_cells(lab: dict[str, Any], tmp_path: Path) -> None:
+    """The console's snapshot (its persona selection and zone associations) and `vpce impact --lab-ready` agree."""
+    import argparse
+    import asyncio
+
+    from vpce_console.aws.session import AwsGateway
+    from vpce_console.commands.console import ServicesBackend
+    from vpce_console.connect import connect
+    from vpce_console.services.personas import change_impact
+
+    default = '{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}'
+    (tmp_path / "default.json").write_text(default)
+    (tmp_path / "dev-only.json").write_text(DEV_ONLY % "dev")
+    args = argparse.Namespace(lab=False, lab_ready=lab["ready_path"], config=None, region=None, profile=None)
+    config, target = connect(args)
+
+    async def console_counts() -> tuple[int, int]:
+        async with AwsGateway(target, config) as gateway:
+            snapshot = await ServicesBackend(gateway, config, target, read_only=True).load()
+        row = next(e for e in snapshot.endpoints if e.endpoint_id == lab["endpoint"])
+        result = change_impact(
+            snapshot.persona_set, "sqs", default, DEV_ONLY % "dev", endpoint_id=row.endpoint_id, vpc_id=row.vpc_id
+        )
+        return len(result.changed_cells), sum(1 for c in result.cells if not c.through_endpoint)
+
+    changed, nat = asyncio.run(console_counts())
+    code, _, out, err = _vpce(
+        lab,
+        "impact",
+        "--from",
+        str(tmp_path / "default.json"),
+        "--to",
+        str(tmp_path / "dev-only.json"),
+        "--format",
+        "json",
+    )
+    summary = json.loads(out)["summary"]
+    assert (summary["changed"], summary["not_through_endpoint"]) == (changed, nat), err
+    assert changed > 0 and nat > 0 and code == 1  # someone loses access
