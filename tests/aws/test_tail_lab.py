@@ -36,7 +36,11 @@ DENY_WEB = (
 
 @pytest.fixture(scope="module")
 def denied(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """Own lab (instant propagation): apply DENY_WEB with `vpce rollout`, then the web persona is denied 6 times."""
+    """Own lab (instant propagation): apply DENY_WEB with `vpce rollout`, then the web persona is denied 6 times.
+
+    The rollout runs without workload probes: a lab's web persona would otherwise probe the change through the
+    endpoint and add its own denials, and these tests count exactly the six calls made here.
+    """
     import os
 
     import boto3
@@ -70,6 +74,7 @@ def denied(tmp_path_factory: pytest.TempPathFactory) -> Any:
                 "0.5",
                 "--poll",
                 "0.2",
+                "--no-workload-probes",
                 "--format",
                 "json",
             ]
@@ -77,7 +82,7 @@ def denied(tmp_path_factory: pytest.TempPathFactory) -> Any:
     finally:
         if saved is not None:
             os.environ["XDG_STATE_HOME"] = saved
-    assert code in (0, 1)
+    assert code == 3  # UNOBSERVED: applied, and no probe left that can see a team=web denial
     persona = next(p for p in ready["personas"] if p["tags"].get("team") == "web")
     sqs = boto3.client(
         "sqs",
