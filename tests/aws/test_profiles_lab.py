@@ -90,3 +90,25 @@ def test_direct_scenario_is_unchanged(lab_ready_file: str, lab_ready: Mapping[st
     _, inventory = vpce(lab_ready_file, "inventory")
     assert inventory["profiles"] == [] and inventory["profile_associations"] == []
     assert {sub["path"] for s in inventory["subscribers"] for sub in s["subscriptions"].values()} == {"direct"}
+
+
+def test_impact_puts_profile_subscribers_through_the_endpoint(lab_factory: Callable[..., Any], tmp_path: Any) -> None:
+    """`vpce impact` on a Profiles lab: a persona whose VPC gets the sqs zone from its Route 53 Profile meets the
+    endpoint policy (as the console's inventory says), and only the VPCs with no path take the NAT way."""
+    lab = lab_factory(scale="demo", seed=17, dns="profiles")
+    default = tmp_path / "default.json"
+    default.write_text('{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}')
+    deny = tmp_path / "deny.json"
+    deny.write_text(
+        '{"Statement":[{"Effect":"Deny","Principal":"*","Action":"sqs:*","Resource":"*"},'
+        '{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}'
+    )
+    _, inventory = vpce(str(lab.ready_file), "inventory")
+    path = {s["vpc_id"]: s["subscriptions"].get("sqs", {}).get("path", "none") for s in inventory["subscribers"]}
+    _, impact = vpce(str(lab.ready_file), "impact", "--from", str(default), "--to", str(deny))
+    vpc_of = {p["name"]: p["vpc_id"] for p in lab.ready["personas"]}
+    through = {c["persona"]: c["through_endpoint"] for c in impact["cells"]}
+    on_profile = [name for name in through if path.get(vpc_of[name]) in ("profile", "both")]
+    assert on_profile, "the profiles scenario puts some personas' VPCs on a Profile"
+    for name, seen in through.items():
+        assert seen == (path.get(vpc_of[name], "none") != "none"), (name, path.get(vpc_of[name]))

@@ -421,7 +421,7 @@ async def load_inventory(
         say(f"hosted zones of {account}: {len(details)} read")
         return details
 
-    spoke_accounts = await _spoke_accounts(gateway, config, caller, warnings)
+    spoke_accounts = await spoke_accounts_of(gateway, config, caller, warnings)
     say(f"{len(spoke_accounts)} spoke account(s)")
     hub_results, zone_lists, spoke_lists, (profiles, profile_associations) = await asyncio.gather(
         asyncio.gather(*(read_hub(a, r, v) for a, r, v in hubs_cfg)),
@@ -429,7 +429,7 @@ async def load_inventory(
         asyncio.gather(
             *(_read_spoke_account(gateway, config, a, r, warnings, say) for a in spoke_accounts for r in regions)
         ),
-        _read_profiles(gateway, hub_accounts, spoke_accounts, regions, warnings, say),
+        read_profiles(gateway, hub_accounts, spoke_accounts, regions, warnings, say),
     )
     endpoints = [e for _, eps in hub_results for e in eps]
     hubs = tuple(h for h, _ in hub_results)
@@ -492,7 +492,7 @@ def _looks_like_service_zone(name: str) -> bool:
     return name.endswith((".amazonaws.com", ".amazonaws.com.cn"))
 
 
-async def _read_profiles(
+async def read_profiles(
     gateway: AwsGateway,
     hub_accounts: Sequence[str],
     spoke_accounts: Sequence[str],
@@ -620,9 +620,10 @@ async def _metrics(
         return {}
 
 
-async def _spoke_accounts(
+async def spoke_accounts_of(
     gateway: AwsGateway, config: Config, caller: CallerIdentity, warnings: list[str]
 ) -> list[str]:
+    """The spoke accounts to read: the configured ones, plus the organization's when discovery is on."""
     accounts = list(dict.fromkeys(config.spokes.accounts))
     if config.spokes.discover_organization:
         try:

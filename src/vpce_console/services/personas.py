@@ -165,15 +165,18 @@ async def load_zone_vpcs(
 ) -> dict[str, frozenset[str]]:
     """Service -> VPC ids associated with its private hosted zone, read from Route 53 in each hub account.
 
-    With `services`, only those services' zones are read (one rollout needs one zone, not all of them).
+    With `services`, only those services' zones are read (one rollout needs one zone, not all of them). A VPC
+    associated with a Route 53 Profile that carries the service's zone reaches the endpoint too, exactly as the
+    console's inventory counts it, so the CLI and the console put the same personas on the NAT path.
     """
     from vpce_console.aws import route53
-    from vpce_console.services.inventory import map_zones_to_services
+    from vpce_console.services.inventory import map_zones_to_services, read_profiles, spoke_accounts_of
 
     caller = await gateway.caller_identity()
     accounts = sorted({h.account_id or caller.account_id for h in config.hubs} or {caller.account_id})
     regions = sorted({h.region or gateway.region for h in config.hubs} or {gateway.region})
     out: dict[str, set[str]] = {}
+    service_of_zone: dict[str, str] = {}
     for account in accounts:
         listed = await route53.list_private_zones(gateway, account_id=account)
         zone_services = map_zones_to_services(listed, [], regions)
@@ -181,8 +184,19 @@ async def load_zone_vpcs(
             service = zone_services.get(zone_id)
             if service is None or (services is not None and _canonical_service(service) not in services):
                 continue
+            service_of_zone[zone_id] = _canonical_service(service)
             zone = await route53.zone_details(gateway, zone_id, name, account_id=account)
             out.setdefault(_canonical_service(service), set()).update(v.vpc_id for v in zone.vpcs)
+    warnings: list[str] = []
+    spoke_accounts = await spoke_accounts_of(gateway, config, caller, warnings)
+    profiles, associations = await read_profiles(
+        gateway, accounts, spoke_accounts, regions, warnings, lambda _message: None
+    )
+    zones_of_profile = {p.profile_id: p.zone_ids for p in profiles}
+    for association in associations:
+        for zone_id in zones_of_profile.get(association.profile_id, ()):
+            if zone_id in service_of_zone:
+                out.setdefault(service_of_zone[zone_id], set()).add(association.vpc_id)
     return {service: frozenset(vpcs) for service, vpcs in out.items()}
 
 
