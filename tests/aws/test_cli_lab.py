@@ -61,6 +61,7 @@ def test_inventory_text_has_summary_and_progress(lab_ready_file: str) -> None:
     assert result.returncode == 0, result.stderr
     assert "Endpoints (" in result.stdout and "Subscribers (" in result.stdout and "API calls" in result.stdout
     assert "spoke account" in result.stderr and "done:" in result.stderr  # progress on stderr, not stdout
+    assert ": 1 VPC\n" in result.stderr and ": 1 VPCs" not in result.stderr  # the demo has a one-VPC account
 
 
 def test_doctor_json_exits_1_and_lists_the_seeded_faults(lab_ready_file: str, lab_ready: Mapping[str, Any]) -> None:

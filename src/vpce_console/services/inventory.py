@@ -664,7 +664,7 @@ async def _read_spoke_account(
             raise
         warnings.append(f"account {account}: {exc}")
         return []
-    say(f"spoke account {account}/{region}: {len(result)} VPCs")
+    say(f"spoke account {account}/{region}: {len(result)} VPC{'' if len(result) == 1 else 's'}")
     return result
 
 
