@@ -98,8 +98,9 @@ def test_duplicate_key_blocks_a_rollout_even_with_force_lint(tmp_path: Path) -> 
     from vpce_console.services.rollout import Rollout, RolloutContext, _Refused
 
     rollout = Rollout(RolloutContext(gateway=None, journal=Journal(tmp_path / "j.jsonl")))  # type: ignore[arg-type]
-    with pytest.raises(_Refused, match="repeats a key") as refused:
-        rollout._lint(DUPLICATE, "sqs", True)
+    # The refusal is raised inside the lint step, before the caller looks at --force-lint at all.
+    with pytest.raises(_Refused, match="force-lint does not override") as refused:
+        rollout._lint(DUPLICATE, "sqs")
     assert refused.value.data["codes"] == ["duplicate-key"]
 
 
