@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -55,8 +55,20 @@ class Run:
         assert self.rss_mb < RSS_BOUND_MB, self.rss_mb
 
 
-def _limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+CHILD = f"""
+import atexit, os, resource, runpy, sys
+resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_CAP}, {MEMORY_CAP}))
+def _peak():
+    with open("/proc/self/status") as status, open(os.environ["VPCE_TEST_PEAK_FILE"], "w") as out:
+        out.write(next(line.split()[1] for line in status if line.startswith("VmHWM:")))
+atexit.register(_peak)
+runpy.run_module("vpce_console", run_name="__main__", alter_sys=True)
+"""
+"""`python -m vpce_console` with the address-space cap, writing its own peak RSS (VmHWM, kB) when it exits.
+
+The child measures itself: a forked child's rusage starts from the parent's peak, and pytest's own process grows
+past the bound over a full run (labs, Textual apps), which would fail every later measurement.
+"""
 
 
 def run_vpce(
@@ -67,7 +79,7 @@ def run_vpce(
     stdin: bytes | None = None,
     stdin_zeros: int = 0,
 ) -> Run:
-    """`python -m vpce_console ARGS` with the test's environment; RSS from wait4's rusage of this child only.
+    """`python -m vpce_console ARGS` with the test's environment; RSS as the child measured its own peak.
 
     `stdin_zeros` feeds that many zero bytes without holding them in this process (a forked child's peak RSS
     starts from the parent's, so a big `stdin` bytes object here would be counted against the child).
@@ -79,15 +91,15 @@ def run_vpce(
         elif stdin_zeros:
             inp.truncate(stdin_zeros)  # a sparse file of zeros
             inp.seek(0)
+        peak_file = Path(tempfile.mkdtemp()) / "peak"
         start = time.monotonic()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "vpce_console", *args],
+            [sys.executable, "-c", CHILD, *args],
             stdout=out,
             stderr=err,
             stdin=inp,
             cwd=cwd,
-            env=dict(os.environ),
-            preexec_fn=_limit_memory,
+            env={**os.environ, "VPCE_TEST_PEAK_FILE": str(peak_file)},
         )
         timer = threading.Timer(timeout, proc.kill)
         timer.start()
@@ -99,12 +111,15 @@ def run_vpce(
         seconds = time.monotonic() - start
         out.seek(0)
         err.seek(0)
+        # A child that died without running atexit (killed) keeps the pessimistic rusage figure.
+        peak_kb = float(peak_file.read_text()) if peak_file.exists() else float(usage.ru_maxrss)
+        shutil.rmtree(peak_file.parent, ignore_errors=True)
         return Run(
             proc.returncode,
             out.read().decode("utf-8", "replace"),
             err.read().decode("utf-8", "replace"),
             seconds,
-            usage.ru_maxrss / 1024.0,
+            peak_kb / 1024.0,
         )
 
 
