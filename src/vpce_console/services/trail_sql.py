@@ -36,7 +36,7 @@ SELECT vpcendpointid AS endpoint_id, {keys}
 FROM cloudtrail
 WHERE eventcategory = 'NetworkActivity' AND "timestamp" >= :since_day AND eventtime >= :since
 GROUP BY {positions}
-ORDER BY calls DESC, endpoint_id
+ORDER BY calls DESC, {positions}
 """
 
 
