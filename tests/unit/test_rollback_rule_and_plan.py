@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -112,6 +113,16 @@ def test_a_plan_without_probes_says_it_will_end_unobserved() -> None:
         in [line.strip() for line in plan.lines()]
     )
     assert plan.to_json()["unobserved_note"].startswith("no probe can observe")
+
+
+def test_a_plan_refused_before_the_diff_claims_nothing_about_the_change() -> None:
+    """A refusal that comes before the comparison (an unfinished change is live) must not read "whitespace only"."""
+    plan = RolloutPlan("apply", ENDPOINT, "sqs", "me", "a" * 12, "b" * 12, (), "", refused="an unfinished change")
+    text = "\n".join(plan.lines())
+    assert "whitespace only" not in text and "nobody's access changes" not in text
+    assert plan.lines()[-1] == "Refused: an unfinished change"
+    analysed = replace(plan, diff="--- deployed\n+++ draft\n")
+    assert "whitespace only" in "\n".join(analysed.lines())
 
 
 def test_simulate_unknown_action_is_an_input_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -270,6 +270,8 @@ class ServicesBackend:
         finally:
             if not task.done():
                 task.cancel()
+                # wait (bounded) for it to close its journal entry and lease: the next change may start at once
+                await asyncio.wait([task], timeout=10.0)
 
     def rollout(self, endpoint_id: str, expected: str | None, draft: str, *, timeout: float | None = None) -> Any:
         """Write `draft` (compare-and-swap against `expected`) and watch it propagate, as views."""

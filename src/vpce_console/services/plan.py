@@ -130,6 +130,8 @@ class RolloutPlan:
         out = [f"{verb} {self.endpoint_id} ({self.service}): {self.deployed_version} → {self.new_version}"]
         if self.rollback_of:
             out.append(f"  restores the document in force before change {self.rollback_of}")
+        if self.refused and not self.diff and not self.changes:
+            return [*out, f"Refused: {self.refused}"]  # refused before the diff: nothing was compared
         out.append("What changes:")
         out += [f"  {line}" for line in self.changes] or ["  (whitespace only: same statements)"]
         out.append(f"Who is affected ({self.personas} personas, {self.personas_source or 'none known'}):")

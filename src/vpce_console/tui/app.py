@@ -61,11 +61,34 @@ class VpceApp(App[int]):
         self.initial_pane = initial_pane
         self.watch_timeout = watch_timeout
         self.backend: Backend | None = None
+        self.endpoint_flows: dict[str, tuple[Worker[None], Callable[[], bool]]] = {}
+        """The newest write-and-watch per endpoint, and whether it has converged (only its settle is left)."""
         self.themes = load_themes(theme_dirs)
         self.theme_names = sorted(self.themes)
         self.connect_error: BaseException | None = None
         self._crash_error: Exception | None = None
         self._crash_line: str | None = None
+
+    async def settle_endpoint(self, endpoint_id: str) -> str:
+        """Let a new change on `endpoint_id` start: cut short the settle of a converged watch this console runs.
+
+        A watch keeps its journal entry open while it settles after CONVERGED; a second change in that window
+        would be refused as "unfinished". Cancelling ends it as converged (settle cut short) and frees the
+        lease. Returns why the endpoint is still busy (a watch not converged yet), or '' when it is free.
+        """
+        return await self.settle_flow(self.endpoint_flows.get(endpoint_id))
+
+    async def settle_flow(self, flow: tuple[Worker[None], Callable[[], bool]] | None) -> str:
+        """`settle_endpoint` for one flow (a screen starting its own write passes the one it replaces)."""
+        if flow is None or flow[0].is_finished:
+            return ""
+        worker, converged = flow
+        if not converged():
+            return "this console is still watching the last change on this endpoint: wait for it to converge"
+        worker.cancel()
+        with contextlib.suppress(Exception):
+            await worker.wait()
+        return ""
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """Semantic variables every theme may override (TCSS refers to them as $state-available etc.)."""

@@ -238,11 +238,14 @@ class RolloutScreen(Screen[None]):
         if build is None:
             self.post_message(PlanReady(None, kind="apply"))  # the impact summary below stands in for it
             return
+        busy = await self.vapp.settle_endpoint(self.endpoint.endpoint_id)
         try:
             plan = await build(self.endpoint.endpoint_id, self.draft, self.endpoint.policy_text)
         except Exception as exc:  # the plan is advice: the write path re-checks everything itself
             self.post_message(PlanReady(None, kind="apply", note=f"the plan could not be built: {exc}"))
             return
+        if busy and refused_by(plan):
+            plan = dataclasses.replace(plan, refused=busy)
         self.post_message(PlanReady(plan, kind="apply"))
 
     @on(PlanReady)
@@ -643,7 +646,21 @@ class RolloutScreen(Screen[None]):
         for worker in self.flows:
             if not worker.is_finished:
                 worker.cancel()
-        self.flows = [self.app.run_worker(flow, group=group, exit_on_error=False)]
+        endpoint_id = self.endpoint.endpoint_id
+        previous = self.vapp.endpoint_flows.get(endpoint_id)
+
+        async def after_settle() -> None:
+            try:
+                if previous is not None:  # another screen's converged watch, still settling, is cut short
+                    await self.vapp.settle_flow(previous)
+            except BaseException:
+                flow.close()  # never started: no "coroutine was never awaited"
+                raise
+            await flow
+
+        worker = self.app.run_worker(after_settle(), group=group, exit_on_error=False)
+        self.flows = [worker]
+        self.vapp.endpoint_flows[endpoint_id] = (worker, lambda: self.converged_after is not None)
 
     async def follow(self, views: AsyncIterator[WatchView], run: int, doing: str) -> None:
         """Post each view of a write-and-watch to this screen; a failure becomes a notification, never a crash."""
