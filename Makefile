@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check fmt bench fuzz clean venv lab
+.PHONY: demo test test-fast check fmt bench fuzz clean venv lab
 
 venv: $(STAMP)
 
@@ -26,6 +26,10 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest -q
+
+# the pure unit tests (policy engine, parsers, renderers): seconds, no lab
+test-fast: $(STAMP)
+	$(BIN)/pytest -q tests/unit
 
 check: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks

@@ -1,7 +1,7 @@
 """Bounded readers for everything a user hands us: files capped in size, YAML capped in expansion and depth, JSON
 errors in one short line, so a hostile 1 KB file can never cost minutes, gigabytes or a traceback.
 
-Limits (README "Input limits"): policy 1 MB, config / personas 1 MB, request files 16 MB; YAML documents at most
+Limits (docs/common.md): policy 1 MB, config / personas 1 MB, request files 16 MB; YAML documents at most
 64 levels deep and 100,000 nodes once aliases are expanded. A leading UTF-8 byte-order mark is dropped when a
 file is read, so lint, simulate, impact and rollout all see (and rollout writes) the same document after it.
 """

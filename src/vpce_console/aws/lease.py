@@ -2,8 +2,8 @@
 
 `PutParameter` without `Overwrite` fails with `ParameterAlreadyExists` when the name exists, so exactly one of
 two racing creators succeeds; that is the compare-and-swap `ModifyVpcEndpoint` lacks. IAM the operator needs
-(README "Rollout lease"): `ssm:PutParameter`, `ssm:GetParameter`, `ssm:DeleteParameter` on
-`arn:aws:ssm:REGION:HUB_ACCOUNT:parameter/vpce-console/lease/*`.
+(docs/cli/rollout.md, "One writer per endpoint"): `ssm:PutParameter`, `ssm:GetParameter`,
+`ssm:DeleteParameter` on `arn:aws:ssm:REGION:HUB_ACCOUNT:parameter/vpce-console/lease/*`.
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ def answer(
     if not config.trail.bucket:
         raise UsageError(
             "no trail configured: set trail.bucket (and organization_id, account_id) in the config; "
-            "README 'vpce usage' shows how to turn on network activity events"
+            "docs/cli/usage.md shows how to turn on network activity events"
         )
     engine = args.engine or config.trail.engine
     if args.create_table:

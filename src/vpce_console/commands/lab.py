@@ -6,7 +6,7 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Lab options (see README "The embedded lab")."""
+    """Lab options (see docs/lab.md)."""
     from vpce_console.lab.server import add_lab_arguments
 
     add_lab_arguments(parser)

@@ -33,7 +33,9 @@ def add_lab_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--propagation", metavar="MIN:MAX", default=DEFAULT_PROPAGATION, help="policy propagation window, seconds"
     )
-    parser.add_argument("--faults", metavar="SPEC", default="", help="SERVICE[:ACTION]=KIND[:ARG][@P],... (README)")
+    parser.add_argument(
+        "--faults", metavar="SPEC", default="", help="SERVICE[:ACTION]=KIND[:ARG][@P],... (docs/lab.md)"
+    )
     parser.add_argument("--seed", type=int, default=None, help="repeatable ids and randomness")
     parser.add_argument("--no-limits", action="store_true", help="do not enforce AWS API rate limits")
     parser.add_argument("--traffic", type=float, default=None, metavar="RATE", help="persona calls per second (0=off)")

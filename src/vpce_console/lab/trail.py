@@ -75,7 +75,7 @@ def caller_identity_field(identity: Mapping[str, Any], caller_account: str, owne
     """The endpoint owner sees its own principals in full; other accounts' are redacted to the account (facts §4b).
 
     AWS documents the redacted form for denials; for allowed calls from other accounts the exact shape is not
-    documented, so the lab uses the same redacted form (README, lab section).
+    documented, so the lab uses the same redacted form (docs/lab.md).
     """
     if caller_account == owner_account:
         return dict(identity)

@@ -972,7 +972,7 @@ def _profiles(s: _Seeder, by_name: dict[str, Spoke], spokes: list[Spoke]) -> Non
 
 
 def _config(w: World) -> dict[str, Any]:
-    """The intended rules the doctor checks the world against (documented in the README lab section)."""
+    """The intended rules the doctor checks the world against (documented in docs/lab.md)."""
     expected: dict[str, list[str]] = {}
     for sp in w.spokes:
         if sp.environment == "prod" or sp.name == "staging-legacy":

@@ -384,7 +384,7 @@ async def run_replay(
 
     say = progress or (lambda _m: None)
     if not config.trail.bucket:
-        raise UsageError("no trail configured: set trail.bucket (README 'vpce usage' shows how)")
+        raise UsageError("no trail configured: set trail.bucket (docs/cli/usage.md shows how)")
     timings: dict[str, float] = {}
     started = time.perf_counter()
     if inventory is None:

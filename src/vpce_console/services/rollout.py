@@ -120,7 +120,7 @@ class RolloutSummary:
 
 
 EXIT_CODES = {"converged": 0, "unobserved": 3, "superseded": 4, "written_unverified": 5, "unreachable": 5}
-"""Exit code per final status (README "Exit codes of a write"); every other status is 1."""
+"""Exit code per final status (docs/cli/rollout.md, "Exit codes of a write"); every other status is 1."""
 
 
 @dataclass(frozen=True, slots=True)
