@@ -1,6 +1,6 @@
 """Wildcards and policy variables, compiled once so the evaluator's hot path is a dict lookup or one regex call.
 
-Rules encoded here (domain/facts.md §2): E10 (`*` many characters, `?` one, case-sensitive unless a caller
+Rules encoded here (docs/aws-facts.md §2): E10 (`*` many characters, `?` one, case-sensitive unless a caller
 says otherwise), E11 (ARN components matched one by one), E14 (`${…}` variables only with Version 2012-10-17,
 defaults `${key, 'default'}`, the literals `${*}` `${?}` `${$}`), E15 (a variable whose key is missing makes
 the value "effectively null": it matches nothing).
