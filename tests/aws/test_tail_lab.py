@@ -299,6 +299,7 @@ def test_follow_live_backfills_then_streams(denied: dict[str, Any]) -> None:
     import os
     import subprocess
     import sys
+    import threading
     import time
 
     import boto3
@@ -322,8 +323,18 @@ def test_follow_live_backfills_then_streams(denied: dict[str, Any]) -> None:
         "--no-history",
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+
+    def rows_seen() -> int:
+        return sum(1 for line in list(lines) if line.startswith("{"))
+
     try:
-        time.sleep(3.0)  # backfill done and the live session open
+        deadline = time.monotonic() + 60
+        while rows_seen() < 6 and time.monotonic() < deadline:  # the backfill first
+            time.sleep(0.1)
+        assert rows_seen() == 6, proc.stderr
         sqs = boto3.client(
             "sqs",
             endpoint_url=ready["endpoint_url"],
@@ -331,13 +342,16 @@ def test_follow_live_backfills_then_streams(denied: dict[str, Any]) -> None:
             aws_access_key_id=persona["access_key_id"],
             aws_secret_access_key=persona["secret_access_key"],
         )
-        for _ in range(2):
+        # denied calls until two arrive live (the live session opens after the backfill; no fixed sleep)
+        while rows_seen() < 8 and time.monotonic() < deadline:
             with contextlib.suppress(Exception):
                 sqs.list_queues()
-        time.sleep(2.0)
+            time.sleep(0.5)
     finally:
         proc.terminate()
-        out, err = proc.communicate(timeout=10)
+        _, err = proc.communicate(timeout=10)
+        reader.join(timeout=5)
+    out = "".join(lines)
     rows = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     assert len({r["event_id"] for r in rows}) == len(rows) >= 8, err  # 6 from the backfill + 2 live (maybe more)
     assert "polling instead" not in err

@@ -75,10 +75,18 @@ def test_single_statement_object_is_accepted() -> None:
 def test_compiled_policy_is_reusable_and_equals_uncompiled() -> None:
     doc = policy(stmt(Action="sqs:Send*"), stmt(Effect="Deny", Resource="arn:aws:sqs:*:*:secret*"))
     compiled = compile_policy(json.dumps(doc))
-    for resource in (QUEUE, "arn:aws:sqs:us-east-1:111122223333:secret-q"):
-        for action in ("sqs:SendMessage", "sqs:ReceiveMessage"):
+    secret = "arn:aws:sqs:us-east-1:111122223333:secret-q"
+    expected = {
+        (QUEUE, "sqs:SendMessage"): "allow",
+        (QUEUE, "sqs:ReceiveMessage"): "implicit_deny",
+        (secret, "sqs:SendMessage"): "explicit_deny",
+        (secret, "sqs:ReceiveMessage"): "explicit_deny",
+    }
+    for _ in range(2):  # a compiled policy is reused: the second pass must decide exactly as the first
+        for (resource, action), decision in expected.items():
             request = req(action=action, resource=resource)
-            assert compiled.evaluate(request) == evaluate(doc, request)
+            assert compiled.evaluate(request).kind == decision, (resource, action)
+            assert evaluate(doc, request).kind == decision, (resource, action)
 
 
 # ---------------------------------------------------------------- Action / NotAction

@@ -12,7 +12,7 @@ from vpce_console.tui.drafts import Draft, DraftStore
 from vpce_console.tui.filtering import parse_filter
 from vpce_console.tui.render import big_timer, decision_text, sparkline, subscriber_text
 from vpce_console.tui.themes import SEMANTIC_DEFAULTS, load_themes, resolve_theme_name, theme_dirs
-from vpce_console.tui.widgets.commandline import parse_command
+from vpce_console.tui.widgets.commandline import Command, parse_command
 from vpce_console.tui.widgets.policytext import json_highlights
 
 
@@ -52,6 +52,9 @@ def test_command_parser(text: str, name: str, arg: str) -> None:
 def test_command_parser_rejects_unknown_and_ambiguous() -> None:
     assert parse_command("frobnicate") is None
     assert parse_command("") is None
+    assert parse_command("h") is None  # help or history
+    assert parse_command("d") is None  # denials or doctor
+    assert parse_command("de") == Command("denials") and parse_command("hi") == Command("history")
 
 
 def test_actions_declared_once_with_ids() -> None:
