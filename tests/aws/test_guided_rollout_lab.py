@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.aws.labkit import deployed, own_lab
 
 from vpce_console.services.journal import sha256_text
 
@@ -35,38 +36,12 @@ DEV_ONLY = (
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """A lab of our own: demo scale, traffic off, the issue's 6-12 s propagation windows."""
-    from vpce_console.lab.child import start_lab_child
-
-    saved = {k: os.environ.get(k) for k in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")}
-    os.environ.update({"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"})
-    try:
-        handle = start_lab_child(scale="demo", seed=23, propagation="6:12", traffic=0)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    ready = dict(handle.ready)
-    ready_path = tmp_path_factory.mktemp("guided-lab") / "ready.json"
-    ready_path.write_text(json.dumps(ready))
-    yield {"ready": ready, "ready_path": str(ready_path), "endpoint": ready["hub"]["endpoints"]["sqs"]}
-    handle.stop()
+    """A lab of our own: demo scale, traffic off, the issue's 6-12 s propagation windows (no config file)."""
+    with own_lab(tmp_path_factory.mktemp("guided-lab"), seed=23, propagation="6:12", probe_config=False) as lab:
+        yield lab
 
 
-def _deployed(ready: dict[str, Any], endpoint: str) -> str:
-    import boto3
-
-    op = ready["operator"]
-    ec2 = boto3.client(
-        "ec2",
-        endpoint_url=ready["endpoint_url"],
-        region_name=ready["region"],
-        aws_access_key_id=op["access_key_id"],
-        aws_secret_access_key=op["secret_access_key"],
-    )
-    return str(ec2.describe_vpc_endpoints(VpcEndpointIds=[endpoint])["VpcEndpoints"][0]["PolicyDocument"])
+_deployed = deployed
 
 
 def _truth(ready: dict[str, Any], endpoint: str) -> float:

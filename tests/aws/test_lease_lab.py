@@ -12,75 +12,29 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.aws.labkit import deployed, operator_client, own_lab, set_faults
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
 POLL = 0.3
-PROBE_ROLE = "arn:aws:iam::{hub}:role/vpce-console-probe"
 RACES = 20
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A lab of our own: demo scale, instant propagation, no rate limits, traffic off."""
-    from vpce_console.lab.child import start_lab_child
-
-    saved = {k: os.environ.get(k) for k in ("HOME", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")}
-    os.environ.update({"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"})
-    try:
-        handle = start_lab_child(scale="demo", seed=23, propagation="0:0", traffic=0, no_limits=True)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    ready = dict(handle.ready)
-    folder = tmp_path_factory.mktemp("lease-lab")
-    ready_path = folder / "ready.json"
-    ready_path.write_text(json.dumps(ready))
-    config = folder / "config.yaml"
-    hub = ready["hub"]["account_id"]
-    config.write_text(
-        f"probes:\n  - name: probe\n    role_arn: {PROBE_ROLE.format(hub=hub)}\n    session_tags: {{team: probe}}\n"
-    )
-    yield {"ready": ready, "ready_path": str(ready_path), "config": str(config), "folder": folder}
-    handle.stop()
+    with own_lab(tmp_path_factory.mktemp("lease-lab"), seed=23, propagation="0:0", no_limits=True) as lab:
+        yield lab
 
 
-def _client(ready: dict[str, Any], service: str) -> Any:
-    import boto3
-
-    op = ready["operator"]
-    return boto3.client(
-        service,
-        endpoint_url=ready["endpoint_url"],
-        region_name=ready["region"],
-        aws_access_key_id=op["access_key_id"],
-        aws_secret_access_key=op["secret_access_key"],
-    )
-
-
-def _deployed(ready: dict[str, Any], endpoint: str) -> str:
-    items = _client(ready, "ec2").describe_vpc_endpoints(VpcEndpointIds=[endpoint])["VpcEndpoints"]
-    return str(items[0]["PolicyDocument"])
-
-
-def _faults(ready: dict[str, Any], spec: str) -> None:
-    request = urllib.request.Request(
-        ready["endpoint_url"] + "/lab-api/faults",
-        data=json.dumps({"spec": spec, "replace": True}).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        answer.read()
+_client = operator_client
+_deployed = deployed
+_faults = set_faults
 
 
 def _policy(action: str, sid: str) -> str:

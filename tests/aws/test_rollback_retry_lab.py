@@ -7,67 +7,25 @@ import json
 import os
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.aws.labkit import deployed, own_lab, set_faults
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
-
-PROBE_ROLE = "arn:aws:iam::{hub}:role/vpce-console-probe"
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A lab of our own: demo scale, instant propagation, no rate limits, traffic off."""
-    from vpce_console.lab.child import start_lab_child
-
-    saved = {k: os.environ.get(k) for k in ("HOME", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")}
-    os.environ.update({"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"})
-    try:
-        handle = start_lab_child(scale="demo", seed=29, propagation="0:0", traffic=0, no_limits=True)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    ready = dict(handle.ready)
-    folder = tmp_path_factory.mktemp("retry-lab")
-    (folder / "ready.json").write_text(json.dumps(ready))
-    hub = ready["hub"]["account_id"]
-    (folder / "config.yaml").write_text(
-        f"probes:\n  - name: probe\n    role_arn: {PROBE_ROLE.format(hub=hub)}\n    session_tags: {{team: probe}}\n"
-    )
-    yield {"ready": ready, "ready_path": str(folder / "ready.json"), "config": str(folder / "config.yaml")}
-    handle.stop()
+    with own_lab(tmp_path_factory.mktemp("retry-lab"), seed=29, propagation="0:0", no_limits=True) as lab:
+        yield lab
 
 
-def _deployed(ready: dict[str, Any], endpoint: str) -> str:
-    import boto3
-
-    op = ready["operator"]
-    ec2 = boto3.client(
-        "ec2",
-        endpoint_url=ready["endpoint_url"],
-        region_name=ready["region"],
-        aws_access_key_id=op["access_key_id"],
-        aws_secret_access_key=op["secret_access_key"],
-    )
-    return str(ec2.describe_vpc_endpoints(VpcEndpointIds=[endpoint])["VpcEndpoints"][0]["PolicyDocument"])
-
-
-def _faults(ready: dict[str, Any], spec: str) -> None:
-    request = urllib.request.Request(
-        ready["endpoint_url"] + "/lab-api/faults",
-        data=json.dumps({"spec": spec, "replace": True}).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        answer.read()
+_deployed = deployed
+_faults = set_faults
 
 
 def _vpce(lab: dict[str, Any], *args: str, env: dict[str, str]) -> tuple[int, list[dict[str, Any]]]:

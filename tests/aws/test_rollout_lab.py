@@ -18,70 +18,29 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.aws.labkit import deployed, operator_client, own_lab
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
 POLL = 0.5
-PROBE_ROLE = "arn:aws:iam::{hub}:role/vpce-console-probe"
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A lab of our own: demo scale, fixed seed, traffic off, 3-6 s propagation windows."""
-    from vpce_console.lab.child import start_lab_child
-
-    saved = {k: os.environ.get(k) for k in ("HOME", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")}
-    os.environ.update({"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"})
-    try:
-        handle = start_lab_child(scale="demo", seed=11, propagation="3:6", traffic=0)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    ready = dict(handle.ready)
-    folder = tmp_path_factory.mktemp("rollout-lab")
-    ready_path = folder / "ready.json"
-    ready_path.write_text(json.dumps(ready))
-    config = folder / "config.yaml"
-    hub = ready["hub"]["account_id"]
-    config.write_text(
-        f"probes:\n  - name: probe\n    role_arn: {PROBE_ROLE.format(hub=hub)}\n    session_tags: {{team: probe}}\n"
-    )
-    yield {"ready": ready, "ready_path": str(ready_path), "config": str(config)}
-    handle.stop()
+    with own_lab(tmp_path_factory.mktemp("rollout-lab"), seed=11, propagation="3:6") as lab:
+        yield lab
 
 
 def _ec2(ready: dict[str, Any]) -> Any:
-    import boto3
-
-    op = ready["operator"]
-    return boto3.client(
-        "ec2",
-        endpoint_url=ready["endpoint_url"],
-        region_name=ready["region"],
-        aws_access_key_id=op["access_key_id"],
-        aws_secret_access_key=op["secret_access_key"],
-    )
+    return operator_client(ready, "ec2")
 
 
 def _ssm(ready: dict[str, Any]) -> Any:
-    import boto3
-
-    op = ready["operator"]
-    return boto3.client(
-        "ssm",
-        endpoint_url=ready["endpoint_url"],
-        region_name=ready["region"],
-        aws_access_key_id=op["access_key_id"],
-        aws_secret_access_key=op["secret_access_key"],
-    )
+    return operator_client(ready, "ssm")
 
 
-def _deployed(ready: dict[str, Any], endpoint: str) -> str:
-    items = _ec2(ready).describe_vpc_endpoints(VpcEndpointIds=[endpoint])["VpcEndpoints"]
-    return str(items[0]["PolicyDocument"])
+_deployed = deployed
 
 
 def _propagation(ready: dict[str, Any], endpoint: str) -> dict[str, float]:

@@ -10,11 +10,11 @@ from vpce_console.policy.findings import Related
 from vpce_console.policy.lint_conditions import has_wildcard
 
 if TYPE_CHECKING:
-    from vpce_console.policy.linter import _Linter, _Statement
+    from vpce_console.policy.lint_context import LintContext, _Statement
     from vpce_console.policy.parse import Node
 
 
-def check_document(linter: _Linter, root: Node) -> None:
+def check_document(linter: LintContext, root: Node) -> None:
     """Document-level findings, emitted after every statement has been seen."""
     if linter.placeholders:
         names = list(linter.placeholders)
@@ -72,7 +72,7 @@ def check_document(linter: _Linter, root: Node) -> None:
     )
 
 
-def _may_match_service(linter: _Linter, st: _Statement) -> bool:
+def _may_match_service(linter: LintContext, st: _Statement) -> bool:
     prefixes = linter.prefixes or frozenset()
     if st.any_service or st.services & prefixes:
         return True
@@ -83,7 +83,7 @@ def _may_match_service(linter: _Linter, st: _Statement) -> bool:
     return False
 
 
-def inferred_service(linter: _Linter) -> str | None:
+def inferred_service(linter: LintContext) -> str | None:
     """The one service every action of the policy belongs to, or None (any `*`, NotAction, mixed, placeholders)."""
     prefixes: set[str] = set()
     for st in linter.statements:

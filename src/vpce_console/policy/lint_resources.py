@@ -13,7 +13,7 @@ from vpce_console.policy.lint_conditions import has_wildcard
 from vpce_console.policy.lint_placeholders import has_iam_variable, placeholders
 
 if TYPE_CHECKING:
-    from vpce_console.policy.linter import _Linter, _Statement
+    from vpce_console.policy.lint_context import LintContext, _Statement
     from vpce_console.policy.parse import Node
 
 _SAR = "the Service Authorization Reference (Resource types column)"
@@ -37,7 +37,7 @@ def _exact_action(text: str) -> tuple[str, str] | None:
     return prefix.lower(), name
 
 
-def check_star_only_actions(linter: _Linter, statements: list[_Statement]) -> None:
+def check_star_only_actions(linter: LintContext, statements: list[_Statement]) -> None:
     """An action that takes only `Resource: "*"` and appears only in Allow statements listing specific ARNs."""
     star_ok: set[str] = set()
     specific: dict[str, tuple[Node, tuple[str | int, ...]]] = {}
@@ -74,7 +74,7 @@ _FIT_CACHE: dict[tuple[int, tuple[str, ...]], tuple[tuple[re.Pattern[str], ...],
 
 
 def _fit_patterns(
-    linter: _Linter, actions: tuple[str, ...]
+    linter: LintContext, actions: tuple[str, ...]
 ) -> tuple[tuple[re.Pattern[str], ...], frozenset[str]] | None:
     """ARN patterns (and their services) the actions act on; None when they cannot be judged (cached)."""
     cache_key = (id(linter.knowledge), actions)
@@ -87,7 +87,7 @@ def _fit_patterns(
 
 
 def _compute_fit(
-    linter: _Linter, actions: tuple[str, ...]
+    linter: LintContext, actions: tuple[str, ...]
 ) -> tuple[tuple[re.Pattern[str], ...], frozenset[str]] | None:
     types_by_service: dict[str, set[str]] = {}
     for text in actions:
@@ -110,7 +110,7 @@ def _compute_fit(
     return tuple(patterns), services
 
 
-def check_resource_fit(linter: _Linter, st: _Statement) -> None:
+def check_resource_fit(linter: LintContext, st: _Statement) -> None:
     """A Resource ARN whose service and type fit none of the statement's actions never matches a request."""
     if st.action_items is None or st.resource_items is None:
         return
@@ -167,7 +167,7 @@ def _few(nodes: list[Node]) -> str:
     return shown + (", …" if len(nodes) > 2 else "")
 
 
-def _resource_kind(linter: _Linter, service: str, arn: str) -> str:
+def _resource_kind(linter: LintContext, service: str, arn: str) -> str:
     for name, pattern in linter.knowledge.resource_types(service).items():
         if pattern.match(arn):
             return f"{_an(service)} {service} {name} ARN"

@@ -14,7 +14,7 @@ from vpce_console.policy.lint_conditions import has_wildcard
 from vpce_console.policy.lint_placeholders import has_iam_variable, placeholders
 
 if TYPE_CHECKING:
-    from vpce_console.policy.linter import _Cond, _Linter, _Statement
+    from vpce_console.policy.lint_context import LintContext, _Cond, _Statement
     from vpce_console.policy.parse import Node
 
 from vpce_console.policy.parse import format_path
@@ -77,7 +77,7 @@ def principal_problem(kind: str, value: str) -> str | None:
     return None
 
 
-def check_principal(linter: _Linter, kind: str, item: Node, path: tuple[str | int, ...]) -> None:
+def check_principal(linter: LintContext, kind: str, item: Node, path: tuple[str | int, ...]) -> None:
     """`invalid-principal` for one Principal value."""
     value = item.value
     if not isinstance(value, str):
@@ -118,7 +118,7 @@ def _fits(value: str, shape: ValueShape, ignore_case: bool) -> bool:
     return bool(shape.pattern.match(value.lower() if ignore_case else value))
 
 
-def check_value_shape(linter: _Linter, st: _Statement, cond: _Cond) -> None:
+def check_value_shape(linter: LintContext, st: _Statement, cond: _Cond) -> None:
     """`value-shape-mismatch`: a value the key can never hold, with what that makes of the statement."""
     info = cond.info
     if info is None or info.value_shape is None or cond.op.family not in ("String", "ARN"):
