@@ -84,7 +84,8 @@ class Lab:
         from vpce_console.lab.limits import RateLimiter
         from vpce_console.lab.middleware import LabMiddleware
         from vpce_console.lab.propagation import Propagation
-        from vpce_console.lab.world import HUB_ORG_PATH, LOG_GROUP, ORG_ID, READ_ROLE, build_world
+        from vpce_console.lab.seeding import build_world
+        from vpce_console.lab.world import HUB_ORG_PATH, LOG_GROUP, ORG_ID, READ_ROLE
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._check_port()
