@@ -1,6 +1,6 @@
-"""The lab world's shape: its constants (region, org, zones) and the value types the seeding fills (Spoke, LabPersona, World).
+"""The lab world's shape: its constants (region, org, zones) and the value types the seeding fills.
 
-The seeding itself is `lab/seeding.py` (moto's backends in-process, because seeding over HTTP is 5-10x slower, facts §9).
+The seeding itself is `lab/seeding.py` (moto's backends in-process: seeding over HTTP is 5-10x slower, facts §9).
 """
 
 from __future__ import annotations
