@@ -277,9 +277,9 @@ def test_policy_lint_findings_are_included_per_endpoint() -> None:
 def test_every_catalog_code_is_emitted_by_a_check_and_vice_versa() -> None:
     import inspect
 
-    from vpce_console.services import doctor
+    from vpce_console.services import doctor, doctor_dns, doctor_findings, doctor_network, doctor_trail
 
-    source = inspect.getsource(doctor)
+    source = "".join(inspect.getsource(m) for m in (doctor, doctor_dns, doctor_findings, doctor_network, doctor_trail))
     for code, entry in catalog().items():
         assert f'"{code}"' in source, code
         assert entry.severity in ("error", "warning", "info")
