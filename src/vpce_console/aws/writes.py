@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING
 
 from vpce_console.aws.errors import AwsCallError
 from vpce_console.errors import AwsError
+from vpce_console.policy.vocab import DEFAULT_POLICY_TEXT
 
 if TYPE_CHECKING:
     from vpce_console.aws.session import AwsGateway
 
-DEFAULT_POLICY = '{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}'
-"""Full-access policy AWS attaches when none is given (PrivateLink guide); used only when an endpoint reports none."""
+DEFAULT_POLICY = DEFAULT_POLICY_TEXT
+"""Used only when an endpoint reports no policy (AWS attached the full-access default)."""
 
 
 @dataclass(frozen=True, slots=True)

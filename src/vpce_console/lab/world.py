@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from vpce_console.policy.vocab import DEFAULT_POLICY_TEXT
+
 REGION = "us-east-1"
 
 
@@ -93,8 +95,8 @@ ORG_EXTRA_SERVICES = (
 )
 
 
-DEFAULT_POLICY = '{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}'
-"""The full-access policy AWS attaches when none is given (facts §3, no Version element)."""
+DEFAULT_POLICY = DEFAULT_POLICY_TEXT
+"""The full-access policy the lab's endpoints start with (facts §3)."""
 
 
 def service_dns_label(service: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from vpce_console.config import Config
+from vpce_console.policy.vocab import SEVERITY_ORDER
 from vpce_console.services.doctor_dns import (
     check_alias_targets,
     check_forbidden_associations,
@@ -21,7 +22,6 @@ from vpce_console.services.doctor_dns import (
 )
 from vpce_console.services.doctor_findings import (
     ACCOUNT_ROLES,
-    SEVERITY_ORDER,
     CatalogEntry,
     Check,
     DoctorFinding,

@@ -14,9 +14,6 @@ from vpce_console.aws.models import SpokeVpc
 from vpce_console.config import Config
 from vpce_console.services.inventory import Inventory
 
-SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
-
-
 ACCOUNT_ROLES = {
     "zone": "hosted zone owner",
     "vpc": "spoke VPC owner",

@@ -26,13 +26,13 @@ from vpce_console.aws.models import (
 from vpce_console.aws.session import AwsGateway, CallerIdentity
 from vpce_console.config import Config
 from vpce_console.errors import AwsError
+from vpce_console.policy.vocab import DEFAULT_POLICY
 from vpce_console.services.inventory_json import (
     endpoint_to_json,
     inventory_to_json,
     spoke_to_json,
 )
 from vpce_console.services.inventory_model import (
-    DEFAULT_POLICY,
     Hub,
     Inventory,
     InventoryStats,

@@ -18,12 +18,9 @@ from vpce_console.aws.models import (
     cidrs_overlap,
 )
 from vpce_console.aws.session import CallerIdentity
+from vpce_console.policy.vocab import DEFAULT_POLICY
 
 Progress = Callable[[str], None]
-
-
-DEFAULT_POLICY = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}
-"""The full-access policy AWS attaches when none is given (facts §3)."""
 
 
 @dataclass(frozen=True, slots=True)
