@@ -95,7 +95,8 @@ def test_duplicate_key_is_a_lint_error(tmp_path: Path) -> None:
 
 def test_duplicate_key_blocks_a_rollout_even_with_force_lint(tmp_path: Path) -> None:
     from vpce_console.services.journal import Journal
-    from vpce_console.services.rollout import Rollout, RolloutContext, _Refused
+    from vpce_console.services.rollout import Rollout, RolloutContext
+    from vpce_console.services.rollout_model import _Refused
 
     rollout = Rollout(RolloutContext(gateway=None, journal=Journal(tmp_path / "j.jsonl")))  # type: ignore[arg-type]
     # The refusal is raised inside the lint step, before the caller looks at --force-lint at all.
