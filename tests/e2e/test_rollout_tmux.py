@@ -186,6 +186,8 @@ def through_the_steps(session: Tmux) -> None:
     """n, n, n: plan, diff, confirm — each drawn."""
     session.keys("n")
     session.wait_for("2 ▶ plan")
+    session.wait_for("Observed: ", timeout=240)  # n waits until the plan step shows the replay line
+    session.wait_without("n waits for the replay line", timeout=240)
     session.keys("n")
     session.wait_for("3 ▶ diff")
     session.keys("n")

@@ -113,3 +113,10 @@ async def wait_for(pilot: Any, predicate: Callable[[], bool], *, timeout: float 
 def notifications(app: VpceApp) -> list[str]:
     """Every notification shown so far, as `title: message`."""
     return [f"{n.title}: {n.message}" for n in app._notifications]
+
+
+async def past_the_plan(pilot: Any, rollout: Any, *, timeout: float = 240.0) -> None:
+    """From the lint step through the plan: `n`, wait until the plan step has shown its replay line, `n`."""
+    await pilot.press("n")
+    await wait_for(pilot, lambda: rollout.replay_seen, timeout=timeout, what="the plan step's replay line")
+    await pilot.press("n")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.functional.conftest import make_app, wait_for, write_ready
+from tests.functional.conftest import make_app, past_the_plan, wait_for, write_ready
 from tests.functional.test_rollout import deny_probe_policy
 from textual.widgets import TextArea
 
@@ -48,7 +48,8 @@ async def test_denials_after_an_apply_carry_the_new_version(lab_factory: Callabl
         await pilot.press("ctrl+o")
         rollout = app.screen
         assert isinstance(rollout, RolloutScreen)
-        await pilot.press("n", "n", "n", "a")
+        await past_the_plan(pilot, rollout)
+        await pilot.press("n", "a")
         await pilot.press(*endpoint_id, "enter")
         await wait_for(pilot, lambda: rollout.step == "done", timeout=90, what="watch to finish")
         new = sha256_text(draft)[:12]

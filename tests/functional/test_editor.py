@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
-from tests.functional.conftest import wait_for
+from tests.functional.conftest import past_the_plan, wait_for
 from textual.widgets import DataTable, TextArea
 
 from vpce_console.tui.app import VpceApp
@@ -117,7 +117,8 @@ async def test_read_only_gate_disables_apply_and_writes_nothing(
         assert isinstance(rollout, RolloutScreen)
         assert rollout.check_action("apply", ()) is None
         assert rollout.check_action("rollback", ()) is None
-        await pilot.press("n", "n", "n")
+        await past_the_plan(pilot, rollout)
+        await pilot.press("n")
         assert rollout.step == "apply"
         assert rollout.check_action("apply", ()) is None, "apply stays disabled in read-only mode"
         await pilot.press("a")

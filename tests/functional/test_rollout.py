@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.functional.conftest import make_app, notifications, wait_for, write_ready
+from tests.functional.conftest import make_app, notifications, past_the_plan, wait_for, write_ready
 from tests.functional.test_editor import deployed_policy
 from textual.widgets import TextArea
 
@@ -85,6 +85,7 @@ async def test_rollout_flow_converges_denials_arrive_and_rollback_restores(
         assert rollout.step == "lint" and rollout.errors == 0
         await pilot.press("n")
         assert rollout.step == "impact"
+        await wait_for(pilot, lambda: rollout.replay_seen, timeout=240, what="the plan step's replay line")
         await pilot.press("n")
         assert rollout.step == "diff"
         await pilot.press("n")
@@ -153,7 +154,8 @@ async def test_after_apply_every_pane_refreshes_and_the_rollback_is_watched_and_
         await pilot.press("ctrl+o")
         rollout = app.screen
         assert isinstance(rollout, RolloutScreen)
-        await pilot.press("n", "n", "n", "a")
+        await past_the_plan(pilot, rollout)
+        await pilot.press("n", "a")
         await pilot.press(*endpoint_id, "enter")
         await wait_for(pilot, lambda: rollout.step == "done", timeout=90, what="apply to converge")
         assert rollout.watch_view is not None and rollout.watch_view.status == "converged"
@@ -188,7 +190,8 @@ async def test_after_apply_every_pane_refreshes_and_the_rollback_is_watched_and_
         app.open_rollout(current, main.snapshot, draft=draft)
         again = app.screen
         assert isinstance(again, RolloutScreen)
-        await pilot.press("n", "n", "n", "a")
+        await past_the_plan(pilot, rollout)
+        await pilot.press("n", "a")
         await pilot.press(*endpoint_id, "enter")
         await wait_for(pilot, lambda: again.applied, timeout=30, what="second apply written")
         await back_to_main(app, pilot)

@@ -195,6 +195,30 @@ class FrozenBackend:
             probes_denied=(PlanProbe("p1", names[0], "sqs:SendMessage", "*", "allow", "implicit_deny", NEWLY_DENIED),),
         )
 
+    async def replay(self, endpoint_id: str, draft: str, *, days: int = 7) -> dict[str, Any]:
+        """The draft replayed (the real pure replay) against a fixed week: three callers' call shapes."""
+        from vpce_console.policy.partial import compile_partial
+        from vpce_console.policy.record import ContextMap
+        from vpce_console.services.replay import PolicyVersion, Shape, replay_shapes
+
+        deployed = next(e.policy_text for e in self._snapshot.endpoints if e.endpoint_id == endpoint_id)
+        accounts = sorted({p.account_id for p in self._snapshot.personas})[:3]
+        shapes = [
+            Shape("AWSAccount", None, account, None, "sqs.amazonaws.com", action, f"10.{i}.0.9", "us-east-1",
+                  None, False, 0, calls, "2026-05-21T08:00:00Z", "2026-05-28T19:00:00Z")
+            for i, account in enumerate(accounts)
+            for action, calls in (("SendMessage", 400 - 100 * i), ("ReceiveMessage", 310 - 90 * i))
+        ]  # fmt: skip
+        report = replay_shapes(
+            shapes,
+            [PolicyVersion(None, deployed, "deployed")],
+            compile_partial(draft),
+            endpoint_id=endpoint_id,
+            endpoint_vpc=None,
+            facts=ContextMap(),
+        )
+        return report.to_json()
+
     async def history(self, endpoint_id: str | None = None) -> Sequence[ChangeRow]:
         return [c for c in fixed_changes(self._snapshot) if endpoint_id in (None, c.endpoint_id)]
 

@@ -96,13 +96,24 @@ def test_editor_flags_hub_scoped_key(snap_compare: Any, frozen_app: Any) -> None
     assert snap_compare(frozen_app(), terminal_size=SIZE, run_before=_edit_hub_scoped)
 
 
+async def through_the_plan(pilot: Any) -> None:
+    """`ctrl+o`, `n`, and wait on the plan step until its replay line is shown (apply needs it seen)."""
+    await pilot.press("ctrl+o", "n")
+    for _ in range(500):
+        if getattr(pilot.app.screen, "replay_seen", False):
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("the plan step never showed its replay line")
+
+
 async def _rollout_watch(pilot: Any) -> None:
     await _edit_hub_scoped(pilot)
     area = pilot.app.screen.query_one("#policy-text", TextArea)
     area.replace(
         HUB_SCOPED.replace("aws:SourceVpc", "aws:PrincipalTag/network"), area.document.start, area.document.end
     )
-    await pilot.press("ctrl+o", "n", "n", "n")
+    await through_the_plan(pilot)
+    await pilot.press("n", "n")
     rollout = pilot.app.screen
     view = WatchView(
         status="pending",
@@ -132,7 +143,8 @@ def test_rollout_diff_step(snap_compare: Any, frozen_app: Any) -> None:
         area.replace(
             HUB_SCOPED.replace("aws:SourceVpc", "aws:PrincipalTag/network"), area.document.start, area.document.end
         )
-        await pilot.press("ctrl+o", "n", "n")
+        await through_the_plan(pilot)
+        await pilot.press("n")
         await settle(pilot)
 
     assert snap_compare(frozen_app(), terminal_size=SIZE, run_before=diff_step)
@@ -156,14 +168,15 @@ async def _rollout_plan(pilot: Any) -> None:
     area.replace(
         HUB_SCOPED.replace("aws:SourceVpc", "aws:PrincipalTag/network"), area.document.start, area.document.end
     )
-    await pilot.press("ctrl+o", "n")
+    await through_the_plan(pilot)
     await settle(pilot)
 
 
 def test_rollout_plan_step(snap_compare: Any, frozen_app: Any) -> None:
     """You should see the rollout screen at step 2 (plan): the step strip with lint ticked and plan current, and
-    the plan in words — who is affected by the change — then the `Observed:` replay line (here: not replayed yet,
-    pointing at the editor's F8 tab), then `n: next (diff)`; no raw hashes or `diff=` fields."""
+    the plan in words — who is affected by the change — then the `Observed:` replay line the plan step ran for this
+    draft (0 calls denied, 1560 undetermined: trail records carry no principal tag), then `n: next (diff)`, which
+    is offered only once that line is shown; no raw hashes or `diff=` fields."""
     assert snap_compare(frozen_app(), terminal_size=SIZE, run_before=_rollout_plan)
 
 

@@ -185,3 +185,49 @@ def test_observed_line_and_text() -> None:
     assert observed_line(doc) == "this draft would have denied 7 call(s) from 1 account(s) in the last 7 days"
     text = observed_text(doc)
     assert "(redacted: 333333333333)" in text and "Sanity: the versions in force reproduce" in text
+
+
+def test_the_report_keeps_what_it_predicts_and_who_called() -> None:
+    """The draft's denials (and undetermined calls) are kept per caller and action; callers heaviest first."""
+    role = "arn:aws:sts::111111111111:assumed-role/tools/i-0abc"
+    shapes = [
+        _shape("222222222222", False, 5),
+        _shape("333333333333", False, 7),
+        _shape("111111111111", False, 3, role),
+    ]
+    report = replay_shapes(
+        shapes, [PolicyVersion(None, DEFAULT, "deployed")], compile_partial(deny_account("333333333333")),
+        endpoint_id="vpce-0abc", endpoint_vpc=None, facts=ContextMap(),
+    )  # fmt: skip
+    doc = report.to_json()
+    assert doc["predicted_denials"] == [
+        {"account": "333333333333", "principal": None, "action": "sqs:SendMessage", "draft": "deny", "calls": 7}
+    ]
+    callers = [(c["account"], c["principal"], c["redacted"], c["calls"]) for c in doc["callers"]]
+    assert callers == [
+        ("333333333333", None, True, 7),
+        ("222222222222", None, True, 5),
+        ("111111111111", "arn:aws:iam::111111111111:role/tools", False, 3),
+    ]
+
+
+def test_unpredicted_denials_are_the_ones_no_prediction_covers() -> None:
+    from vpce_console.services.replay import principal_key, unpredicted
+
+    assert principal_key("arn:aws:sts::1:assumed-role/R/sess-1") == "arn:aws:iam::1:role/R"
+    predicted = [
+        {"account": "333333333333", "principal": None, "action": "sqs:SendMessage"},  # redacted: the whole account
+        {"account": "111111111111", "principal": "arn:aws:iam::111111111111:role/tools", "action": "sqs:ListQueues"},
+        {"account": None, "principal": None, "action": "sqs:PurgeQueue"},  # a probe of unknown account
+    ]
+    tools, new = "arn:aws:sts::111111111111:assumed-role/tools/x", "arn:aws:sts::111111111111:assumed-role/new/x"
+    denials = [
+        {"account": "333333333333", "principal": "(redacted)", "action": "sqs:SendMessage"},  # predicted
+        {"account": "333333333333", "principal": "(redacted)", "action": "sqs:ReceiveMessage"},  # other action
+        {"account": "111111111111", "principal": tools, "action": "sqs:ListQueues"},
+        {"account": "111111111111", "principal": new, "action": "sqs:ListQueues"},
+        {"account": "111111111111", "principal": "(redacted)", "action": "sqs:ListQueues"},  # could be tools: covered
+        {"account": "444444444444", "principal": "(redacted)", "action": "sqs:PurgeQueue"},
+    ]  # fmt: skip
+    left = unpredicted(denials, predicted)
+    assert left == [denials[1], denials[3]]

@@ -318,6 +318,10 @@ class ServicesBackend:
             self.replays.pop(next(iter(self.replays)))
         return doc
 
+    def probe_roles(self) -> dict[str, str]:
+        """Configured probe name -> role ARN (the watch's own calls, told apart from real callers' denials)."""
+        return {p.name: p.role_arn for p in self.config.probes}
+
     def cached_replay(self, endpoint_id: str, draft: str) -> Any:
         """The last replay of exactly this draft on this endpoint (what the editor's Observed tab showed), or None."""
         return self.replays.get((endpoint_id, draft))

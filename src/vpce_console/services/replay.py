@@ -180,6 +180,10 @@ class ReplayReport:
     shapes: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     engine: str = "local"
+    predicted: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
+    """(account, principal key or '', action, draft decision) -> calls the draft denies or leaves undetermined."""
+    callers: dict[tuple[str, str, str], Caller] = field(default_factory=dict)
+    """(account, principal key or '', VPC) -> who called, how often and what: personas from evidence."""
 
     @property
     def agreement(self) -> float | None:
@@ -226,7 +230,54 @@ class ReplayReport:
                 "disagreements": self.disagreements[:20],
             },
             "seconds": {k: round(v, 3) for k, v in self.timings.items()},
+            "predicted_denials": [
+                {"account": a, "principal": p or None, "action": act, "draft": kind, "calls": n}
+                for (a, p, act, kind), n in sorted(self.predicted.items(), key=lambda kv: (-kv[1], kv[0]))
+            ],
+            "callers": [
+                c.to_json() for c in sorted(self.callers.values(), key=lambda c: (-c.calls, c.account, c.principal))
+            ][:TOP_CALLERS],
         }
+
+
+TOP_CALLERS = 20
+"""Observed callers a report keeps (heaviest first): the personas from evidence the editor offers."""
+
+
+@dataclass
+class Caller:
+    """One observed caller (a role, or an account when AWS redacted the ARN) from one VPC."""
+
+    account: str
+    principal: str
+    """The role ARN (session name dropped) or the caller ARN; '' when redacted to the account."""
+    vpc: str
+    source_ip: str | None
+    calls: int = 0
+    actions: Counter[str] = field(default_factory=Counter)
+
+    def to_json(self) -> dict[str, Any]:
+        """What the editor shows and turns into a persona."""
+        return {
+            "account": self.account,
+            "principal": self.principal or None,
+            "redacted": not self.principal,
+            "vpc": self.vpc,
+            "source_ip": self.source_ip,
+            "calls": self.calls,
+            "actions": [{"action": a, "calls": n} for a, n in self.actions.most_common(5)],
+        }
+
+
+def principal_key(arn: str | None) -> str:
+    """A caller as a stable key: an assumed-role session becomes its role (session names change per call)."""
+    if not arn:
+        return ""
+    head, _, rest = arn.partition(":assumed-role/")
+    if rest:
+        role = rest.split("/", 1)[0]
+        return f"{head.replace(':sts:', ':iam:')}:role/{role}"
+    return arn
 
 
 def replay_shapes(
@@ -263,6 +314,16 @@ def replay_shapes(
         else:
             _sanity(report, shape, policy.evaluate(request))
         new = draft.evaluate(request)
+        who = principal_key(shape.issuer_arn or shape.arn)
+        account = shape.account or "unknown"
+        if new.allowed is not True:
+            kind = "undetermined" if new.allowed is None else "deny"
+            report.predicted[(account, who, shape.action, kind)] += shape.calls
+        caller = report.callers.get((account, who, vpc))
+        if caller is None:
+            caller = report.callers[(account, who, vpc)] = Caller(account, who, vpc, shape.source_ip)
+        caller.calls += shape.calls
+        caller.actions[shape.action] += shape.calls
         detail = {
             "account": shape.account,
             "principal": shape.arn or f"(redacted: {shape.account})",
@@ -494,3 +555,48 @@ async def _athena_rows(gateway: Any, trail: Any, question: Any, progress: Any, t
     _, raw = await athena.results(gateway, query_id)
     timings["query"] = time.perf_counter() - started
     return list(raw)
+
+
+# ---------------------------------------------------------------- after the write: live denials against the prediction
+
+
+def _redacted(principal: str | None) -> bool:
+    return not principal or principal in ("-", "(redacted)") or principal.startswith("(redacted")
+
+
+def unpredicted(
+    denials: Sequence[Mapping[str, Any]],
+    predicted: Sequence[Mapping[str, Any]],
+) -> list[Mapping[str, Any]]:
+    """The live denials no prediction covers: the surprises worth a rollback (pure).
+
+    A denial is `{account, principal, action}`; a prediction is `{account, principal, action}` where a None
+    account (a plan probe of unknown account) or a None principal (a redacted caller) covers the whole account
+    or every account. A denial whose principal AWS redacted is covered by any prediction of its account and action.
+    """
+    exact: set[tuple[str, str, str]] = set()
+    per_account: set[tuple[str, str]] = set()
+    any_account: set[str] = set()
+    for p in predicted:
+        action = str(p.get("action") or "")
+        account = p.get("account")
+        if account is None:
+            any_account.add(action)
+        elif _redacted(p.get("principal")):
+            per_account.add((str(account), action))
+        else:
+            exact.add((str(account), principal_key(str(p["principal"])), action))
+    seen_accounts = {(a, act) for a, _, act in exact} | per_account
+    out: list[Mapping[str, Any]] = []
+    for d in denials:
+        account, action = str(d.get("account") or ""), str(d.get("action") or "")
+        if action in any_account or (account, action) in per_account:
+            continue
+        principal = d.get("principal")
+        if _redacted(principal):
+            if (account, action) in seen_accounts:
+                continue
+        elif (account, principal_key(str(principal)), action) in exact:
+            continue
+        out.append(d)
+    return out

@@ -245,6 +245,11 @@ class MainScreen(Screen[None]):
     @on(DenialsArrived)
     def store_denials(self, message: DenialsArrived) -> None:
         self.query_one(DenialsPane).add(message.rows)
+        from vpce_console.tui.screens.rollout import RolloutScreen
+
+        for screen in self.app.screen_stack:  # a rollout compares them with what its replay predicted
+            if isinstance(screen, RolloutScreen):
+                screen.post_message(DenialsArrived(message.rows))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A failed worker becomes a notification; panes keep their last good data, marked stale."""

@@ -24,7 +24,7 @@ from textual.worker import Worker, WorkerState
 from vpce_console.tui.actions import bindings_for, dangerous_actions
 from vpce_console.tui.drafts import DraftStore
 from vpce_console.tui.errors import describe_error
-from vpce_console.tui.messages import HistoryLoaded, PlanReady, PolicyWritten, WatchTick
+from vpce_console.tui.messages import DenialsArrived, HistoryLoaded, PlanReady, PolicyWritten, WatchTick
 from vpce_console.tui.models import ChangeRow, EndpointRow, Snapshot, WatchView
 from vpce_console.tui.render import big_timer, colour, format_elapsed
 from vpce_console.tui.screens.confirm import ConfirmWrite
@@ -46,6 +46,12 @@ STEP_LABELS = {
 ROLLBACK_STEPS = ("apply", "watch", "done")
 """A rollback skips lint, plan and diff (its preview is in the confirmation)."""
 DANGEROUS = dangerous_actions("rollout")
+REPLAY_TIMEOUT_SECONDS = 180.0
+"""The plan step's replay gives up after this (a first sync of a big trail): it says so, and that counts as seen."""
+REPLAY_PENDING = "the replay of the last 7 days is still running: the plan step shows its line, then n moves on"
+DENIAL_SLACK_SECONDS = 2.0
+"""Event times are whole seconds: a denial stamped in the second of the write counts as after it."""
+LIVE_DENIALS_KEPT = 2000
 
 
 class RolloutScreen(Screen[None]):
@@ -68,6 +74,7 @@ class RolloutScreen(Screen[None]):
         watch_timeout: float | None = None,
         rollback: str | None = None,
         watch: bool = False,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
         self.requested_rollback = rollback
@@ -111,6 +118,17 @@ class RolloutScreen(Screen[None]):
         """The services' plan for this draft (`services.plan.RolloutPlan`), once built."""
         self.plan_note = ""
         """Why there is no plan to show (still building, or the backend could not build one)."""
+        self.replay_doc: dict[str, Any] | None = None
+        """The replay of this exact draft (`ReplayReport.to_json()`), once run; None without one."""
+        self.replay_state = "idle"
+        """`idle`, `running`, `ready` (a replay line) or `unavailable` (no trail, or the replay failed)."""
+        self.replay_seen = False
+        """The plan step has shown the replay line (or said plainly why there is none): apply may be confirmed."""
+        self.written_at: float | None = None
+        """Wall-clock time of this screen's verified write: live denials from then on are compared."""
+        self.live_denials: list[Any] = []
+        """This endpoint's denials (tail rows) since the write."""
+        self.wall = wall
 
     @property
     def vapp(self) -> VpceApp:
@@ -142,7 +160,6 @@ class RolloutScreen(Screen[None]):
         self.set_interval(1.0, self.tick_timer, name="rollout-timer")
         self.render_step(mounting=True)
         self.load_history()
-        self.load_replay()
 
     # ----- gating -----------------------------------------------------------------------------------------------
 
@@ -177,12 +194,16 @@ class RolloutScreen(Screen[None]):
                     return f"{self.errors} lint error(s) block the rollout: fix them in the editor (esc)"
             if self.step == "impact" and refused_by(self.plan):
                 return f"the plan refuses this change: {refused_by(self.plan)}"
+            if self.step == "impact" and not self.replay_seen:
+                return REPLAY_PENDING
             return ""
         if action == "apply":
             if self.applied:
                 return "already applied: b rolls it back"
             if self.step != "apply":
                 return f"review the {STEP_LABELS[self.step]} step first: n moves on"
+            if not self.replay_seen:
+                return "the plan step has not shown the replay of the last 7 days yet: " + REPLAY_PENDING
             return ""
         if action == "rollback":
             if self.running and self.step != "done":
@@ -227,6 +248,8 @@ class RolloutScreen(Screen[None]):
         if step == "impact" and self.plan is None:
             self.plan_note = "… building the plan: impact on every persona and the probes that will prove it"
             self.load_plan()
+        if step == "impact" and self.replay_state == "idle":
+            self.load_replay()
         self.render_step()
         self.refresh_bindings()
 
@@ -320,19 +343,131 @@ class RolloutScreen(Screen[None]):
         self.query_one("#rollout-watch").display = watching
         self.set_class(watching, "-watching")
 
-    replay_line = "replaying the last 7 days of the trail …"
+    replay_line = "replaying the last 7 days of the trail … (n waits for it)"
     """What this draft would have done to the endpoint's real calls (filled in by `load_replay`)."""
 
     def load_replay(self) -> None:
-        """The plan step's line from the replay the editor's Observed tab ran for this very draft (no new run)."""
-        cached = getattr(self.vapp.backend, "cached_replay", None)
+        """The plan step's replay line: the editor's replay of this very draft, else a new run (in a worker)."""
+        from vpce_console.services.replay import observed_line
+
+        backend = self.vapp.backend
+        cached = getattr(backend, "cached_replay", None)
         doc = cached(self.endpoint.endpoint_id, self.draft) if cached is not None else None
         if doc is not None:
-            from vpce_console.services.replay import observed_line
-
+            self.replay_doc = doc
+            self.replay_state = "ready"
             self.replay_line = observed_line(doc)
-        else:
-            self.replay_line = "not replayed yet: the editor's Observed tab (F8) replays the last 7 days of the trail"
+            return
+        if getattr(backend, "replay", None) is None:
+            self.replay_state = "unavailable"
+            self.replay_line = "not replayed: this console has no trail to replay (nothing checked against real calls)"
+            return
+        self.replay_state = "running"
+        self.run_replay()
+
+    @work(exclusive=True, group="rollout-replay", exit_on_error=False)
+    async def run_replay(self) -> None:
+        """Replay the draft against the last 7 days of the trail; a failure is said plainly, never a dead end."""
+        import asyncio
+
+        from vpce_console.services.replay import observed_line
+
+        replay = getattr(self.vapp.backend, "replay", None)
+        if replay is None:
+            self.replay_done(None, "not replayed: this console has no trail to replay")
+            return
+        try:
+            doc = await asyncio.wait_for(replay(self.endpoint.endpoint_id, self.draft), REPLAY_TIMEOUT_SECONDS)
+        except TimeoutError:
+            self.replay_done(None, f"not replayed: the replay did not finish in {REPLAY_TIMEOUT_SECONDS:.0f} s")
+            return
+        except Exception as exc:  # the replay is advice: say why it is missing and let the person go on
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self.replay_done(None, f"not replayed: {first} (nothing checked against real calls)")
+            return
+        self.replay_done(doc, observed_line(doc))
+
+    def replay_done(self, doc: dict[str, Any] | None, line: str) -> None:
+        """Store the replay (or why there is none) and show it on the plan step."""
+        self.replay_doc = doc
+        self.replay_state = "ready" if doc is not None else "unavailable"
+        self.replay_line = line
+        self.render_step()
+        self.refresh_bindings()
+
+    def probe_calls(self) -> list[dict[str, Any]]:
+        """The watch's own probes the plan expects denied (`{account, principal, action}`): they are no surprise."""
+        plan = self.plan
+        if plan is None:
+            return []
+        personas = {p.name: (p.account_id, p.role_arn) for p in self.snapshot.personas}
+        roles = getattr(self.vapp.backend, "probe_roles", None)
+        for name, arn in (roles() if roles is not None else {}).items():
+            personas[name] = (arn.split(":")[4] if arn.count(":") >= 5 else "", arn)
+        out: list[dict[str, Any]] = []
+        for probe in getattr(plan, "probes_denied", ()):
+            account, arn = personas.get(probe.who, (None, None))
+            principal = arn if arn and arn.startswith("arn:") else None
+            out.append({"account": account or None, "principal": principal, "action": probe.action})
+        return out
+
+    def sorted_denials(self) -> tuple[list[Any], list[Any], list[Any]]:
+        """Live denials since the write: (predicted by the replay, the watch's own probes, unpredicted)."""
+        from vpce_console.services.replay import unpredicted
+
+        rows = self.live_denials
+        shapes = [{"account": d.account_id, "principal": d.principal, "action": d.action} for d in rows]
+        predicted = list((self.replay_doc or {}).get("predicted_denials", ()))
+        not_replayed = {id(s) for s in unpredicted(shapes, predicted)}
+        not_probed = {id(s) for s in unpredicted(shapes, self.probe_calls())}
+        by_replay = [d for d, s in zip(rows, shapes, strict=True) if id(s) not in not_replayed]
+        by_probe = [d for d, s in zip(rows, shapes, strict=True) if id(s) in not_replayed and id(s) not in not_probed]
+        surprises = [d for d, s in zip(rows, shapes, strict=True) if id(s) in not_replayed and id(s) in not_probed]
+        return by_replay, by_probe, surprises
+
+    @on(DenialsArrived)
+    def denials_arrived(self, message: DenialsArrived) -> None:
+        """Keep this endpoint's denials made after this screen's write (the tail runs on the main screen)."""
+        if self.written_at is None:
+            return
+        since = self.written_at - DENIAL_SLACK_SECONDS
+        rows = [r for r in message.rows if r.endpoint_id == self.endpoint.endpoint_id and r.at >= since]
+        if rows:
+            self.live_denials.extend(rows)
+            del self.live_denials[:-LIVE_DENIALS_KEPT]
+            self.render_step()
+
+    def live_text(self) -> Text:
+        """Live denials since the write against the prediction; the unpredicted ones are the surprises."""
+        text = Text()
+        if self.written_at is None or self.mode != "apply":
+            return text
+        variables = self.app.theme_variables
+        rows = self.live_denials
+        if self.replay_doc is None:
+            text.append(f"Live denials since the write: {len(rows)} (no replay ran: nothing to compare with)\n")
+            return text
+        by_replay, by_probe, surprises = self.sorted_denials()
+        text.append(
+            f"Live denials since the write: {len(rows)} · {len(by_replay)} predicted by the replay · "
+            f"{len(by_probe)} the watch's own probes",
+            style="bold",
+        )
+        if not surprises:
+            text.append(" · no unpredicted denial\n")
+            return text
+        text.append("\n")
+        text.append(
+            f"⚠ {len(surprises)} unpredicted denial(s) — the surprises worth a rollback (b):\n",
+            style=f"bold {colour(variables, 'finding-error')}",
+        )
+        counts: dict[tuple[str, str, str], int] = {}
+        for d in surprises:
+            key = (d.account_id, d.principal, d.action)
+            counts[key] = counts.get(key, 0) + 1
+        for (account, principal, action), n in sorted(counts.items(), key=lambda kv: -kv[1])[:4]:
+            text.append(f"  {n:>3} × {action}  {principal}  ({account})\n")
+        return text
 
     def last_change_text(self) -> Text:
         """The endpoint's last change from the journal, and what can be done with it."""
@@ -376,7 +511,11 @@ class RolloutScreen(Screen[None]):
         elif self.step == "impact":
             text.append_text(self.plan_text())
             text.append(f"\nObserved: {self.replay_line}\n", style="bold")
-            text.append("\nn: next (diff)")
+            if self.replay_state in ("ready", "unavailable"):
+                self.replay_seen = True  # drawn on the plan step right now: the person has it in front of them
+                text.append("\nn: next (diff)")
+            else:
+                text.append("\nn waits for the replay line (apply needs it seen)")
         elif self.step == "diff":
             from vpce_console.policy.diff import policy_diff
 
@@ -399,6 +538,7 @@ class RolloutScreen(Screen[None]):
             else:
                 text.append("a: apply (a dry run first, then compare-and-swap; you will type the endpoint id)\n")
         elif self.step == "watch":
+            text.append_text(self.live_text())
             what = "Rolled back" if self.mode == "rollback" else "Applied"
             text.append(f"{what}. AWS returns the new document at once but enforces the old one for a while;\n")
             text.append("each probe below must show the new behaviour several times in a row.\n")
@@ -415,6 +555,7 @@ class RolloutScreen(Screen[None]):
                 text.append(f"{view.reason}\n")
             if self.converged_after is not None:
                 text.append(f"In force {format_elapsed(self.converged_after)} after the write.\n")
+            text.append_text(self.live_text())
             if self.journal_id:
                 text.append(f"Journal: {self.journal_id}\n")
             if self.rolled_back:
@@ -739,6 +880,8 @@ class RolloutScreen(Screen[None]):
             new_text = self.restoring if self.restoring is not None else self.endpoint_before
         else:
             self.applied = True
+            self.written_at = self.wall() - view.elapsed
+            self.live_denials = []
             DraftStore().discard(self.endpoint.endpoint_id)
             self.notify("written and verified; watching propagation", title="Applied", timeout=6)
             new_text = self.draft
