@@ -131,7 +131,7 @@ def test_policy_version_from_timeline() -> None:
     same_second = PolicyTimeline()
     same_second.add("vpce-1", 1_795_860_012.3, v2)  # journal time of the write, sub-second
     assert same_second.version_at("vpce-1", "2026-11-28T08:40:12Z") is None  # a different second entirely
-    from vpce_console.services.tail import _epoch
+    from vpce_console.services.tail_versions import _epoch
 
     stamp = _epoch("2026-11-28T10:00:12Z")
     assert stamp is not None
