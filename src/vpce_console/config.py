@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from vpce_console.errors import ConfigError, UsageError
+from vpce_console.policy.vocab import CREDENTIAL_KINDS
 from vpce_console.safeload import MAX_CONFIG_BYTES, YamlLimitError, load_yaml, read_text_capped, short
 
 ACCOUNT_RE = re.compile(r"^\d{12}$")
@@ -75,7 +76,7 @@ class ProbeConfig:
     role_arn: str
     """The role to assume for the probe call."""
     persona_kind: str = "assumed-role"
-    """Credential type the probe stands for (see policy.personas.CREDENTIAL_KINDS)."""
+    """Credential type the probe stands for (policy.vocab.CREDENTIAL_KINDS)."""
     session_tags: Mapping[str, str] = field(default_factory=dict)
     """Session tags passed to sts:AssumeRole (become aws:PrincipalTag/... in the request context)."""
     vpc_id: str | None = None
@@ -470,16 +471,7 @@ def _check_semantics(config: Config, problems: list[str]) -> None:
             problems.append(
                 f"probes[{i}].role_arn: expected arn:aws:iam::<account>:role/<name>, got {short(probe.role_arn)}"
             )
-        kinds = (
-            "ec2-instance",
-            "lambda",
-            "ecs-task",
-            "eks-irsa",
-            "eks-pod-identity",
-            "iam-user",
-            "assumed-role",
-            "aws-service",
-        )
+        kinds = CREDENTIAL_KINDS
         if probe.persona_kind not in kinds:
             problems.append(f"probes[{i}].persona_kind: one of {', '.join(kinds)}, got {short(probe.persona_kind)}")
         if probe.vpc_id is not None and not VPC_RE.match(probe.vpc_id):

@@ -20,19 +20,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vpce_console.policy.evaluator import Request
+from vpce_console.policy.vocab import CREDENTIAL_KINDS as CREDENTIAL_KINDS
 from vpce_console.safeload import short
-
-CREDENTIAL_KINDS = (
-    "ec2-instance",
-    "lambda",
-    "ecs-task",
-    "eks-irsa",
-    "eks-pod-identity",
-    "iam-user",
-    "assumed-role",
-    "aws-service",
-)
-"""Credential kinds a persona can have; they decide which identity-origin keys exist (facts §1b)."""
 
 ROLE_KINDS = frozenset({"ec2-instance", "lambda", "ecs-task", "eks-irsa", "eks-pod-identity", "assumed-role"})
 """Kinds that call with temporary role-session credentials (principal = assumed-role session ARN)."""
