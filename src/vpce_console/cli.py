@@ -59,9 +59,16 @@ def add_common_arguments(parser: argparse.ArgumentParser, *, inherit: bool = Fal
         **extra,  # type: ignore[arg-type]
     )
     lab.add_argument("--lab-ready", metavar="FILE", help="attach to a running lab through its ready-file", **extra)  # type: ignore[arg-type]
+    group.add_argument(
+        "--lab-dns",
+        choices=("direct", "profiles", "mixed"),
+        help="with --lab: how the spokes get the endpoints' zones — direct associations (default), Route 53 "
+        "Profiles, or both",
+        **extra,  # type: ignore[arg-type]
+    )
 
 
-_VALUE_OPTIONS = frozenset({"--profile", "--region", "--config", "--lab-ready"})
+_VALUE_OPTIONS = frozenset({"--profile", "--region", "--config", "--lab-ready", "--lab-dns"})
 
 
 def selected_command(argv: Sequence[str]) -> str | None:

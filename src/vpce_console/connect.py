@@ -52,7 +52,7 @@ def resolve_target(args: argparse.Namespace, config: Config) -> Target:
     if getattr(args, "lab", False):
         from vpce_console.lab.child import start_lab_child
 
-        handle = start_lab_child(propagation=getattr(args, "lab_propagation", None))
+        handle = start_lab_child(propagation=getattr(args, "lab_propagation", None), dns=getattr(args, "lab_dns", None))
         atexit.register(_stop_quietly, handle)
         return _lab_target(dict(handle.ready), region_flag, handle)
     ready_path = getattr(args, "lab_ready", None)

@@ -141,3 +141,17 @@ def test_doctor_with_its_own_lab() -> None:
     assert result.returncode == 1, result.stderr
     codes = {f["code"] for f in json.loads(result.stdout)["findings"]}
     assert {"phz-forbidden-association", "alias-target-mismatch", "sg-missing-spoke-cidr"} <= codes
+
+
+def test_lab_dns_flag_starts_a_lab_whose_spokes_subscribe_through_profiles() -> None:
+    """`vpce --lab --lab-dns profiles`: the started lab's spokes get the zones from Route 53 Profiles (issue 15)."""
+    result = vpce("--lab", "--lab-dns", "profiles", "inventory", "--format", "json", timeout=180)
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["profiles"] and doc["profile_associations"]
+    through_profiles = [
+        s for s in doc["subscribers"] if any(sub["path"] == "profile" for sub in s["subscriptions"].values())
+    ]
+    assert through_profiles, doc["subscribers"][:1]
+    bad = vpce("--lab", "--lab-dns", "sideways", "inventory")
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr
