@@ -109,16 +109,26 @@ def tmux_available() -> None:
 
 
 def drive(session: Tmux) -> None:
-    """The person's script: endpoints, help, panes, filter, editor, select-all, type, see the finding, quit."""
+    """The person's script: endpoints with the trail's calls, help, panes (denials history, a used matrix cell), filter,
+    editor, select-all, type, see the finding, quit."""
     session.wait_for("READ-ONLY", timeout=15)  # the first frame comes before the lab and the SDK
     session.wait_for("● available", timeout=120)  # early rows, while Route 53 and the spokes still load
     session.wait_without("loading", timeout=120)  # a person waits for the whole inventory before editing
+    # the trail's 7 days of the lab's history: calls per endpoint, the quiet sts endpoint named (issue 13)
+    screen = session.wait_for("trail 7d:", timeout=180)
+    assert "7d calls" in screen and "no network activity events in the window for sts" in screen, screen
     session.keys("?")
     session.wait_for("Keys —")
     session.escape()
     session.keys(":", "denials", literal=True)
     session.keys("Enter")
     session.wait_for("Denials ·")
+    session.wait_for("history", timeout=30)  # the trail backfill's line (the lab's last 24 h may hold no denials)
+    session.keys(":", "subscribers", literal=True)
+    session.keys("Enter")
+    session.wait_for("Subscribers ·")
+    session.keys("Down", "Down", "Right")
+    session.wait_for("used: ", timeout=20)  # the highlighted spoke × service: how much and when, from the trail
     session.keys(":", "endpoints", literal=True)
     session.keys("Enter")
     session.wait_for("Endpoints ·")

@@ -68,6 +68,7 @@ def make_app(
         return backend
 
     kwargs.setdefault("tail", False)
+    kwargs.setdefault("trail", False)  # the trail tests turn it on: a sync per test costs the others time
     return VpceApp(connect_with_cache, read_only=read_only, watch_timeout=config.watch.timeout_seconds, **kwargs)
 
 

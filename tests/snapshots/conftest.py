@@ -21,7 +21,16 @@ from typing import Any
 import pytest
 
 from vpce_console.tui.app import VpceApp
-from vpce_console.tui.models import ChangeRow, DenialRow, HeaderInfo, Snapshot, WatchView
+from vpce_console.tui.models import (
+    ChangeRow,
+    DenialHistory,
+    DenialRow,
+    HeaderInfo,
+    Snapshot,
+    TrailUsage,
+    Usage,
+    WatchView,
+)
 
 SNAPSHOT_SEED = 21
 """Seed of the snapshot lab: ids and data repeat run after run."""
@@ -142,6 +151,22 @@ def fixed_changes(snapshot: Snapshot) -> list[ChangeRow]:
     ]  # fmt: skip
 
 
+def fixed_usage(snapshot: Snapshot) -> TrailUsage:
+    """Deterministic trail counts for the screenshots (the functional tests compare real ones with the lab's truth)."""
+    endpoints = sorted(snapshot.endpoints, key=lambda e: (e.service, e.endpoint_id))
+    per_endpoint = {
+        e.endpoint_id: Usage(1_000 + 2_345 * i, i % 3, "2026-05-28T20:20:00Z") for i, e in enumerate(endpoints[:-1])
+    }
+    cells = {
+        (c.vpc_id, c.service): Usage(10 + 37 * i, i % 2, f"2026-05-28T19:4{i % 10}:00Z")
+        for i, c in enumerate(snapshot.cells)
+        if c.status == "associated" and i % 3 == 0
+    }
+    return TrailUsage(
+        "ok", "7d", "2026-05-21T20:26:40Z", per_endpoint, cells, records=sum(u.calls for u in per_endpoint.values())
+    )
+
+
 class FrozenBackend:
     """Serves a loaded snapshot and fixed denials; never writes."""
 
@@ -222,6 +247,18 @@ class FrozenBackend:
     async def history(self, endpoint_id: str | None = None) -> Sequence[ChangeRow]:
         return [c for c in fixed_changes(self._snapshot) if endpoint_id in (None, c.endpoint_id)]
 
+    async def trail_usage(self, progress: Any = None) -> TrailUsage:
+        """Fixed calls over a 7-day window: every endpoint but the last has some, one associated cell in three."""
+        return fixed_usage(self._snapshot)
+
+    async def denial_history(self, progress: Any = None) -> DenialHistory:
+        """The fixture denials as the trail's grouped history of the day before (×3 each)."""
+        rows = tuple(
+            dataclasses.replace(row, at=row.at - 86_400 + 600, count=3, history=True, reason="VpceAccessDenied")
+            for row in sorted(self._denials, key=lambda r: -r.at)[:4]
+        )
+        return DenialHistory("ok", "24h", rows)
+
     async def tail(self) -> AsyncIterator[Sequence[DenialRow]]:
         yield self._denials
         await asyncio.Event().wait()
@@ -255,7 +292,9 @@ async def until_loaded(pilot: Any) -> None:
     for _ in range(3000):  # up to a minute on a loaded CI machine; a snapshot of a half-loaded screen is useless
         panes = list(app.screen.query(Pane))
         denials = app.screen.query(DenialsPane)
-        if panes and all(pane.loaded for pane in panes) and denials and denials.first().total_seen:
+        mains = [screen for screen in app.screen_stack if hasattr(screen, "trail_usage")]
+        trail = all(m.trail_usage is not None and m.denials_backfilled for m in mains)
+        if panes and all(pane.loaded for pane in panes) and denials and denials.first().total_seen and trail:
             break
         await pilot.pause(0.02)
     else:

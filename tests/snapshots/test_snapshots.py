@@ -29,20 +29,23 @@ HUB_SCOPED = """{
 
 def test_endpoints_pane(snap_compare: Any, frozen_app: Any) -> None:
     """You should see the header (account, region, caller, READ-ONLY and LAB badges) and one row per hub endpoint:
-    service, id, ● available state, AZ count, SG, private DNS (ssm shows `on ⚠`), policy status, subscribers."""
+    service, id, ● available state, AZ count, SG, private DNS (ssm shows `on ⚠`), policy status, subscribers, and the
+    trail's `7d calls` (the shared column of this width: `3345 ✗1` where some were denied, `none` for sts), with the
+    line under the title summing them and naming sts as without network activity events in the window."""
     assert snap_compare(frozen_app(), terminal_size=SIZE, run_before=until_loaded)
 
 
 @pytest.mark.parametrize("pane", ["subscribers", "doctor", "cost", "denials"])
 def test_main_panes(snap_compare: Any, frozen_app: Any, pane: str) -> None:
     """You should see the named pane: subscribers = spokes × services with ✓/✗/⊘/? words and the legend (which
-    also explains P, a service reached through a Route 53 Profile — none in this direct-association lab);
+    also explains P, a service reached through a Route 53 Profile — none in this direct-association lab) and, under
+    the selected cell, its use over the trail window (here: no network activity events from this VPC);
     doctor = findings grouped ERRORS / WARNINGS / INFO, each with where (account · VPC (name) · service), why, fix
     and numbered AWS CLI commands with real ids prefixed by the account that runs them; cost = per-service table with
     ★ on the cheapest of hub / per-VPC / NAT in every row and that design as the verdict (NAT rows say "no policy"),
     bars of the three totals, the verdict counts, a legend (★ ◆ ●) and each service's usage ● against its ◆
-    break-even; denials = the fixture denials newest first with ✗ reason words, live status line and rate
-    sparkline."""
+    break-even; denials = the fixture denials newest first with ✗ reason words, live status line, the `history ◷`
+    line (12 denials in 4 groups from the trail) and rate sparkline, then the four ◷ trail rows (`✗ ×3 (trail)`)."""
     assert snap_compare(frozen_app(initial_pane=pane), terminal_size=SIZE, run_before=until_loaded)
 
 
@@ -59,7 +62,7 @@ def test_help_lists_the_panes_keys(snap_compare: Any, frozen_app: Any) -> None:
 
 def test_endpoint_details(snap_compare: Any, frozen_app: Any) -> None:
     """You should see the details of the first endpoint: state, AZs, SGs, ENIs, DNS names, hosted zone, doctor
-    findings for it and its policy document."""
+    findings for it, the `Trail 7d` line (1,000 calls, 0 denied, last seen) and its policy document."""
 
     async def open_details(pilot: Any) -> None:
         await until_loaded(pilot)

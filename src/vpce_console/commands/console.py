@@ -21,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--theme", help="theme name: vpce-dark (default), vpce-light, vpce-high-contrast")
     parser.add_argument("--no-tail", action="store_true", help="do not follow the denial stream")
     parser.add_argument(
+        "--no-trail", action="store_true", help="do not read the org trail (calls/denials columns, denial history)"
+    )
+    parser.add_argument(
         "--lab-propagation",
         metavar="MIN:MAX",
         help="with --lab: the lab's policy propagation window in seconds (e.g. 6:12 for a quick demo)",
@@ -66,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
         theme=getattr(args, "theme", None) or config.tui.theme,
         keymap=dict(config.tui.keymap),
         tail=not getattr(args, "no_tail", False),
+        trail=not getattr(args, "no_trail", False),
         watch_timeout=config.watch.timeout_seconds,
     )
     result = app.run()
@@ -117,6 +121,10 @@ class ServicesBackend:
         self.read_only = read_only
         self.tail_poll_seconds = tail_poll_seconds or (1.0 if target.is_lab else 5.0)
         self.inventory: Any = None
+        self.trail_window = "7d"
+        """Window of the Endpoints pane's and the matrix's calls (any `--since` form: 7d, 24h, an ISO time)."""
+        self.denial_window = "24h"
+        """Window of the Denials pane's backfill (`vpce denials`' default)."""
         self.replays: dict[tuple[str, str], Any] = {}
         """(endpoint id, draft text) -> the replay report, so the rollout's plan shows what the editor saw."""
 
@@ -326,6 +334,112 @@ class ServicesBackend:
         """The last replay of exactly this draft on this endpoint (what the editor's Observed tab showed), or None."""
         return self.replays.get((endpoint_id, draft))
 
+    async def _trail_answer(self, by: str, window: str, *, denied_only: bool, progress: Any) -> Any:
+        """One trail question over `window`, asked exactly as `vpce usage`/`vpce denials` ask it (same scope)."""
+        from datetime import UTC, datetime
+
+        from vpce_console.commands._trail_run import scope
+        from vpce_console.services.trail import ask_athena, ask_local, parse_since
+        from vpce_console.services.trail_sql import Question
+
+        trail = self.config.trail
+        caller = self.inventory.caller.account_id if self.inventory is not None else None
+        if caller is None and not (trail.accounts or any(h.account_id for h in self.config.hubs)):
+            caller = (await self.gateway.caller_identity()).account_id
+        accounts, regions = scope(self.config, self.target, caller)
+        question = Question(
+            by, parse_since(window, datetime.now(UTC)), (), denied_only, tuple(accounts), tuple(regions)
+        )
+
+        def say(message: str) -> None:
+            if progress is not None:
+                progress(message, 0.5)
+
+        if trail.engine == "athena":
+            return await ask_athena(self.gateway, trail, question, progress=say)
+        return await ask_local(self.gateway, trail, question, accounts=accounts, regions=regions, progress=say)
+
+    async def trail_usage(self, progress: Any = None) -> Any:
+        """Calls and denials per endpoint and per spoke × service over the trail window (`vpce usage --by vpc`)."""
+        from vpce_console.services.trail import IpMap, map_vpcs, networks_from_inventory
+        from vpce_console.tui.models import NO_TRAIL, TrailUsage, Usage
+
+        if not self.config.trail.bucket:
+            return TrailUsage("off", self.trail_window, note=NO_TRAIL)
+        if self.inventory is None:  # a preloaded first snapshot: source IPs need the inventory's CIDRs
+            from vpce_console.services.inventory import load_inventory
+
+            self.inventory = await load_inventory(self.gateway, self.config)
+        answer = await self._trail_answer("vpc", self.trail_window, denied_only=False, progress=progress)
+        endpoints: dict[str, Usage] = {}
+        for row in answer.rows:
+            old = endpoints.get(row.endpoint_id, Usage(0, 0))
+            endpoints[row.endpoint_id] = Usage(
+                old.calls + row.calls, old.denials + row.denials, max(old.last_seen, row.last_seen)
+            )
+        cells: dict[tuple[str, str], Usage] = {}
+        if self.inventory is not None:
+            service_of = {e.endpoint_id: e.service for e in self.inventory.endpoints}
+            for row in map_vpcs(answer.rows, IpMap(networks_from_inventory(self.inventory))):
+                service = service_of.get(row.endpoint_id)
+                if service is None or row.detail.get("account_id") == "unknown":
+                    continue  # another account's endpoint, or an IP outside every known CIDR (`vpce usage` names it)
+                key = (row.key[0], service)
+                old = cells.get(key, Usage(0, 0))
+                cells[key] = Usage(old.calls + row.calls, old.denials + row.denials, max(old.last_seen, row.last_seen))
+        return TrailUsage(
+            "ok",
+            self.trail_window,
+            since=answer.question.since.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            endpoints=endpoints,
+            cells=cells,
+            records=answer.records_in_window,
+            skipped=skip_lines(answer),
+            note=answer_note(answer),
+        )
+
+    async def denial_history(self, progress: Any = None) -> Any:
+        """The last `denial_window` of denials from the trail, grouped by who and what (the Denials pane's backfill)."""
+        from vpce_console.tui.models import NO_TRAIL, DenialHistory, DenialRow
+
+        if not self.config.trail.bucket:
+            return DenialHistory("off", self.denial_window, note=NO_TRAIL)
+        answer = await self._trail_answer("denial", self.denial_window, denied_only=True, progress=progress)
+        service_of = {e.endpoint_id: e.service for e in self.inventory.endpoints} if self.inventory is not None else {}
+        rows = []
+        for row in answer.rows:
+            account, principal, source, action = row.key
+            service = service_of.get(row.endpoint_id) or source.split(".")[0]
+            rows.append(
+                DenialRow(
+                    at=_epoch(row.last_seen),
+                    endpoint_id=row.endpoint_id,
+                    service=service,
+                    account_id=account or "-",
+                    principal=principal or "(redacted)",
+                    action=f"{source.split('.')[0]}:{action}",
+                    reason="VpceAccessDenied",
+                    message=f"{row.denials} denial(s) from {row.first_seen} to {row.last_seen} (org trail)",
+                    raw={
+                        "history": True,
+                        "endpoint_id": row.endpoint_id,
+                        "account_id": account,
+                        "principal": principal,
+                        "event_source": source,
+                        "event_name": action,
+                        "denials": row.denials,
+                        "first_seen": row.first_seen,
+                        "last_seen": row.last_seen,
+                    },
+                    count=row.denials,
+                    history=True,
+                )
+            )
+        rows.sort(key=lambda r: -r.at)
+        return DenialHistory(
+            "ok", self.denial_window, tuple(rows), skipped=skip_lines(answer), note=answer_note(answer)
+        )
+
     async def history(self, endpoint_id: str | None = None) -> Any:
         """The change journal as rows (a local file read, off the event loop)."""
         import asyncio
@@ -374,6 +488,23 @@ class ServicesBackend:
     async def close(self) -> None:
         """Close the gateway's clients (a lab child stops with the process)."""
         await self.gateway.close()
+
+
+def skip_lines(answer: Any) -> tuple[str, ...]:
+    """What an answer left out, in the CLI's words (`skipped 3 objects: truncated or corrupt gzip`)."""
+    return tuple(f"skipped {s.count} {s.what}: {s.reason}" for s in answer.skipped)
+
+
+def answer_note(answer: Any) -> str:
+    """The engine's summary line: records read, the sync or the Athena scan."""
+    sync = answer.sync
+    how = (
+        f"synced {sync.downloaded} of {sync.listed} objects in {sync.seconds:.1f} s"
+        if sync is not None
+        else f"athena {(answer.scanned_bytes or 0) / 1e6:.1f} MB scanned"
+    )
+    since = f"{answer.question.since:%Y-%m-%d %H:%M}"
+    return f"{answer.records_in_window:,} records since {since} UTC ({answer.engine}, {how})"
 
 
 def denial_row(denial: Any) -> Any:

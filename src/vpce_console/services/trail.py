@@ -567,7 +567,8 @@ async def ask_local(
 
         try:
             await asyncio.to_thread(local.ingest, objects, progress)
-            rows, skipped, seen, seconds = local.ask(question, objects)
+            # off the event loop too: the console's keyboard stays live while DuckDB answers
+            rows, skipped, seen, seconds = await asyncio.to_thread(local.ask, question, objects)
         except duckdb.Error as exc:
             raise UsageError(f"trail query failed in DuckDB: {str(exc).splitlines()[0]}") from None
     finally:
@@ -577,7 +578,8 @@ async def ask_local(
 
 def group_names(by: str) -> tuple[str, ...]:
     """Column titles of the group keys for `by`."""
-    return {"action": ("service", "action"), "vpc": ("vpc",)}.get(by, (by,) if GROUPS[by] else ())
+    named = {"action": ("service", "action"), "vpc": ("vpc",), "denial": ("account", "principal", "service", "action")}
+    return named.get(by, (by,) if GROUPS[by] else ())
 
 
 async def ask_athena(

@@ -24,8 +24,17 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "action": ("eventsource", "eventname"),
     "vpc": ("sourceipaddress",),
     "reason": ("errorcode",),
+    "denial": (
+        "useridentity.accountid",
+        "COALESCE(useridentity.arn, useridentity.principalid)",
+        "eventsource",
+        "eventname",
+    ),
 }
-"""`--by` value -> the column expressions it groups on (vpc groups by source IP; the inventory maps IPs to VPCs)."""
+"""`--by` value -> the column expressions it groups on (vpc groups by source IP; the inventory maps IPs to VPCs).
+
+`denial` (caller account, principal, action) is the console's Denials-pane backfill: one row per who × what.
+"""
 
 _SOURCE = """
 SELECT vpcendpointid AS endpoint_id, {keys}

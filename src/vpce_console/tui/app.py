@@ -44,6 +44,7 @@ class VpceApp(App[int]):
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         tail: bool = True,
+        trail: bool = True,
         initial_pane: str = "endpoints",
         watch_timeout: float | None = None,
         theme_dirs: Sequence[Path] | None = None,
@@ -58,6 +59,8 @@ class VpceApp(App[int]):
         self.clock = clock
         self.monotonic = monotonic
         self.tail_enabled = tail
+        self.trail_enabled = trail
+        """False with --no-trail: the org trail is not read (its columns say so)."""
         self.initial_pane = initial_pane
         self.watch_timeout = watch_timeout
         self.backend: Backend | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
-from vpce_console.tui.models import ChangeRow, DenialRow, HeaderInfo, Snapshot, WatchView
+from vpce_console.tui.models import ChangeRow, DenialHistory, DenialRow, HeaderInfo, Snapshot, TrailUsage, WatchView
 
 Progress = Callable[[str, float], None]
 """Progress callback: (what is loading, fraction done 0..1)."""
@@ -73,6 +73,15 @@ class Backend(Protocol):
 
     async def history(self, endpoint_id: str | None = None) -> Sequence[ChangeRow]:
         """Journal entries, oldest first (all endpoints, or one)."""
+        ...
+
+    async def trail_usage(self, progress: Progress | None = None) -> TrailUsage:
+        """Calls and denials per endpoint and per spoke × service over the trail window (state `off` without a
+        `trail:` config); called after `load`, whose inventory maps source IPs to spoke VPCs."""
+        ...
+
+    async def denial_history(self, progress: Progress | None = None) -> DenialHistory:
+        """The trail's denials of the last day (or the configured window), grouped by who and what."""
         ...
 
     def tail(self) -> AsyncIterator[Sequence[DenialRow]]:

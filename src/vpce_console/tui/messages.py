@@ -8,7 +8,16 @@ from typing import Any
 from textual.message import Message
 
 from vpce_console.tui.backend import Backend
-from vpce_console.tui.models import ApplyOutcome, ChangeRow, DenialRow, HeaderInfo, Snapshot, WatchView
+from vpce_console.tui.models import (
+    ApplyOutcome,
+    ChangeRow,
+    DenialHistory,
+    DenialRow,
+    HeaderInfo,
+    Snapshot,
+    TrailUsage,
+    WatchView,
+)
 
 
 class Connected(Message):
@@ -44,6 +53,30 @@ class SnapshotLoaded(Message):
         super().__init__()
         self.snapshot = snapshot
         self.fetched_at = fetched_at
+
+
+class TrailProgress(Message):
+    """The trail sync or query is running (`what`), or finished (empty)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__()
+        self.what = what
+
+
+class TrailLoaded(Message):
+    """Calls and denials over the trail window (or why there are none)."""
+
+    def __init__(self, usage: TrailUsage) -> None:
+        super().__init__()
+        self.usage = usage
+
+
+class DenialHistoryLoaded(Message):
+    """The trail's denials of the last window, for the Denials pane's backfill."""
+
+    def __init__(self, history: DenialHistory) -> None:
+        super().__init__()
+        self.history = history
 
 
 class DenialsArrived(Message):

@@ -5,6 +5,7 @@ The panes know only these, so a change in a service's result type touches one ad
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +66,10 @@ class EndpointRow:
     account_id: str = ""
     details: tuple[tuple[str, str], ...] = ()
     """Extra (label, value) lines for the details screen: ENIs, DNS entries, SG rules."""
+    calls: int | None = None
+    """Network activity records through this endpoint over the trail window; None until known (or no trail)."""
+    denials: int | None = None
+    """Of those, VpceAccessDenied; None until known."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +96,11 @@ class SubscriberCell:
     """How the VPC reaches the service: `direct` (PHZ association), `profile` (Route 53 Profile), `both`, or ""."""
     profile: str = ""
     """The Profile's `name (id)` when the path goes through one."""
+    calls: int | None = None
+    """Calls from this VPC to the service's hub endpoint(s) over the trail window; None until known (or no trail)."""
+    denials: int | None = None
+    last_seen: str = ""
+    """eventTime of the newest of those calls (ISO, UTC); empty when none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +179,10 @@ class DenialRow:
     message: str = ""
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     """The JSON-ready record for export."""
+    count: int = 1
+    """How many denials the row stands for (a history row groups the trail's records; a live row is one)."""
+    history: bool = False
+    """True for a row backfilled from the trail (`at` is the group's newest eventTime), False for the live tail."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,3 +255,82 @@ class ChangeRow:
     caller: str = ""
     before_text: str = ""
     """The document in force before this change: what rolling it back restores."""
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Calls and denials over the trail window for one endpoint or one (spoke VPC, service) cell."""
+
+    calls: int
+    denials: int
+    last_seen: str = ""
+    """Newest eventTime (ISO, UTC)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrailUsage:
+    """What the organization trail says about the window: per endpoint and per spoke × service, or why not."""
+
+    state: str
+    """`ok`, `off` (no `trail:` in the config), `failed` (the query did not answer: `note` says why)."""
+    window: str = "7d"
+    """The window as the user wrote it (`7d`), for column titles."""
+    since: str = ""
+    """Window start, ISO UTC."""
+    endpoints: Mapping[str, Usage] = field(default_factory=dict)
+    cells: Mapping[tuple[str, str], Usage] = field(default_factory=dict)
+    """(VPC id, short service) -> usage; IPs outside every known CIDR are left out (`vpce usage --by vpc` has them)."""
+    records: int = 0
+    """Network activity records in the window (what the engine read)."""
+    skipped: tuple[str, ...] = ()
+    """`3 objects skipped: truncated or corrupt gzip`: what the answer left out, as the CLI prints it."""
+    note: str = ""
+    """Why there is no answer (state `off` or `failed`), or the engine's summary."""
+
+
+@dataclass(frozen=True, slots=True)
+class DenialHistory:
+    """Denials of the last window from the trail, grouped like `vpce denials`, for the Denials pane's backfill."""
+
+    state: str
+    """`ok`, `off` or `failed`."""
+    window: str = "24h"
+    rows: tuple[DenialRow, ...] = ()
+    skipped: tuple[str, ...] = ()
+    note: str = ""
+
+
+NO_TRAIL = "no trail configured (trail: in config.yaml — see docs/console.md)"
+"""What every trail-backed view says when the config has no `trail:` section."""
+
+
+def with_usage(snapshot: Snapshot, usage: TrailUsage | None) -> Snapshot:
+    """The snapshot with the trail's calls and denials on each endpoint row and matrix cell (and a details line).
+
+    Without an answer (loading, no trail, failed) the counts stay None and the panes say why instead.
+    """
+    import dataclasses
+
+    if usage is None or usage.state != "ok":
+        return snapshot
+    none = Usage(0, 0)
+    endpoints = []
+    for row in snapshot.endpoints:
+        got = usage.endpoints.get(row.endpoint_id, none)
+        line = (
+            f"{got.calls:,} calls, {got.denials:,} denied, last {got.last_seen}"
+            if got.calls
+            else "no network activity events for this endpoint in the window"
+        )
+        details = (*tuple(d for d in row.details if not d[0].startswith("Trail ")), (f"Trail {usage.window}", line))
+        endpoints.append(dataclasses.replace(row, calls=got.calls, denials=got.denials, details=details))
+    cells = tuple(
+        dataclasses.replace(
+            cell,
+            calls=usage.cells.get((cell.vpc_id, cell.service), none).calls,
+            denials=usage.cells.get((cell.vpc_id, cell.service), none).denials,
+            last_seen=usage.cells.get((cell.vpc_id, cell.service), none).last_seen,
+        )
+        for cell in snapshot.cells
+    )
+    return dataclasses.replace(snapshot, endpoints=tuple(endpoints), cells=cells)

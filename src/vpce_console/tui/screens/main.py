@@ -22,8 +22,26 @@ from textual.worker import Worker, WorkerState
 from vpce_console.paths import private_dir, private_file, state_dir
 from vpce_console.tui.actions import bindings_for
 from vpce_console.tui.errors import describe_error
-from vpce_console.tui.messages import DenialsArrived, EndpointsListed, HistoryLoaded, LoadProgress, SnapshotLoaded
-from vpce_console.tui.models import ChangeRow, DenialRow, EndpointRow, Snapshot
+from vpce_console.tui.messages import (
+    DenialHistoryLoaded,
+    DenialsArrived,
+    EndpointsListed,
+    HistoryLoaded,
+    LoadProgress,
+    SnapshotLoaded,
+    TrailLoaded,
+    TrailProgress,
+)
+from vpce_console.tui.models import (
+    NO_TRAIL,
+    ChangeRow,
+    DenialHistory,
+    DenialRow,
+    EndpointRow,
+    Snapshot,
+    TrailUsage,
+    with_usage,
+)
 from vpce_console.tui.widgets.commandline import PANE_COMMANDS, CommandLine, parse_command
 from vpce_console.tui.widgets.header import ConsoleHeader
 from vpce_console.tui.widgets.history import HistoryPane
@@ -49,6 +67,16 @@ class _LoadMessages:
         self.screen.post_message(EndpointsListed(snapshot))
 
 
+class _TrailMessages:
+    """The trail worker's progress callback: each step becomes a `TrailProgress` message."""
+
+    def __init__(self, screen: Screen[None]) -> None:
+        self.screen = screen
+
+    def __call__(self, what: str, fraction: float) -> None:
+        self.screen.post_message(TrailProgress(what))
+
+
 class MainScreen(Screen[None]):
     """Panes switched with `:` commands, k9s style."""
 
@@ -61,6 +89,10 @@ class MainScreen(Screen[None]):
         self.snapshot = Snapshot()
         self.pane_history: list[str] = []
         self.fetched_at: float | None = None
+        self.base_snapshot = Snapshot()
+        """The inventory's snapshot as loaded; `snapshot` is it plus the trail's counts."""
+        self.trail_usage: TrailUsage | None = None
+        self.denials_backfilled = False
 
     @property
     def vapp(self) -> VpceApp:
@@ -145,6 +177,65 @@ class MainScreen(Screen[None]):
         snapshot = await backend.load(_LoadMessages(self))
         self.post_message(SnapshotLoaded(snapshot, fetched_at=self.clock()))
 
+    @work(group="trail", exit_on_error=False)
+    async def load_trail(self) -> None:
+        """After the inventory: the Denials pane's backfill (once), then calls and denials over the window.
+
+        The backfill goes first: its window (a day) is a fraction of the usage window's sync.
+        """
+        backend = self.vapp.backend
+        if backend is None:
+            return
+        report = _TrailMessages(self)
+        usage_of = getattr(backend, "trail_usage", None)
+        history_of = getattr(backend, "denial_history", None)
+        if not self.vapp.trail_enabled:
+            off = "trail off (--no-trail)"
+            self.post_message(DenialHistoryLoaded(DenialHistory("off", note=off)))
+            self.post_message(TrailLoaded(TrailUsage("off", note=off)))
+            return
+        try:
+            if not self.denials_backfilled:
+                history = await history_of(report) if history_of else DenialHistory("off", note=NO_TRAIL)
+                self.post_message(DenialHistoryLoaded(history))
+            usage = await usage_of(report) if usage_of else TrailUsage("off", note=NO_TRAIL)
+            self.post_message(TrailLoaded(usage))
+        finally:
+            self.post_message(TrailProgress(""))
+
+    @on(TrailProgress)
+    def show_trail_progress(self, message: TrailProgress) -> None:
+        """The sync or the query in the Endpoints pane's progress line and the header (the inventory's mechanism)."""
+        text = f"⧗ {message.what}" if message.what else ""
+        pane = self.query_one(EndpointsPane)
+        if (not text and pane.progress.startswith("⧗ trail")) or text:
+            pane.progress = text
+        self.query_one(DenialsPane).progress = text
+        header = self.query_one(ConsoleHeader)
+        if text:
+            header.status = "reading the trail…"
+        elif header.status == "reading the trail…":
+            header.status = f"{len(self.snapshot.endpoints)} endpoints"
+
+    @on(TrailLoaded)
+    def store_trail(self, message: TrailLoaded) -> None:
+        self.trail_usage = message.usage
+        self.query_one(EndpointsPane).trail = message.usage
+        self.query_one(SubscribersPane).trail = message.usage
+        self.apply_snapshot(with_usage(self.base_snapshot, message.usage))
+
+    @on(DenialHistoryLoaded)
+    def store_denial_history(self, message: DenialHistoryLoaded) -> None:
+        self.denials_backfilled = message.history.state == "ok"
+        self.query_one(DenialsPane).set_history(message.history)
+
+    def apply_snapshot(self, snapshot: Snapshot) -> None:
+        """Hand a snapshot to every pane but the denials' (which follows the tail)."""
+        self.snapshot = snapshot
+        for pane in self.query(Pane):
+            if not isinstance(pane, DenialsPane):
+                pane.set_snapshot(snapshot)
+
     @work(exclusive=True, group="denial-tail", exit_on_error=False)
     async def tail_denials(self) -> None:
         """Follow the denial stream forever, posting what arrived at most ten times a second.
@@ -189,12 +280,15 @@ class MainScreen(Screen[None]):
 
     @on(SnapshotLoaded)
     def store_snapshot(self, message: SnapshotLoaded) -> None:
-        self.snapshot = message.snapshot
+        self.base_snapshot = message.snapshot
         self.fetched_at = message.fetched_at
-        for pane in self.query(Pane):
-            if not isinstance(pane, DenialsPane):
-                pane.set_snapshot(message.snapshot)
+        # the last trail answer stays on screen until the new one (started now) replaces it
+        self.apply_snapshot(with_usage(message.snapshot, self.trail_usage))
         self.query_one(EndpointsPane).progress = ""
+        # a running trail read finishes (cancelling it would close DuckDB under its reading thread); its answer is
+        # merged into whichever snapshot is current when it lands
+        if not any(w.group == "trail" and not w.is_finished for w in self.workers):
+            self.load_trail()
         header = self.query_one(ConsoleHeader)
         header.status = f"{len(message.snapshot.endpoints)} endpoints"
         if self.query_one(HistoryPane).loaded:
@@ -215,10 +309,7 @@ class MainScreen(Screen[None]):
             else e
             for e in self.snapshot.endpoints
         )
-        self.snapshot = dataclasses.replace(self.snapshot, endpoints=endpoints)
-        for pane in self.query(Pane):
-            if not isinstance(pane, DenialsPane):
-                pane.set_snapshot(self.snapshot)
+        self.apply_snapshot(dataclasses.replace(self.snapshot, endpoints=endpoints))
         if self.vapp.backend is not None:
             self.refresh_data()
             self.load_history()
@@ -256,7 +347,11 @@ class MainScreen(Screen[None]):
         if event.state != WorkerState.ERROR or event.worker.error is None:
             return
         group = event.worker.group
-        doing = {"endpoint-refresh": "loading the inventory", "denial-tail": "tailing denials"}.get(group, group)
+        doing = {
+            "endpoint-refresh": "loading the inventory",
+            "denial-tail": "tailing denials",
+            "trail": "reading the trail",
+        }.get(group, group)
         title, text = describe_error(event.worker.error, doing=doing)
         self.notify(text, title=title, severity="error", timeout=10)
         header = self.query_one(ConsoleHeader)
@@ -268,6 +363,13 @@ class MainScreen(Screen[None]):
             header.status = "STALE — press r to retry"
         elif group == "denial-tail":
             self.query_one(DenialsPane).stale_reason = "tail stopped — press r to restart"
+        elif group == "trail":
+            # the panes keep the inventory; the trail's columns and the backfill say it failed, and why
+            failed = f"trail: {title.lower()} — {text}"
+            self.query_one(EndpointsPane).trail = TrailUsage("failed", note=failed)
+            self.query_one(SubscribersPane).trail = TrailUsage("failed", note=failed)
+            if not self.denials_backfilled:
+                self.query_one(DenialsPane).set_history(DenialHistory("failed", note=failed))
 
     # ----- actions -----------------------------------------------------------------------------------------
 
@@ -400,7 +502,7 @@ class MainScreen(Screen[None]):
     def action_export_denials(self) -> None:
         """Write the kept (filtered) denials to a JSONL file in the state dir."""
         pane = self.query_one(DenialsPane)
-        rows = [row for row in pane.rows if pane.row_filter.empty or pane.row_filter.matches(pane.fields(row))]
+        rows = [row for row in pane.all_rows() if pane.row_filter.empty or pane.row_filter.matches(pane.fields(row))]
         folder = private_dir(state_dir() / "exports")
         path = folder / f"denials-{int(self.clock())}.jsonl"
         with os.fdopen(private_file(path), "w", encoding="utf-8") as handle:

@@ -30,6 +30,9 @@ COLUMNS: tuple[tuple[str, int], ...] = (
 )
 """Column titles and widths (characters)."""
 
+HISTORY_MARK = "◷"
+"""Marks a row backfilled from the trail (a group of denials; its time is the newest one's) against a live row."""
+
 
 def _cell(value: str, width: int) -> str:
     return value[: width - 1] + "…" if len(value) > width else value.ljust(width)
@@ -66,8 +69,10 @@ class DenialList(Widget, can_focus=True):
         height = max(1, self.size.height - 1)
         for index, row in enumerate(self.rows[:height]):
             values = (
-                datetime.fromtimestamp(row.at, UTC).strftime("%H:%M:%S"),
-                f"✗ {row.reason}",
+                f"{HISTORY_MARK} " + datetime.fromtimestamp(row.at, UTC).strftime("%H:%M")
+                if row.history
+                else datetime.fromtimestamp(row.at, UTC).strftime("%H:%M:%S"),
+                f"✗ ×{row.count} (trail)" if row.history else f"✗ {row.reason}",
                 row.action,
                 row.endpoint_id,
                 row.account_id,
@@ -77,12 +82,14 @@ class DenialList(Widget, can_focus=True):
             start = len(text)
             for column, (value, (_, width)) in enumerate(zip(values, COLUMNS, strict=True)):
                 cell = _cell(value, width) + " "
-                text.append(cell, style=deny if column == 1 else "")
+                text.append(cell, style=deny if column == 1 else ("dim" if row.history and column == 0 else ""))
             if index == self.cursor and self.has_focus:
                 text.stylize("reverse", start, len(text))
             text.append("\n")
         if not self.rows:
-            text.append("no denials yet (the tail keeps listening)", style="italic")
+            text.append(
+                "no denials yet (the tail keeps listening; trail history, if any, shows here too)", style="italic"
+            )
         return text
 
     def action_cursor(self, delta: int) -> None:

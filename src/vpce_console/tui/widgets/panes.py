@@ -17,7 +17,17 @@ from textual.reactive import reactive
 from textual.widgets import DataTable, Sparkline, Static
 
 from vpce_console.tui.filtering import RowFilter, parse_filter
-from vpce_console.tui.models import CostRow, DenialRow, DoctorRow, EndpointRow, Snapshot
+from vpce_console.tui.models import (
+    NO_TRAIL,
+    CostRow,
+    DenialHistory,
+    DenialRow,
+    DoctorRow,
+    EndpointRow,
+    Snapshot,
+    SubscriberCell,
+    TrailUsage,
+)
 from vpce_console.tui.render import (
     SPARK_CHARS,
     bar,
@@ -129,6 +139,53 @@ def _cursor_key(table: DataTable[object]) -> str | None:
     return str(key.value) if key.value is not None else None
 
 
+def count_text(value: int) -> str:
+    """`987`, `12.3k`, `4.5M`: counts short enough for a narrow column."""
+    if value < 10_000:
+        return str(value)
+    if value < 1_000_000:
+        return f"{value / 1000:.1f}k"
+    return f"{value / 1_000_000:.1f}M"
+
+
+WIDE_ENDPOINTS = 150
+"""Pane width from which calls and denials get a column each; below it they share one (`1.2k ✗3`)."""
+
+NARROW_ENDPOINTS = 120
+"""Below this pane width AZs, SGs and Private DNS give way (the details screen lists them) and State moves right."""
+
+
+def endpoint_columns(width: int, usage: TrailUsage | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(every column, the trail's columns) for a pane `width` wide: the 80-column layout keeps service, id,
+    policy, subscribers and the window's calls on screen; wider ones add the wiring, then a column per count."""
+    window = usage.window if usage is not None else "7d"
+    window = window if len(window) <= 4 else ""  # an ISO start does not fit a title: the trail line has it
+    if width >= WIDE_ENDPOINTS:
+        trail: tuple[str, ...] = (f"Calls {window}".strip(), f"Denied {window}".strip())
+    else:
+        trail = (f"{window} calls".strip(),)
+    base = EndpointsPane.COLUMNS
+    if width >= NARROW_ENDPOINTS:
+        return base[:8] + trail + base[8:], trail
+    return ("Service", "Endpoint", "Policy", "Subs", *trail, "State", "24 h bytes"), trail
+
+
+def trail_summary(usage: TrailUsage | None, rows: Sequence[EndpointRow]) -> str:
+    """The Endpoints pane's trail line: totals over the window, endpoints without events, skips — or why not."""
+    if usage is None:
+        return ""
+    if usage.state != "ok":
+        return usage.note or NO_TRAIL
+    calls = sum(usage.endpoints[r.endpoint_id].calls for r in rows if r.endpoint_id in usage.endpoints)
+    denied = sum(usage.endpoints[r.endpoint_id].denials for r in rows if r.endpoint_id in usage.endpoints)
+    parts = [f"trail {usage.window}: {calls:,} calls, {denied:,} denied"]
+    quiet = sorted({r.service for r in rows if not usage.endpoints.get(r.endpoint_id)})
+    if quiet:
+        parts.append(f"no network activity events in the window for {', '.join(quiet)}")
+    parts.extend(usage.skipped)
+    return " · ".join(parts)
+
+
 class EndpointsPane(Pane):
     """Every interface endpoint in the hub, one row each."""
 
@@ -140,22 +197,72 @@ class EndpointsPane(Pane):
     progress: reactive[str] = reactive("")
     """What is still loading, shown under the title."""
 
+    trail: reactive[TrailUsage | None] = reactive(None, always_update=True)
+    """The trail's answer for the Calls/Denied columns (None while it loads)."""
+
     partial = False
     """True while the rows are the early endpoint list: subscriber and lint cells are not known yet (`…`)."""
 
     def compose(self) -> ComposeResult:
         yield self.compose_title()
         yield Static("", id="endpoints-progress", classes="progress")
-        table: DataTable[object] = DataTable(id="endpoints-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns(*self.COLUMNS)
-        yield table
+        yield Static("", id="endpoints-trail", classes="trail-note")
+        yield DataTable(id="endpoints-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
+        self.columns_shown: tuple[str, ...] = ()
+        self.set_columns()
         self.update_title()
+        self.query_one("#endpoints-trail", Static).display = False
+
+    def trail_columns(self) -> tuple[str, ...]:
+        """`Calls 7d`, `Denied 7d` when the pane is wide; one shared `7d calls` column below WIDE_ENDPOINTS."""
+        return endpoint_columns(self.size.width or self.app.size.width, self.trail)[1]
+
+    def set_columns(self) -> None:
+        """(Re)build the columns when the width class or the window changed."""
+        columns = endpoint_columns(self.size.width or self.app.size.width, self.trail)[0]
+        if columns == self.columns_shown:
+            return
+        table = self.query_one("#endpoints-table", DataTable)
+        table.clear(columns=True)
+        table.add_columns(*columns)
+        self.columns_shown = columns
+
+    def on_resize(self) -> None:
+        if self.is_mounted and endpoint_columns(self.size.width, self.trail)[0] != self.columns_shown:
+            self.rerender()
+
+    def watch_trail(self) -> None:
+        if not self.is_mounted:
+            return
+        note = self.query_one("#endpoints-trail", Static)
+        text = trail_summary(self.trail, self.snapshot.endpoints)
+        note.update(text)
+        note.display = bool(text)
+        self.rerender()
+
+    def trail_cells(self, row: EndpointRow) -> list[Text]:
+        """Calls and denials over the window: `…` loading, `—` no trail, `?` failed, `none` without events."""
+        variables = self.variables
+        if row.calls is None:
+            state = self.trail.state if self.trail is not None else "loading"
+            mark = {"loading": "…", "off": "—"}.get(state, "?")
+            return [Text(mark)] * len(self.trail_columns())
+        deny = colour(variables, "finding-error")
+        denied = Text(f"{count_text(row.denials or 0)} ✗", style=deny) if row.denials else Text("0")
+        calls = Text("none", style="dim") if not row.calls else Text(count_text(row.calls))
+        if len(self.trail_columns()) == 2:
+            return [calls, denied]
+        shared = calls.copy()
+        if row.denials:
+            shared.append(f" ✗{count_text(row.denials)}", style=deny)
+        return [shared]
 
     def watch_progress(self, progress: str) -> None:
         progress_line = self.query_one("#endpoints-progress", Static)
-        progress_line.update(progress)
+        # one line: a long S3 prefix is cut at the edge, never wrapped out of sight
+        progress_line.update(Text(progress, no_wrap=True, overflow="ellipsis"))
         progress_line.display = bool(progress)
 
     def show_partial(self, snapshot: Snapshot) -> None:
@@ -219,22 +326,25 @@ class EndpointsPane(Pane):
     def rerender(self) -> None:
         table = self.query_one("#endpoints-table", DataTable)
         keep = _cursor_key(table)
+        self.set_columns()
         table.clear()
         rows = self.visible_rows()
         top = max([row.bytes_total or 0.0 for row in self.snapshot.endpoints] + [0.0])
+        trail = self.trail_columns()
         for row in rows:
-            table.add_row(
-                row.service,
-                row.endpoint_id,
-                state_text(row.state, self.variables),
-                str(len(row.azs)),
-                _short_sgs(row.security_groups),
-                "on ⚠" if row.private_dns else "off",
-                self.policy_cell(row),
-                "…" if self.partial else str(row.subscribers),
-                self.bytes_cell(row, top),
-                key=row.endpoint_id,
-            )
+            cells: dict[str, object] = {
+                "Service": row.service,
+                "Endpoint": row.endpoint_id,
+                "State": state_text(row.state, self.variables),
+                "AZs": str(len(row.azs)),
+                "SGs": _short_sgs(row.security_groups),
+                "Private DNS": "on ⚠" if row.private_dns else "off",
+                "Policy": self.policy_cell(row),
+                "Subs": "…" if self.partial else str(row.subscribers),
+                **dict(zip(trail, self.trail_cells(row), strict=True)),
+                "24 h bytes": self.bytes_cell(row, top),
+            }
+            table.add_row(*(cells[column] for column in self.columns_shown), key=row.endpoint_id)
         _restore_cursor(table, keep)
         total = len(self.snapshot.endpoints)
         self.update_title(f"{len(rows)} of {total}" if len(rows) != total else f"{total}")
@@ -303,6 +413,13 @@ class SubscribersPane(Pane):
     PANE_NAME = "subscribers"
     TITLE = "Subscribers"
     HELP_SCOPE = "subscribers"
+
+    trail: reactive[TrailUsage | None] = reactive(None, always_update=True)
+    """The trail's answer: who used each service over the window (None while it loads)."""
+
+    def watch_trail(self) -> None:
+        if self.is_mounted and self.loaded:
+            self.show_cell()
 
     def compose(self) -> ComposeResult:
         yield self.compose_title()
@@ -412,6 +529,7 @@ class SubscribersPane(Pane):
         how = {"direct": "direct association", "profile": "through Route 53 Profile", "both": "direct and Profile"}
         via = f" ({how[cell.path]}{' ' + cell.profile if cell.profile else ''})" if cell and cell.path in how else ""
         lines = [who, f"× {service}: {status}{via}"]  # two lines: the cell's words never wrap mid-phrase
+        lines.append(f"  {self.usage_line(cell)}")
         for finding in self.snapshot.doctor:
             if finding.vpc_id == vpc_id and (finding.service in (None, service)):
                 # The fix first: on a short terminal the long message is what gets cut, not what to do.
@@ -420,6 +538,18 @@ class SubscribersPane(Pane):
                     lines.append(f"  fix: {finding.hint}")
                 lines.append(f"  {finding.message}")
         detail.update(Text("\n".join(lines)))
+
+    def usage_line(self, cell: SubscriberCell | None) -> str:
+        """When this VPC last used the service and how much, over the trail window — or why that is not known."""
+        usage = self.trail
+        if usage is None:
+            return "trail: loading…"
+        if usage.state != "ok":
+            return usage.note
+        if cell is None or not cell.calls:
+            return f"no network activity events for this service from this VPC in the window ({usage.window})"
+        when = cell.last_seen.replace("T", " ").rstrip("Z")[:16]
+        return f"used: {cell.calls:,} calls ({cell.denials or 0:,} denied) in {usage.window}, last {when} UTC"
 
 
 def doctor_where(row: DoctorRow) -> str:
@@ -623,6 +753,8 @@ class DenialsPane(Pane):
 
     paused: reactive[bool] = reactive(False)
     """When paused the table stays still; new denials are counted and shown on resume."""
+    progress: reactive[str] = reactive("")
+    """The trail backfill's progress while it runs."""
 
     def __init__(self, *, clock: Callable[[], float] = time.time, **kwargs: object) -> None:
         super().__init__(**kwargs)
@@ -632,6 +764,8 @@ class DenialsPane(Pane):
         self.held = 0
         self.rate_buckets: deque[tuple[int, int]] = deque(maxlen=60)
         self.dirty = False
+        self.history: DenialHistory | None = None
+        """The trail's denials of the last window (shown after the live rows, marked `trail`); None while loading."""
 
     def compose(self) -> ComposeResult:
         yield self.compose_title()
@@ -668,6 +802,37 @@ class DenialsPane(Pane):
         else:
             self.dirty = True
 
+    def set_history(self, history: DenialHistory) -> None:
+        """Backfill from the trail (grouped rows, older than the live tail's); drawn on the next flush."""
+        self.history = history
+        self.loaded = True
+        self.dirty = True
+        if self.is_mounted:
+            self.update_status()
+
+    def all_rows(self) -> list[DenialRow]:
+        """Live rows (newest first), then the trail's history rows (newest first)."""
+        return [*self.rows, *(self.history.rows if self.history is not None else ())]
+
+    def watch_progress(self) -> None:
+        if self.is_mounted:
+            self.update_status()
+
+    def history_status(self) -> str:
+        """What the backfill found, in words (or why there is none)."""
+        history = self.history
+        if history is None:
+            return self.progress or "history: loading…"
+        if history.state != "ok":
+            return f"history: {history.note}"
+        if not history.rows:
+            text = f"history: no denials in the trail in the last {history.window}"
+            text += " (`vpce denials --since 7d` looks back further)"
+        else:
+            total = sum(r.count for r in history.rows)
+            text = f"history ◷: {total:,} denials in {len(history.rows)} groups from the trail, last {history.window}"
+        return " · ".join([text, *history.skipped])
+
     def flush(self) -> None:
         """Redraw when something changed (at most four times a second)."""
         if self.dirty and not self.paused:
@@ -692,13 +857,14 @@ class DenialsPane(Pane):
             "principal": row.principal,
             "action": row.action,
             "version": row.policy_version,
+            "source": "trail" if row.history else "live",
         }
 
     def visible_rows(self) -> list[DenialRow]:
         """Newest first, filtered, at most MAX_DENIAL_ROWS."""
         flt = self.row_filter
         out: list[DenialRow] = []
-        for row in self.rows:
+        for row in self.all_rows():
             if flt.empty or flt.matches(self.fields(row)):
                 out.append(row)
                 if len(out) >= MAX_DENIAL_ROWS:
@@ -720,7 +886,13 @@ class DenialsPane(Pane):
         if not self.is_mounted:
             return
         state = f"⏸ PAUSED — {self.held} new held" if self.paused else "● live"
-        self.query_one("#denials-status", Static).update(f"{state} · {self.rate():.1f}/s · newest first")
+        self.query_one("#denials-status", Static).update(
+            Text(
+                f"{state} · {self.rate():.1f}/s · newest first\n{self.history_status()}",
+                no_wrap=True,
+                overflow="ellipsis",
+            )
+        )
         now = int(self.clock())
         counts = dict(self.rate_buckets)
         self.query_one("#denials-rate", Sparkline).data = [float(counts.get(now - age, 0)) for age in range(59, -1, -1)]
