@@ -143,6 +143,10 @@ class TrailConfig:
     """`local` (sync the window's objects and query them with DuckDB here) or `athena` (query in place)."""
     cache_max_mb: int = 2048
     """Upper bound of the local cache under $XDG_CACHE_HOME/vpce-console/trail; the oldest objects go first."""
+    console_window: str = "7d"
+    """How far back the console's Endpoints pane and subscribers matrix count calls (7d, 24h, 90m)."""
+    console_denials_window: str = "24h"
+    """How far back the console's Denials pane backfills denials from the trail when it opens."""
     athena: AthenaConfig = field(default_factory=AthenaConfig)
     """Athena settings."""
 
@@ -561,6 +565,9 @@ def _check_trail(trail: TrailConfig, problems: list[str]) -> None:
             problems.append(f"trail.regions[{i}]: not a region name: {region!r}")
     if trail.cache_max_mb < 16:
         problems.append("trail.cache_max_mb: must be >= 16")
+    for key in ("console_window", "console_denials_window"):
+        if not re.fullmatch(r"[1-9]\d*[dhm]", getattr(trail, key)):
+            problems.append(f"trail.{key}: a window like 7d, 24h or 90m, got {getattr(trail, key)!r}")
     out = trail.athena.output_location
     if out is not None and not out.startswith("s3://"):
         problems.append(f"trail.athena.output_location: expected s3://bucket/prefix/, got {out!r}")

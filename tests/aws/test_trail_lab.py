@@ -221,6 +221,11 @@ def test_prefix_without_objects(vpce: Run, tmp_path: Path) -> None:
 @pytest.fixture
 def bad_objects(lab_ready: Mapping[str, Any]) -> Iterator[str]:
     """Under a prefix of its own: one good object, one cut-off gzip, one whose records are eventVersion 2.0."""
+    yield put_bad_objects(lab_ready, "bad-trail/")
+
+
+def put_bad_objects(lab_ready: Mapping[str, Any], prefix: str) -> str:
+    """Write the good, cut-off and eventVersion 2.0 objects under `prefix` (each caller its own) and return it."""
     trail = lab_ready["trail"]
     op = lab_ready["operator"]
     sts = make_client(lab_ready, "sts", op["access_key_id"], op["secret_access_key"])
@@ -228,7 +233,6 @@ def bad_objects(lab_ready: Mapping[str, Any]) -> Iterator[str]:
         RoleArn=f"arn:aws:iam::{trail['account_id']}:role/{lab_ready['read_role_name']}", RoleSessionName="bad-objects"
     )["Credentials"]
     s3 = make_client(lab_ready, "s3", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
-    prefix = "bad-trail/"
     hub = lab_ready["hub"]["account_id"]
     now = datetime.now(UTC) - timedelta(hours=1)
     folder = f"{prefix}AWSLogs/{trail['organization_id']}/{hub}/CloudTrail/{lab_ready['region']}/{now:%Y/%m/%d}/"
@@ -262,7 +266,7 @@ def bad_objects(lab_ready: Mapping[str, Any]) -> Iterator[str]:
     for name, data in objects.items():
         key = f"{folder}{hub}_CloudTrail_{lab_ready['region']}_{stamp}_{name:0>16}.json.gz"
         s3.put_object(Bucket=trail["bucket"], Key=key, Body=data)
-    yield prefix
+    return prefix
 
 
 def test_truncated_gzip_and_unknown_major_are_counted_skips(vpce: Run, tmp_path: Path, bad_objects: str) -> None:

@@ -231,3 +231,27 @@ async def test_a_bucket_without_access_is_a_notification_and_a_status_line(
         status = str(main.query_one(DenialsPane).query_one("#denials-status", Static).render())
         assert "history: trail: " in status, status
         assert app.return_code in (None, 0)
+
+
+async def test_skipped_objects_and_records_are_shown_as_the_cli_says_them(
+    console_files: tuple[Path, Path], lab_ready: Mapping[str, Any], lab_snapshot: Any, tmp_path: Path
+) -> None:
+    """A cut-off gzip and records of eventVersion 2.0 under the trail's prefix: counted on the trail line, in the
+    CLI's words, and the readable records still counted (5 good + the 1.10 one through the sqs endpoint)."""
+    from tests.aws.test_trail_lab import put_bad_objects
+
+    prefix = put_bad_objects(lab_ready, "bad-trail-console/")
+    config = tmp_path / "config.yaml"
+    config.write_text(TEST_CONFIG + f"trail:\n  prefix: {prefix}\n", encoding="utf-8")
+    app = make_app(console_files[0], config, first_snapshot=lab_snapshot, trail=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        main = main_of(app)
+        await wait_for(pilot, lambda: main.trail_usage is not None, timeout=60, what="the trail's answer")
+        usage = main.trail_usage
+        assert usage is not None and usage.state == "ok", (usage, notifications(app))
+        sqs = lab_ready["hub"]["endpoints"]["sqs"]
+        assert usage.endpoints[sqs].calls == 6
+        await pilot.pause()
+        line = str(main.query_one(EndpointsPane).query_one("#endpoints-trail", Static).render())
+        assert "skipped 1 objects: truncated or corrupt gzip" in line, line
+        assert "skipped 3 records: eventVersion major 2 (this reader knows 1.x)" in line, line

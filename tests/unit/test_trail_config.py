@@ -24,6 +24,8 @@ def test_trail_defaults_mean_no_trail() -> None:
         ({"accounts": ["12"]}, "trail.accounts[0]"),
         ({"regions": ["mars"]}, "trail.regions[0]"),
         ({"cache_max_mb": 1}, "trail.cache_max_mb"),
+        ({"console_window": "a week"}, "trail.console_window"),
+        ({"console_denials_window": "0h"}, "trail.console_denials_window"),
         ({"athena": {"output_location": "bucket/x"}}, "trail.athena.output_location"),
         ({"athena": {"tabel": "x"}}, "trail.athena.tabel: unknown key"),
     ],
@@ -31,6 +33,11 @@ def test_trail_defaults_mean_no_trail() -> None:
 def test_trail_problems_name_their_key(trail: dict[str, object], problem: str) -> None:
     with pytest.raises(ConfigError, match=problem.replace("[", r"\[").replace("]", r"\]")):
         config_from_dict({"trail": trail})
+
+
+def test_console_windows_default_to_a_week_and_a_day() -> None:
+    trail = config_from_dict({"trail": {"console_window": "3d"}}).trail
+    assert (trail.console_window, trail.console_denials_window) == ("3d", "24h")
 
 
 def test_ready_file_fills_in_the_trail() -> None:

@@ -121,10 +121,10 @@ class ServicesBackend:
         self.read_only = read_only
         self.tail_poll_seconds = tail_poll_seconds or (1.0 if target.is_lab else 5.0)
         self.inventory: Any = None
-        self.trail_window = "7d"
+        self.trail_window: str = config.trail.console_window
         """Window of the Endpoints pane's and the matrix's calls (any `--since` form: 7d, 24h, an ISO time)."""
-        self.denial_window = "24h"
-        """Window of the Denials pane's backfill (`vpce denials`' default)."""
+        self.denial_window: str = config.trail.console_denials_window
+        """Window of the Denials pane's backfill (`vpce denials`' default, 24h)."""
         self.replays: dict[tuple[str, str], Any] = {}
         """(endpoint id, draft text) -> the replay report, so the rollout's plan shows what the editor saw."""
 

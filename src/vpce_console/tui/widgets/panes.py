@@ -178,11 +178,11 @@ def trail_summary(usage: TrailUsage | None, rows: Sequence[EndpointRow]) -> str:
         return usage.note or NO_TRAIL
     calls = sum(usage.endpoints[r.endpoint_id].calls for r in rows if r.endpoint_id in usage.endpoints)
     denied = sum(usage.endpoints[r.endpoint_id].denials for r in rows if r.endpoint_id in usage.endpoints)
-    parts = [f"trail {usage.window}: {calls:,} calls, {denied:,} denied"]
+    parts = [f"trail {usage.window}: {calls:,} calls, {denied:,} denied", *usage.skipped]  # skips before they scroll
     quiet = sorted({r.service for r in rows if not usage.endpoints.get(r.endpoint_id)})
     if quiet:
-        parts.append(f"no network activity events in the window for {', '.join(quiet)}")
-    parts.extend(usage.skipped)
+        more = f" and {len(quiet) - 4} more" if len(quiet) > 4 else ""
+        parts.append(f"no network activity events in the window for {', '.join(quiet[:4])}{more}")
     return " · ".join(parts)
 
 
