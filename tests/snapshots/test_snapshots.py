@@ -176,10 +176,10 @@ async def _rollout_plan(pilot: Any) -> None:
 
 
 def test_rollout_plan_step(snap_compare: Any, frozen_app: Any) -> None:
-    """You should see the rollout screen at step 2 (plan): the step strip with lint ticked and plan current, and
-    the plan in words — who is affected by the change — then the `Observed:` replay line the plan step ran for this
-    draft (0 calls denied, 1560 undetermined: trail records carry no principal tag), then `n: next (diff)`, which
-    is offered only once that line is shown; no raw hashes or `diff=` fields."""
+    """You should see the rollout screen at step 2 (plan): the step strip with lint ticked and plan current, first
+    the `Observed:` replay line the plan step ran for this draft (0 calls denied, 1560 undetermined: trail records
+    carry no principal tag), then the plan in words — who is affected by the change — then `n: next (diff)`,
+    offered only once that line is shown; no raw hashes or `diff=` fields."""
     assert snap_compare(frozen_app(), terminal_size=SIZE, run_before=_rollout_plan)
 
 

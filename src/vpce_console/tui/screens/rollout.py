@@ -445,16 +445,16 @@ class RolloutScreen(Screen[None]):
         variables = self.app.theme_variables
         rows = self.live_denials
         if self.replay_doc is None:
-            text.append(f"Live denials since the write: {len(rows)} (no replay ran: nothing to compare with)\n")
+            text.append(f"Denials since the write: {len(rows)} (no replay ran: nothing to compare them with)\n")
             return text
         by_replay, by_probe, surprises = self.sorted_denials()
         text.append(
-            f"Live denials since the write: {len(rows)} · {len(by_replay)} predicted by the replay · "
-            f"{len(by_probe)} the watch's own probes",
+            f"Denials since the write: {len(rows)} — {len(by_replay)} predicted by the replay, "
+            f"{len(by_probe)} covered by the plan's probes, {len(surprises)} unpredicted",
             style="bold",
         )
         if not surprises:
-            text.append(" · no unpredicted denial\n")
+            text.append("\n")
             return text
         text.append("\n")
         text.append(
@@ -509,8 +509,9 @@ class RolloutScreen(Screen[None]):
             text.append("\nn: next (plan)" if not self.errors else "\nFix the errors in the editor (esc).")
             text.append_text(self.last_change_text())
         elif self.step == "impact":
+            # first: a long plan must not push the line apply depends on below an 80×24 terminal's fold
+            text.append(f"Observed: {self.replay_line}\n\n", style="bold")
             text.append_text(self.plan_text())
-            text.append(f"\nObserved: {self.replay_line}\n", style="bold")
             if self.replay_state in ("ready", "unavailable"):
                 self.replay_seen = True  # drawn on the plan step right now: the person has it in front of them
                 text.append("\nn: next (diff)")
@@ -551,11 +552,11 @@ class RolloutScreen(Screen[None]):
             status = view.status if view else "?"
             what = "Rollback" if self.mode == "rollback" else "Rollout"
             text.append(f"{what} finished: {status.upper().replace('_', ' ')}\n", style="bold")
+            text.append_text(self.live_text())  # first: the surprises must fit an 80×24 terminal
             if view is not None and view.reason:
                 text.append(f"{view.reason}\n")
             if self.converged_after is not None:
                 text.append(f"In force {format_elapsed(self.converged_after)} after the write.\n")
-            text.append_text(self.live_text())
             if self.journal_id:
                 text.append(f"Journal: {self.journal_id}\n")
             if self.rolled_back:
