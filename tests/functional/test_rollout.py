@@ -215,3 +215,45 @@ async def test_after_apply_every_pane_refreshes_and_the_rollback_is_watched_and_
         await wait_for(pilot, lambda: screen.step == "done", timeout=90, what="rollback from history")
         assert screen.watch_view is not None and screen.watch_view.status == "converged"
     assert deployed_policy(ready, endpoint_id) == original
+
+
+async def test_b_right_after_converged_cuts_the_settle_short_instead_of_refusing(
+    lab_factory: Callable[..., Any], tmp_path: Path
+) -> None:
+    """`b` while the converged watch still settles (its journal entry and lease still held): the settle ends and
+    the rollback runs — before, the rollback found this very process holding the endpoint and was REFUSED."""
+    handle = lab_factory(scale="demo", seed=17, propagation="1:2")
+    ready = dict(handle.ready)
+    config = tmp_path / "config.yaml"
+    config.write_text(  # poll 3 s: the watch settles 6 s after CONVERGED, long enough to press b inside it
+        "aws: {total_max_attempts: 3}\n"
+        "watch: {poll_seconds: 3, timeout_seconds: 90, required_streak: 2}\n"
+        "probes:\n"
+        f"  - name: probe\n    role_arn: arn:aws:iam::{ready['hub']['account_id']}:role/vpce-console-probe\n"
+        "    session_tags: {team: probe}\n",
+        encoding="utf-8",
+    )
+    endpoint_id = ready["hub"]["endpoints"]["sqs"]
+    original = deployed_policy(ready, endpoint_id)
+    app = make_app(write_ready(ready, tmp_path), config, read_only=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await wait_for(pilot, lambda: main.query_one(EndpointsPane).loaded, what="endpoints")
+        current = next(e for e in main.snapshot.endpoints if e.endpoint_id == endpoint_id)
+        app.open_rollout(current, main.snapshot, draft=deny_probe_policy("sqs:ListQueues"))
+        rollout = app.screen
+        assert isinstance(rollout, RolloutScreen)
+        await past_the_plan(pilot, rollout)
+        await pilot.press("n", "a")
+        await pilot.press(*endpoint_id, "enter")
+        await wait_for(pilot, lambda: rollout.step == "done", timeout=90, what="apply to converge")
+        assert rollout.running, "the watch should still be settling when b is pressed"
+        await pilot.press("b")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmWrite), timeout=30, what="the confirmation")
+        await pilot.press(*endpoint_id, "enter")
+        await wait_for(
+            pilot, lambda: rollout.mode == "rollback" and rollout.step == "done", timeout=90, what="rollback"
+        )
+        assert rollout.watch_view is not None and rollout.watch_view.status == "converged", rollout.watch_view
+    assert deployed_policy(ready, endpoint_id) == original

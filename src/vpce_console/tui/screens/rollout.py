@@ -6,6 +6,7 @@ Apply and roll back are dangerous actions: disabled in read-only mode, and each 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import time
@@ -785,14 +786,17 @@ class RolloutScreen(Screen[None]):
         Leaving the screen must not cut a change's watch short: its journal entry would stay unfinished and the
         next change to the endpoint would be refused. Views posted to a screen that was left are simply dropped.
         """
-        for worker in self.flows:
-            if not worker.is_finished:
-                worker.cancel()
+        superseded = [worker for worker in self.flows if not worker.is_finished]
+        for worker in superseded:
+            worker.cancel()
         endpoint_id = self.endpoint.endpoint_id
         previous = self.vapp.endpoint_flows.get(endpoint_id)
 
         async def after_settle() -> None:
             try:
+                for worker in superseded:  # this screen's own settling watch: its journal entry and lease close first
+                    with contextlib.suppress(Exception):
+                        await worker.wait()
                 if previous is not None:  # another screen's converged watch, still settling, is cut short
                     await self.vapp.settle_flow(previous)
             except BaseException:
