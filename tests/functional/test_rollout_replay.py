@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from tests.functional.conftest import make_app, notifications, wait_for
+from tests.functional.test_editor import open_sqs_editor
 from tests.functional.test_rollout_screen import CLEAN_DRAFT, open_rollout_with, shown
 
 from vpce_console.tui.app import VpceApp
@@ -117,3 +118,34 @@ async def test_without_a_replay_the_plan_step_says_so_and_is_no_dead_end(
         await pilot.press("n", "n")
         assert rollout.step == "apply" and rollout.refusal("apply") == ""
         assert isinstance(app.screen, RolloutScreen)
+
+
+async def test_the_heaviest_observed_callers_are_offered_as_personas(
+    console_app: Callable[..., VpceApp], lab_ready: Any
+) -> None:
+    """Issue 14 point 3: after the Observed tab's replay, its heaviest callers are listed as observed personas
+    (with call counts; redacted cross-account callers as account-level personas; the probe that can act as them)
+    and join the impact matrix as `◆ observed` rows evaluated three-valued."""
+    from textual.widgets import DataTable, Static
+
+    app = console_app(read_only=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        editor = await open_sqs_editor(app, pilot, lab_ready)
+        await pilot.press("f8")
+        await wait_for(pilot, lambda: bool(editor.observed_callers), timeout=240, what="the observed callers")
+        text = str(editor.query_one("#observed-view", Static).render())
+        assert "Observed personas (heaviest" in text, text
+        assert "(account-level: AWS redacted the ARN)" in text
+        assert "arn:aws:iam::" in text and ":role/network-tools" in text, "the hub's own caller keeps its ARN"
+        assert "· probe: " in text, "a lab persona with keys can act as an observed caller of its account and VPC"
+        await pilot.press("f4")
+        table = editor.query_one("#impact-table", DataTable)
+        await wait_for(
+            pilot,
+            lambda: any(str(table.get_row_at(i)[0]).startswith("◆ observed") for i in range(table.row_count)),
+            what="observed rows in the matrix",
+        )
+        labels = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        observed = [label for label in labels if label.startswith("◆ observed")]
+        assert len(observed) == min(5, len(editor.observed_callers)), labels
+        assert any("(account-level)" in label for label in observed)

@@ -231,3 +231,55 @@ def test_unpredicted_denials_are_the_ones_no_prediction_covers() -> None:
     ]  # fmt: skip
     left = unpredicted(denials, predicted)
     assert left == [denials[1], denials[3]]
+
+
+def test_observed_personas_are_shown_with_counts_and_marked() -> None:
+    """The heaviest callers become personas from evidence: counts, what the draft does, account-level when
+    redacted, and the probe that can act as them when one exists."""
+    from vpce_console.services.replay import persona_lines
+
+    role = "arn:aws:sts::111111111111:assumed-role/tools/i-0abc"
+    shapes = [_shape("333333333333", False, 7), _shape("111111111111", False, 3, role)]
+    report = replay_shapes(
+        shapes, [PolicyVersion(None, DEFAULT, "deployed")], compile_partial(deny_account("333333333333")),
+        endpoint_id="vpce-0abc", endpoint_vpc=None, facts=ContextMap(),
+    )  # fmt: skip
+    doc = report.to_json()
+    vpc = doc["callers"][0]["vpc"]
+    lines = persona_lines(doc, {"arn:aws:iam::111111111111:role/tools": "probe", f"333333333333/{vpc}": "orders"})
+    assert lines[0].startswith("Observed personas (heaviest 2 callers")
+    assert "observed      7  account 333333333333 (account-level: AWS redacted the ARN)" in lines[1]
+    assert "[draft denies 7]" in lines[1] and lines[1].endswith("· probe: orders")
+    assert "arn:aws:iam::111111111111:role/tools" in lines[2] and lines[2].endswith("· probe: probe")
+    assert "draft denies" not in lines[2]
+
+
+def test_observed_callers_as_matrix_rows_are_three_valued() -> None:
+    """An observed caller is evaluated on each column as its calls would be; a key its records lack (a principal
+    tag) leaves the cell undetermined on that key, never guessed."""
+    from vpce_console.services.replay import observed_matrix
+
+    role = "arn:aws:sts::111111111111:assumed-role/tools/i-0abc"
+    shapes = [_shape("333333333333", False, 7), _shape("111111111111", False, 3, role)]
+    report = replay_shapes(
+        shapes, [PolicyVersion(None, DEFAULT, "deployed")], compile_partial(DEFAULT),
+        endpoint_id="vpce-0abc", endpoint_vpc=None, facts=ContextMap(),
+    )  # fmt: skip
+    callers = report.to_json()["callers"]
+    tagged = json.dumps(
+        {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
+                        "Condition": {"StringEquals": {"aws:PrincipalTag/team": "web"}}}]}
+    )  # fmt: skip
+    columns = [("sqs:SendMessage", "*")]
+    rows = observed_matrix(
+        callers, DEFAULT, deny_account("333333333333"), columns, endpoint_id="vpce-0abc", endpoint_vpc=None,
+        facts=ContextMap(),
+    )  # fmt: skip
+    assert [(c["account"], cells[0].before, cells[0].after, cells[0].changed) for c, cells in rows] == [
+        ("333333333333", True, False, True),
+        ("111111111111", True, True, False),
+    ]
+    rows = observed_matrix(
+        callers, DEFAULT, tagged, columns, endpoint_id="vpce-0abc", endpoint_vpc=None, facts=ContextMap()
+    )
+    assert all(cells[0].after is None and cells[0].depends_on == ("aws:PrincipalTag/team",) for _, cells in rows)

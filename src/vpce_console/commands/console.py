@@ -326,6 +326,10 @@ class ServicesBackend:
             self.replays.pop(next(iter(self.replays)))
         return doc
 
+    def replay_facts(self) -> Any:
+        """What replay may take as known beyond a trail record (`replay:` config): org ids, role tags."""
+        return self.config.replay.context_map()
+
     def probe_roles(self) -> dict[str, str]:
         """Configured probe name -> role ARN (the watch's own calls, told apart from real callers' denials)."""
         return {p.name: p.role_arn for p in self.config.probes}

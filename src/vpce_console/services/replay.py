@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vpce_console.policy.partial import PartialDecision, PartialPolicy, compile_partial
-from vpce_console.policy.record import ContextMap, action_of, record_request
+from vpce_console.policy.record import IAM_PREFIX, ContextMap, action_of, record_request
 from vpce_console.services.trail_sql import SHAPE_COLUMNS
 
 Lookup = Callable[[str], Any]
@@ -255,9 +255,13 @@ class Caller:
     source_ip: str | None
     calls: int = 0
     actions: Counter[str] = field(default_factory=Counter)
+    denied: int = 0
+    """Of its calls, how many the draft denies."""
+    undetermined: int = 0
+    """Of its calls, how many the draft leaves undetermined (a key the record lacks)."""
 
     def to_json(self) -> dict[str, Any]:
-        """What the editor shows and turns into a persona."""
+        """What the editor shows as a persona from evidence."""
         return {
             "account": self.account,
             "principal": self.principal or None,
@@ -265,6 +269,8 @@ class Caller:
             "vpc": self.vpc,
             "source_ip": self.source_ip,
             "calls": self.calls,
+            "draft_denies": self.denied,
+            "draft_undetermined": self.undetermined,
             "actions": [{"action": a, "calls": n} for a, n in self.actions.most_common(5)],
         }
 
@@ -324,6 +330,8 @@ def replay_shapes(
             caller = report.callers[(account, who, vpc)] = Caller(account, who, vpc, shape.source_ip)
         caller.calls += shape.calls
         caller.actions[shape.action] += shape.calls
+        caller.denied += shape.calls if new.allowed is False else 0
+        caller.undetermined += shape.calls if new.allowed is None else 0
         detail = {
             "account": shape.account,
             "principal": shape.arn or f"(redacted: {shape.account})",
@@ -400,7 +408,7 @@ def observed_line(doc: Mapping[str, Any], days: int = 7) -> str:
     return line
 
 
-def observed_text(doc: Mapping[str, Any], days: int = 7) -> str:
+def observed_text(doc: Mapping[str, Any], days: int = 7, probes: Mapping[str, str] | None = None) -> str:
     """The editor's Observed tab: the flips heaviest first, with counts, then what stays open and the sanity."""
     out = [observed_line(doc, days) + f" — {doc['records']} call(s) replayed", ""]
     for title, key in (("Newly denied (AWS allowed)", "newly_denied"), ("Newly allowed (AWS denied)", "newly_allowed")):
@@ -413,7 +421,38 @@ def observed_text(doc: Mapping[str, Any], days: int = 7) -> str:
     sanity = doc["sanity"]
     figure = "n/a" if sanity["agreement"] is None else f"{sanity['agreement'] * 100:.2f} %"
     out.append(f"Sanity: the versions in force reproduce AWS's decisions for {figure} of calls")
+    out.extend(["", *persona_lines(doc, probes or {})])
     return "\n".join(out)
+
+
+def persona_lines(doc: Mapping[str, Any], probes: Mapping[str, str], limit: int = 8) -> list[str]:
+    """Personas from evidence: the heaviest observed callers, with their counts and what the draft does to them.
+
+    `probes` maps a role ARN (or `account/vpc` for a caller AWS redacted to its account) to the probe that can
+    act as that caller: a configured probe role, or a workload whose keys this machine holds. A redacted caller is
+    an account-level persona, and said so.
+    """
+    callers = list(doc.get("callers", ()))[:limit]
+    if not callers:
+        return []
+    out = [f"Observed personas (heaviest {len(callers)} callers of the week, from the trail):"]
+    for c in callers:
+        redacted = f"account {c['account']} (account-level: AWS redacted the ARN)"
+        who = redacted if c["redacted"] else str(c["principal"])
+        actions = ", ".join(a["action"].split(":", 1)[-1] for a in c["actions"][:3])
+        verdict = []
+        if c.get("draft_denies"):
+            verdict.append(f"draft denies {c['draft_denies']}")
+        if c.get("draft_undetermined"):
+            verdict.append(f"{c['draft_undetermined']} undetermined")
+        line = f"  observed {c['calls']:>6}  {who}  {c['vpc']}  {actions}"
+        if verdict:
+            line += f"  [{', '.join(verdict)}]"
+        probe = probes.get(str(c["principal"]) if c["principal"] else f"{c['account']}/{c['vpc']}")
+        if probe:
+            line += f"  · probe: {probe}"
+        out.append(line)
+    return out
 
 
 LOOKBACK_DAYS = 90
@@ -600,3 +639,71 @@ def unpredicted(
             continue
         out.append(d)
     return out
+
+
+# ---------------------------------------------------------------- personas from evidence in the impact matrix
+
+
+@dataclass(frozen=True, slots=True)
+class ObservedCell:
+    """One observed caller × one matrix column under the deployed document and the draft (three-valued)."""
+
+    before: bool | None
+    after: bool | None
+    depends_on: tuple[str, ...]
+    """The unknown keys an undetermined `after` hinges on."""
+
+    @property
+    def changed(self) -> bool:
+        """Known on both sides and different."""
+        return self.before is not None and self.after is not None and self.before != self.after
+
+
+def observed_matrix(
+    callers: Sequence[Mapping[str, Any]],
+    deployed: str,
+    draft: str,
+    columns: Sequence[tuple[str, str]],
+    *,
+    endpoint_id: str,
+    endpoint_vpc: str | None,
+    facts: ContextMap,
+    limit: int = 5,
+) -> list[tuple[Mapping[str, Any], list[ObservedCell]]]:
+    """The heaviest observed callers as matrix rows: each (action, resource) column evaluated as that caller's call
+    would be, from what its trail records show; what they do not show stays unknown (pure)."""
+    reverse = {v: k for k, v in IAM_PREFIX.items()}
+    before_policy, after_policy = compile_partial(deployed), compile_partial(draft)
+    rows: list[tuple[Mapping[str, Any], list[ObservedCell]]] = []
+    for caller in callers[:limit]:
+        principal = caller.get("principal")
+        role = principal is not None and ":role/" in str(principal)
+        cells: list[ObservedCell] = []
+        for action, resource in columns:
+            prefix, _, name = action.partition(":")
+            session = f"{str(principal).replace(':iam:', ':sts:').replace(':role/', ':assumed-role/')}/observed"
+            shape = Shape(
+                ("AssumedRole" if role else "IAMUser") if principal else "AWSAccount",
+                (session if role else str(principal)) if principal else None,
+                str(caller["account"]),
+                str(principal) if role else None,
+                f"{reverse.get(prefix, prefix)}.amazonaws.com",
+                name,
+                caller.get("source_ip"),
+                None,
+                None,
+                False,
+                0,
+                int(caller.get("calls", 0)),
+                "",
+                "",
+            )
+            record = shape.record(endpoint_id)
+            if resource != "*":
+                record["resources"] = [{"ARN": resource}]
+            request = record_request(record, endpoint_vpc=endpoint_vpc, facts=facts)
+            before, after = before_policy.evaluate(request), after_policy.evaluate(request)
+            keys = tuple(sorted(after.allow_depends_on or after.depends_on)) if after.allowed is None else ()
+            cells.append(ObservedCell(before.allowed, after.allowed, keys))
+        rows.append((caller, cells))
+    return rows

@@ -7,7 +7,7 @@ debounce); impact runs in a thread worker because evaluating every persona × ac
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
@@ -113,6 +113,8 @@ class PolicyEditorScreen(Screen[None]):
         self.restored = saved is not None and saved.text != self.deployed
         self.initial_text = saved.text if saved is not None and self.restored else pretty(self.deployed)
         self.impact_result: Any = None
+        self.observed_callers: list[dict[str, Any]] = []
+        """The heaviest callers of the last replay (Observed tab): personas from evidence in the matrix."""
 
     @property
     def vapp(self) -> VpceApp:
@@ -200,10 +202,27 @@ class PolicyEditorScreen(Screen[None]):
         except Exception as exc:
             view.update(f"Replay unavailable: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
             return
-        view.update(observed_text(doc))
+        view.update(observed_text(doc, probes=self.probe_names()))
+        if doc.get("callers") and self.observed_callers != doc["callers"]:
+            self.observed_callers = list(doc["callers"])  # the heaviest callers join the matrix as personas
+            self.compute_impact(self.deployed, self.current_text())
         self.query_one("#editor-tabs", TabbedContent).get_tab("observed").label = (
             "Observed (7d): " + observed_line(doc).split(" would have ", 1)[1].split(" in the last")[0]
         )
+
+    def probe_names(self) -> dict[str, str]:
+        """Who this console can probe as: role ARN (or `account/vpc` of a workload) -> probe or persona name."""
+        names: dict[str, str] = {}
+        pset = self.snapshot.persona_set
+        if pset is not None:
+            for p in pset.personas:
+                if p.name in pset.credentials:  # a workload whose keys this machine holds (a lab's personas)
+                    names.setdefault(p.role_arn, p.name)
+                    names.setdefault(f"{p.account_id}/{p.vpc_id}", p.name)
+        roles = getattr(self.vapp.backend, "probe_roles", None)
+        for name, arn in (roles() if roles is not None else {}).items():
+            names[arn] = name
+        return names
 
     def watch_findings(self, findings: tuple[Any, ...]) -> None:
         table = self.query_one("#findings-table", DataTable)
@@ -307,9 +326,30 @@ class PolicyEditorScreen(Screen[None]):
         except ValueError as exc:
             self.app.call_from_thread(self.show_impact, None, f"draft cannot be evaluated yet: {exc}")
             return
-        self.app.call_from_thread(self.show_impact, result, "")
+        self.app.call_from_thread(self.show_impact, result, "", self.observed_rows(result, deployed, draft))
 
-    def show_impact(self, result: Any, note: str) -> None:
+    def observed_rows(self, result: Any, deployed: str, draft: str) -> list[Any]:
+        """The heaviest observed callers (from the Observed tab's replay) evaluated on the matrix's columns."""
+        from vpce_console.services.replay import observed_matrix
+
+        facts = getattr(self.vapp.backend, "replay_facts", None)
+        if not self.observed_callers or facts is None:
+            return []
+        columns = list(dict.fromkeys((cell.action, cell.resource) for cell in result.cells))
+        try:
+            return observed_matrix(
+                self.observed_callers,
+                deployed,
+                draft,
+                columns,
+                endpoint_id=self.endpoint.endpoint_id,
+                endpoint_vpc=self.endpoint.vpc_id or None,
+                facts=facts(),
+            )
+        except ValueError:
+            return []
+
+    def show_impact(self, result: Any, note: str, observed: list[Any] | None = None) -> None:
         """Render the matrix: one row per persona, one column per action; changed cells say so in words."""
         self.impact_result = result
         table = self.query_one("#impact-table", DataTable)
@@ -348,6 +388,8 @@ class PolicyEditorScreen(Screen[None]):
                 else:
                     row.append(decision_text(cell.after.kind, variables))
             table.add_row(*row)
+        for caller, observed_cells in observed or ():
+            table.add_row(observed_label(caller), *(observed_text_cell(c, variables) for c in observed_cells))
         changed = sum(1 for cell in cells if cell.changed)
         self.query_one("#editor-tabs", TabbedContent).get_tab("impact").label = (
             f"Impact: {changed} changed" if changed else "Impact: no change"
@@ -422,3 +464,29 @@ class PolicyEditorScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+def observed_label(caller: Mapping[str, Any]) -> Text:
+    """`◆ observed tools ×121` — a persona from evidence, never confused with an imagined one."""
+    if caller.get("redacted"):
+        who = f"acct {caller['account']} (account-level)"
+    else:
+        who = str(caller["principal"]).rsplit("/", 1)[-1]
+    return Text(f"◆ observed {who} ×{caller['calls']}", style="italic")
+
+
+def observed_text_cell(cell: Any, variables: Mapping[str, str]) -> Text:
+    """A three-valued cell: changed in words, undetermined with the keys it hinges on."""
+    if cell.after is None:
+        keys = ", ".join(cell.depends_on) or "?"
+        return Text(f"? undetermined ({keys})", style=colour(variables, "finding-warning"))
+    if cell.changed:
+        after_word = "NOW ALLOWED" if cell.after else "NOW DENIED"
+        before = "✓" if cell.before else "✗"
+        return Text(
+            f"{before}→{'✓' if cell.after else '✗'} {after_word}",
+            style=f"bold {colour(variables, 'decision-changed')}",
+        )
+    if cell.after:
+        return decision_text("allow", variables)
+    return Text("✗ deny", style=colour(variables, "decision-deny"))
