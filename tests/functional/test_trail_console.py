@@ -20,6 +20,7 @@ from vpce_console.tui.app import VpceApp
 from vpce_console.tui.models import NO_TRAIL
 from vpce_console.tui.screens.main import MainScreen
 from vpce_console.tui.widgets.denial_list import DenialList
+from vpce_console.tui.widgets.header import ConsoleHeader
 from vpce_console.tui.widgets.panes import DenialsPane, EndpointsPane, SubscribersPane, count_text
 
 pytestmark = pytest.mark.lab
@@ -142,9 +143,20 @@ async def test_endpoint_and_matrix_counts_equal_the_lab_truth(
 
 
 async def test_denials_pane_backfills_the_trail_history(
-    console_app: Callable[..., VpceApp], lab_ready: Mapping[str, Any]
+    console_app: Callable[..., VpceApp], lab_ready: Mapping[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On open the Denials pane shows the trail's denials, grouped by who × what, marked `trail`, beside the tail."""
+    """On open the Denials pane shows the trail's denials, grouped by who × what, marked ◷, beside the tail; while
+    the sync and the query run, the inventory's progress line and the header say so, and clear after."""
+    lines: list[str] = []
+    headers: list[str] = []
+    watch = EndpointsPane.watch_progress
+
+    def record(pane: EndpointsPane, progress: str) -> None:
+        lines.append(progress)
+        headers.append(str(pane.screen.query_one(ConsoleHeader).status))
+        watch(pane, progress)
+
+    monkeypatch.setattr(EndpointsPane, "watch_progress", record)
     before = truth_now(lab_ready)
     app = whole_history(console_app(trail=True, initial_pane="denials"), str(lab_ready["trail"]["history"]["start"]))
     async with app.run_test(size=(120, 36)) as pilot:
@@ -176,6 +188,13 @@ async def test_denials_pane_backfills_the_trail_history(
         assert f"×{history.rows[0].count} (trail)" in text, text
         status = str(pane.query_one("#denials-status", Static).render())
         assert f"history ◷: {sum(got.values()):,} denials in {len(got)} groups from the trail" in status, status
+        await wait_for(pilot, lambda: main.trail_usage is not None, timeout=120, what="the trail's answer")
+        await pilot.pause()
+        trail_lines = [line for line in lines if line.startswith("⧗ trail: ")]
+        assert any("downloaded" in line for line in trail_lines), lines  # a fresh cache: the sync shows
+        assert any("with DuckDB" in line for line in trail_lines), lines  # then the query
+        assert "reading the trail…" in headers, headers
+        assert main.query_one(EndpointsPane).progress == "", "the line clears when the answer is in"
 
 
 async def test_no_trail_configured_says_so_in_every_pane(
