@@ -70,6 +70,16 @@ def open_plan(tmp_path: Path, *, size: tuple[int, int], config: str = "") -> Tmu
         folder.mkdir(parents=True)
         (folder / "config.yaml").write_text(config, encoding="utf-8")
     session = Tmux(console_command(tmp_path) + " --allow-write")
+    try:
+        type_the_draft(session, size)
+    except BaseException:
+        session.kill()  # the caller never gets the session to kill
+        raise
+    return session
+
+
+def type_the_draft(session: Tmux, size: tuple[int, int]) -> None:
+    """The keys of `open_plan` after the console started."""
     session.wait_for("WRITE", timeout=15)
     session.wait_for("● available", timeout=120)
     session.wait_without("loading", timeout=120)
@@ -89,7 +99,6 @@ def open_plan(tmp_path: Path, *, size: tuple[int, int], config: str = "") -> Tmu
     session.keys("C-o")
     session.wait_for("1 ▶ lint")
     session.wait_for("lint clean")
-    return session
 
 
 def confirm_then_cancel(session: Tmux) -> None:
