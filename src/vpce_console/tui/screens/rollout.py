@@ -467,7 +467,8 @@ class RolloutScreen(Screen[None]):
             key = (d.account_id, d.principal, d.action)
             counts[key] = counts.get(key, 0) + 1
         for (account, principal, action), n in sorted(counts.items(), key=lambda kv: -kv[1])[:4]:
-            text.append(f"  {n:>3} × {action}  {principal}  ({account})\n")
+            who = principal.split(":", 5)[-1] if principal.startswith("arn:") else principal  # the account is shown
+            text.append(f"  {n:>3} × {action}  {who}  ({account})\n")
         return text
 
     def last_change_text(self) -> Text:
