@@ -80,7 +80,7 @@ def open_plan(tmp_path: Path, *, size: tuple[int, int], config: str = "") -> Tmu
 
 def type_the_draft(session: Tmux, size: tuple[int, int]) -> None:
     """The keys of `open_plan` after the console started."""
-    session.wait_for("WRITE", timeout=15)
+    session.wait_for("WRITE", timeout=60)
     session.wait_for("● available", timeout=120)
     session.wait_without("loading", timeout=120)
     session.keys("/", "sqs", literal=True)
@@ -121,7 +121,7 @@ def test_apply_waits_for_the_plan_steps_replay_line(tmp_path: Path) -> None:
     session = open_plan(tmp_path, size=(120, 36))
     try:
         session.keys("n", "n")  # the second n arrives while the first replay still syncs the trail
-        screen = session.wait_for("the replay of the last 7 days is still running", timeout=20)
+        screen = session.wait_for("the replay of the last 7 days is still running", timeout=60)
         assert "2 ▶ plan" in screen and "n waits for the replay line" in screen, screen
         session.keys("a", pause=0.5)
         session.wait_for("review the plan step first")
@@ -153,7 +153,7 @@ def test_without_a_replay_the_plan_step_says_so_at_80x24(tmp_path: Path, config:
     session = open_plan(tmp_path, size=(80, 24), config=config)
     try:
         session.keys("n")
-        screen = session.wait_for(said, timeout=120)
+        screen = session.wait_for(said, timeout=240)
         assert "Observed: not replayed:" in screen and "2 ▶ plan" in screen, screen
         confirm_then_cancel(session)
     finally:
