@@ -7,6 +7,7 @@ In tmux an Escape followed at once by another key arrives as Alt+key, so the tes
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -80,6 +81,10 @@ class Tmux:
                 raise AssertionError(f"the console did not quit; screen:\n{self.screen()}")
             time.sleep(0.2)
 
+    def resize(self, width: int, height: int) -> None:
+        """Resize the terminal (the console gets SIGWINCH, also through ssh)."""
+        subprocess.run(["tmux", "resize-window", "-t", self.name, "-x", str(width), "-y", str(height)], check=True)
+
     def kill(self) -> None:
         subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
 
@@ -150,6 +155,9 @@ def drive(session: Tmux) -> None:
     session.escape()  # leave the text
     session.escape()  # back to the endpoints
     session.wait_for("Endpoints ·")
+    session.resize(80, 24)  # the 80-column layout: service, whole id, policy, subscribers and the trail's calls
+    screen = session.wait_for("7d calls", timeout=20)
+    assert "AZs" not in screen and re.search(r"vpce-[0-9a-f]{17}\s+\S+\s+\d+\s+\d+", screen), screen
     session.keys("q")
     session.wait_gone()
 

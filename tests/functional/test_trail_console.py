@@ -274,3 +274,21 @@ async def test_skipped_objects_and_records_are_shown_as_the_cli_says_them(
         line = str(main.query_one(EndpointsPane).query_one("#endpoints-trail", Static).render())
         assert "skipped 1 objects: truncated or corrupt gzip" in line, line
         assert "skipped 3 records: eventVersion major 2 (this reader knows 1.x)" in line, line
+
+
+async def test_endpoints_columns_follow_a_resize_at_full_width(console_app: Callable[..., VpceApp]) -> None:
+    """120 → 80 columns: the pane switches to the 80-column layout, and every column is as wide as its content (a
+    rebuilt DataTable would otherwise stay as narrow as its titles until some later event)."""
+    app = console_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = main_of(app).query_one(EndpointsPane)
+        await wait_for(pilot, lambda: pane.loaded, what="endpoints")
+        table = pane.query_one("#endpoints-table", DataTable)
+        assert "AZs" in [str(c.label) for c in table.columns.values()]
+        await pilot.resize_terminal(80, 24)
+        await wait_for(pilot, lambda: "AZs" not in [str(c.label) for c in table.columns.values()], what="80 columns")
+        widths = {str(c.label): c.get_render_width(table) for c in table.columns.values()}
+        longest = max(len(e.endpoint_id) for e in pane.snapshot.endpoints)
+        assert widths["Endpoint"] >= longest + 2, widths  # the whole id plus the cell padding
+        assert widths["Service"] >= max(len(e.service) for e in pane.snapshot.endpoints) + 2, widths
+        assert sum(list(widths.values())[:5]) <= 80, widths

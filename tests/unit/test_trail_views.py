@@ -32,6 +32,7 @@ USAGE = TrailUsage(
     endpoints={"vpce-1": Usage(12_345, 3, "2026-11-30T20:00:00Z")},
     cells={("vpc-a", "sqs"): Usage(40, 1, "2026-11-30T19:00:00Z")},
     skipped=("skipped 2 objects: truncated or corrupt gzip",),
+    note="12,348 records since 2026-11-23 22:33 UTC (local, synced 3 of 2016 objects in 0.6 s)",
 )
 
 
@@ -57,6 +58,7 @@ def test_trail_line_names_quiet_services_and_skips_or_why_not() -> None:
     assert line.startswith("trail 7d: 12,345 calls, 3 denied")
     assert "no network activity events in the window for kms" in line
     assert "skipped 2 objects: truncated or corrupt gzip" in line
+    assert line.endswith("(local, synced 3 of 2016 objects in 0.6 s)")
     assert trail_summary(TrailUsage("off", note=NO_TRAIL), SNAPSHOT.endpoints) == NO_TRAIL
     assert trail_summary(None, SNAPSHOT.endpoints) == ""
 

@@ -505,7 +505,7 @@ def answer_note(answer: Any) -> str:
     how = (
         f"synced {sync.downloaded} of {sync.listed} objects in {sync.seconds:.1f} s"
         if sync is not None
-        else f"athena {(answer.scanned_bytes or 0) / 1e6:.1f} MB scanned"
+        else f"athena {(answer.scanned_bytes or 0) / 1e6:.1f} MB scanned, ~${answer.athena_cost_usd or 0.0:.6f}"
     )
     since = f"{answer.question.since:%Y-%m-%d %H:%M}"
     return f"{answer.records_in_window:,} records since {since} UTC ({answer.engine}, {how})"

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -183,6 +184,8 @@ def trail_summary(usage: TrailUsage | None, rows: Sequence[EndpointRow]) -> str:
     if quiet:
         more = f" and {len(quiet) - 4} more" if len(quiet) > 4 else ""
         parts.append(f"no network activity events in the window for {', '.join(quiet[:4])}{more}")
+    if usage.note:
+        parts.append(usage.note)  # what the CLI's footer says: records read, the sync or Athena's scan and cost
     return " · ".join(parts)
 
 
@@ -211,6 +214,7 @@ class EndpointsPane(Pane):
 
     def on_mount(self) -> None:
         self.columns_shown: tuple[str, ...] = ()
+        self.columns_sized: tuple[tuple[str, int], ...] = ()
         self.set_columns()
         self.update_title()
         self.query_one("#endpoints-trail", Static).display = False
@@ -219,15 +223,22 @@ class EndpointsPane(Pane):
         """`Calls 7d`, `Denied 7d` when the pane is wide; one shared `7d calls` column below WIDE_ENDPOINTS."""
         return endpoint_columns(self.size.width or self.app.size.width, self.trail)[1]
 
-    def set_columns(self) -> None:
-        """(Re)build the columns when the width class or the window changed."""
+    def set_columns(self, widths: Mapping[str, int] | None = None) -> None:
+        """(Re)build the columns when the width class, the window or a column's content width changed.
+
+        Explicit widths: a DataTable sizes auto columns on its next idle, which after a rebuild (a resize, the
+        trail's answer) can leave the columns as narrow as their titles until some other event arrives.
+        """
         columns = endpoint_columns(self.size.width or self.app.size.width, self.trail)[0]
-        if columns == self.columns_shown:
+        sized = tuple((c, max(len(c), (widths or {}).get(c, 0))) for c in columns)
+        if sized == self.columns_sized:
             return
         table = self.query_one("#endpoints-table", DataTable)
         table.clear(columns=True)
-        table.add_columns(*columns)
+        for label, width in sized:
+            table.add_column(label, width=width)
         self.columns_shown = columns
+        self.columns_sized = sized
 
     def on_resize(self) -> None:
         if self.is_mounted and endpoint_columns(self.size.width, self.trail)[0] != self.columns_shown:
@@ -326,13 +337,12 @@ class EndpointsPane(Pane):
     def rerender(self) -> None:
         table = self.query_one("#endpoints-table", DataTable)
         keep = _cursor_key(table)
-        self.set_columns()
-        table.clear()
         rows = self.visible_rows()
         top = max([row.bytes_total or 0.0 for row in self.snapshot.endpoints] + [0.0])
         trail = self.trail_columns()
+        lines: list[dict[str, str | Text]] = []
         for row in rows:
-            cells: dict[str, object] = {
+            cells: dict[str, str | Text] = {
                 "Service": row.service,
                 "Endpoint": row.endpoint_id,
                 "State": state_text(row.state, self.variables),
@@ -344,6 +354,15 @@ class EndpointsPane(Pane):
                 **dict(zip(trail, self.trail_cells(row), strict=True)),
                 "24 h bytes": self.bytes_cell(row, top),
             }
+            lines.append(cells)
+        widths: dict[str, int] = {}
+        for cells in lines:
+            for column, value in cells.items():
+                width = value.cell_len if isinstance(value, Text) else cell_len(value)
+                widths[column] = max(widths.get(column, 0), width)
+        self.set_columns(widths)
+        table.clear()
+        for row, cells in zip(rows, lines, strict=True):
             table.add_row(*(cells[column] for column in self.columns_shown), key=row.endpoint_id)
         _restore_cursor(table, keep)
         total = len(self.snapshot.endpoints)
