@@ -8,8 +8,8 @@ import pytest
 from tests.snapshots.conftest import FROZEN_NOW, settle, until_loaded
 from textual.widgets import TextArea
 
-from vpce_console.tui.messages import WatchTick
-from vpce_console.tui.models import ProbeView, WatchView
+from vpce_console.tui.messages import DenialsArrived, WatchTick
+from vpce_console.tui.models import DenialRow, ProbeView, WatchView
 
 SIZE = (120, 36)
 
@@ -201,6 +201,37 @@ async def _rollout_converged(pilot: Any) -> None:
     rollout.tick_timer()
     await pilot.pause(0.1)
     await settle(pilot)
+
+
+async def _rollout_surprise(pilot: Any) -> None:
+    await _rollout_converged(pilot)
+    rollout = pilot.app.screen
+    rollout.written_at = FROZEN_NOW - 79.0  # the frozen watch skipped the write itself
+    sqs = rollout.endpoint
+    predicted = rollout.replay_doc["predicted_denials"][0]
+    hub = sqs.account_id or "111111111111"
+
+    def row(account: str, principal: str, action: str) -> DenialRow:
+        return DenialRow(FROZEN_NOW - 5, sqs.endpoint_id, "sqs", account, principal, action, "vpce-explicit-deny")
+
+    rollout.post_message(
+        DenialsArrived(
+            [
+                row(predicted["account"], "(redacted)", predicted["action"]),
+                row(hub, f"arn:aws:sts::{hub}:assumed-role/quarterly-report/first-time", "sqs:ListQueues"),
+            ]
+        )
+    )
+    await pilot.pause(0.1)
+    await settle(pilot)
+
+
+def test_rollout_unpredicted_denial(snap_compare: Any, frozen_app: Any) -> None:
+    """You should see the converged rollout count this endpoint's denials since the write — 1 predicted by the
+    replay, 0 covered by the plan's probes, 1 unpredicted — and flag in the error colour "⚠ 1 unpredicted
+    denial(s) — the surprises worth a rollback" (no `(b)`: this app is read-only) with `1 × sqs:ListQueues
+    assumed-role/quarterly-report/first-time` and its account, above the frozen timer."""
+    assert snap_compare(frozen_app(), terminal_size=SIZE, run_before=_rollout_surprise)
 
 
 def test_rollout_watch_converged(snap_compare: Any, frozen_app: Any) -> None:

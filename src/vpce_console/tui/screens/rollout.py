@@ -459,7 +459,8 @@ class RolloutScreen(Screen[None]):
             return text
         text.append("\n")
         text.append(
-            f"⚠ {len(surprises)} unpredicted denial(s) — the surprises worth a rollback (b):\n",
+            f"⚠ {len(surprises)} unpredicted denial(s) — the surprises worth a rollback"
+            f"{'' if self.vapp.read_only else ' (b)'}:\n",
             style=f"bold {colour(variables, 'finding-error')}",
         )
         counts: dict[tuple[str, str, str], int] = {}
