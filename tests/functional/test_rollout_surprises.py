@@ -128,11 +128,74 @@ async def test_a_denial_the_replay_did_not_predict_is_flagged(
         assert view is not None and view.status == "converged", (view, notifications(app))
 
         assert list_queues_as_new_role(ready, "quarterly-report") != "allowed"
-        await wait_for(pilot, lambda: rollout.sorted_denials()[2], timeout=60, what="the unpredicted denial")
-        by_replay, by_probe, surprises = rollout.sorted_denials()
-        assert not by_replay
+        await wait_for(pilot, lambda: rollout.sorted_denials()[3], timeout=60, what="the unpredicted denial")
+        by_replay, by_probe, by_old, surprises = rollout.sorted_denials()
+        assert not by_replay and not by_old  # the draft denies these calls: not the replaced document's
         assert {d.principal.split("/")[1] for d in surprises} == {"quarterly-report"}, surprises
         assert all("vpce-console-probe" in d.principal for d in by_probe), by_probe
         body = str(rollout.query_one("#rollout-body").render())
         assert "unpredicted denial(s) — the surprises worth a rollback" in body, body
         assert "quarterly-report" in body
+
+
+async def test_denials_of_the_replaced_document_while_the_change_propagates_are_no_surprise(
+    lab_factory: Callable[..., Any], tmp_path: Path
+) -> None:
+    """A loosening change: until it is in force the replaced document still denies the probe's ListQueues. Those
+    denials are the old document's (the draft allows the calls), so they are counted as such, never as surprises."""
+    import time
+    import urllib.request
+
+    import boto3
+
+    handle = lab_factory(scale="demo", seed=19, propagation="3:5")
+    ready = dict(handle.ready)
+    endpoint_id = ready["hub"]["endpoints"]["sqs"]
+    hub = ready["hub"]["account_id"]
+    keys = ready["operator"]
+    ec2 = boto3.client(
+        "ec2",
+        endpoint_url=ready["endpoint_url"],
+        region_name=ready["region"],
+        aws_access_key_id=keys["access_key_id"],
+        aws_secret_access_key=keys["secret_access_key"],
+    )
+    original = str(ec2.describe_vpc_endpoints(VpcEndpointIds=[endpoint_id])["VpcEndpoints"][0]["PolicyDocument"])
+    ec2.modify_vpc_endpoint(VpcEndpointId=endpoint_id, PolicyDocument=no_hub_listing(hub))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # the tightening is fully in force before the console starts
+        with urllib.request.urlopen(ready["endpoint_url"] + "/lab-api/propagation", timeout=10) as answer:
+            done_at = float(json.loads(answer.read())["endpoints"][endpoint_id]["fully_propagated_at"])
+        if done_at <= time.time():
+            break
+        time.sleep(0.5)
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "aws: {total_max_attempts: 3}\n"
+        "watch: {poll_seconds: 0.5, timeout_seconds: 60, required_streak: 2}\n"
+        "probes:\n"
+        f"  - name: probe\n    role_arn: arn:aws:iam::{hub}:role/vpce-console-probe\n"
+        "    session_tags: {team: probe}\n",
+        encoding="utf-8",
+    )
+    app = make_app(write_ready(ready, tmp_path), config, read_only=False, tail=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await wait_for(pilot, lambda: main.query_one(EndpointsPane).loaded, timeout=60, what="endpoints")
+        current = next(e for e in main.snapshot.endpoints if e.endpoint_id == endpoint_id)
+        app.open_rollout(current, main.snapshot, draft=original)
+        rollout = app.screen
+        assert isinstance(rollout, RolloutScreen)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: rollout.replay_seen, timeout=240, what="the replay line")
+        await pilot.press("n", "n", "a")
+        assert isinstance(app.screen, ConfirmWrite)
+        await pilot.press(*endpoint_id, "enter")
+        await wait_for(pilot, lambda: rollout.step == "done", timeout=120, what="watch to finish")
+        await wait_for(pilot, lambda: rollout.sorted_denials()[2], timeout=60, what="the old document's denials")
+        _, _, by_old, surprises = rollout.sorted_denials()
+        assert not surprises, surprises
+        assert {d.action for d in by_old} == {"sqs:ListQueues"} and all(d.account_id == hub for d in by_old)
+        body = str(rollout.query_one("#rollout-body").render())
+        assert "by the replaced document while the change propagated" in body and "0 unpredicted" in body, body

@@ -283,3 +283,44 @@ def test_observed_callers_as_matrix_rows_are_three_valued() -> None:
         callers, DEFAULT, tagged, columns, endpoint_id="vpce-0abc", endpoint_vpc=None, facts=ContextMap()
     )
     assert all(cells[0].after is None and cells[0].depends_on == ("aws:PrincipalTag/team",) for _, cells in rows)
+
+
+def test_old_document_denials_are_the_calls_the_draft_certainly_allows() -> None:
+    """After a write, a denial of a call the draft allows came from the replaced document still propagating."""
+    from vpce_console.services.replay import old_document_denials
+
+    draft = json.dumps(
+        {
+            "Statement": [
+                {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"},
+                {"Effect": "Deny", "Principal": "*", "Action": "sqs:GetQueueUrl", "Resource": "*"},
+            ]
+        }
+    )
+    denials = [
+        {"account": "222222222222", "principal": "(redacted)", "action": "sqs:ListQueues", "source_ip": "10.1.0.9"},
+        {"account": "222222222222", "principal": "(redacted)", "action": "sqs:GetQueueUrl", "source_ip": "10.1.0.9"},
+        {
+            "account": "111111111111",
+            "principal": "arn:aws:sts::111111111111:assumed-role/app/i-0abc",
+            "action": "sqs:ListQueues",
+            "source_ip": "10.0.1.5",
+        },
+        {"account": "222222222222", "principal": "(redacted)", "action": "", "source_ip": None},
+    ]
+    assert old_document_denials(denials, draft, endpoint_id="vpce-1") == [True, False, True, False]
+    tagged = json.dumps(  # the draft allows only team=payments: a redacted caller's tag is unknown, never assumed
+        {
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "*",
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:PrincipalTag/team": "payments"}},
+                }
+            ]
+        }
+    )
+    assert old_document_denials(denials[:1], tagged, endpoint_id="vpce-1") == [False]
+    assert old_document_denials(denials[:1], "{not json", endpoint_id="vpce-1") == [False]

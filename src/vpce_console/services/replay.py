@@ -641,6 +641,59 @@ def unpredicted(
     return out
 
 
+def old_document_denials(
+    denials: Sequence[Mapping[str, Any]],
+    draft: str,
+    *,
+    endpoint_id: str,
+    endpoint_vpc: str | None = None,
+    facts: ContextMap | None = None,
+) -> list[bool]:
+    """For each live denial (`{account, principal, action, source_ip}`): True when the draft certainly allows that
+    call, so the document the write replaced denied it while the change propagated — not a surprise of the draft.
+
+    What a denial does not show (a redacted principal's tags, the resource) stays unknown: an undetermined answer
+    is False, so a denial is only moved out of the surprises when the draft allows it whatever the unknowns are.
+    """
+    from vpce_console.policy.evaluator import PolicyError
+
+    try:
+        policy = compile_partial(draft)
+    except PolicyError:
+        return [False] * len(denials)
+    reverse = {v: k for k, v in IAM_PREFIX.items()}
+    out: list[bool] = []
+    for denial in denials:
+        principal = str(denial.get("principal") or "")
+        account = str(denial.get("account") or "")
+        prefix, _, name = str(denial.get("action") or "").partition(":")
+        if not name:
+            out.append(False)
+            continue
+        identity: dict[str, Any] = {"type": "AWSAccount", "accountId": account}
+        if principal.startswith("arn:") and ":assumed-role/" in principal:
+            role = principal.split(":assumed-role/", 1)[1].split("/", 1)[0]
+            issuer = f"arn:aws:iam::{principal.split(':')[4]}:role/{role}"
+            identity = {
+                "type": "AssumedRole",
+                "accountId": account,
+                "arn": principal,
+                "sessionContext": {"sessionIssuer": {"arn": issuer}},
+            }
+        elif principal.startswith("arn:") and ":user/" in principal:
+            identity = {"type": "IAMUser", "accountId": account, "arn": principal}
+        record = {
+            "userIdentity": identity,
+            "eventSource": f"{reverse.get(prefix, prefix)}.amazonaws.com",
+            "eventName": name,
+            "sourceIPAddress": denial.get("source_ip"),
+            "vpcEndpointId": endpoint_id,
+        }
+        decision = policy.evaluate(record_request(record, endpoint_vpc=endpoint_vpc, facts=facts))
+        out.append(decision.kind == "allow")
+    return out
+
+
 # ---------------------------------------------------------------- personas from evidence in the impact matrix
 
 

@@ -128,6 +128,8 @@ class RolloutScreen(Screen[None]):
         self.written_at: float | None = None
         """Wall-clock time of this screen's verified write: live denials from then on are compared."""
         self.live_denials: list[Any] = []
+        self.old_document_cache: dict[tuple[str, str, str, str], bool] = {}
+        """Per live denial's call: does the draft certainly allow it (then the replaced document denied it)."""
         """This endpoint's denials (tail rows) since the write."""
         self.wall = wall
 
@@ -412,8 +414,9 @@ class RolloutScreen(Screen[None]):
             out.append({"account": account or None, "principal": principal, "action": probe.action})
         return out
 
-    def sorted_denials(self) -> tuple[list[Any], list[Any], list[Any]]:
-        """Live denials since the write: (predicted by the replay, the watch's own probes, unpredicted)."""
+    def sorted_denials(self) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
+        """Live denials since the write: (predicted by the replay, the watch's own probes, the replaced document's
+        while the change propagated, unpredicted)."""
         from vpce_console.services.replay import unpredicted
 
         rows = self.live_denials
@@ -421,10 +424,35 @@ class RolloutScreen(Screen[None]):
         predicted = list((self.replay_doc or {}).get("predicted_denials", ()))
         not_replayed = {id(s) for s in unpredicted(shapes, predicted)}
         not_probed = {id(s) for s in unpredicted(shapes, self.probe_calls())}
-        by_replay = [d for d, s in zip(rows, shapes, strict=True) if id(s) not in not_replayed]
-        by_probe = [d for d, s in zip(rows, shapes, strict=True) if id(s) in not_replayed and id(s) not in not_probed]
-        surprises = [d for d, s in zip(rows, shapes, strict=True) if id(s) in not_replayed and id(s) in not_probed]
-        return by_replay, by_probe, surprises
+        old = self.old_document_flags(rows)
+        by_replay, by_probe, by_old, surprises = [], [], [], []
+        for d, s, was_old in zip(rows, shapes, old, strict=True):
+            if id(s) not in not_replayed:
+                by_replay.append(d)
+            elif id(s) not in not_probed:
+                by_probe.append(d)
+            elif was_old:
+                by_old.append(d)
+            else:
+                surprises.append(d)
+        return by_replay, by_probe, by_old, surprises
+
+    def old_document_flags(self, rows: list[Any]) -> list[bool]:
+        """Per denial: the draft certainly allows the call, so the replaced document denied it while the change
+        propagated (cached per call: the tail keeps adding rows while the screen redraws)."""
+        from vpce_console.services.replay import old_document_denials
+
+        keys = [(d.account_id, d.principal, d.action, str((d.raw or {}).get("source_ip") or "")) for d in rows]
+        missing = [k for k in dict.fromkeys(keys) if k not in self.old_document_cache]
+        if missing:
+            answers = old_document_denials(
+                [{"account": a, "principal": p, "action": act, "source_ip": ip or None} for a, p, act, ip in missing],
+                self.draft,
+                endpoint_id=self.endpoint.endpoint_id,
+                endpoint_vpc=self.endpoint.vpc_id,
+            )
+            self.old_document_cache.update(zip(missing, answers, strict=True))
+        return [self.old_document_cache[k] for k in keys]
 
     @on(DenialsArrived)
     def denials_arrived(self, message: DenialsArrived) -> None:
@@ -448,10 +476,12 @@ class RolloutScreen(Screen[None]):
         if self.replay_doc is None:
             text.append(f"Denials since the write: {len(rows)} (no replay ran: nothing to compare them with)\n")
             return text
-        by_replay, by_probe, surprises = self.sorted_denials()
+        by_replay, by_probe, by_old, surprises = self.sorted_denials()
         text.append(
             f"Denials since the write: {len(rows)} — {len(by_replay)} predicted by the replay, "
-            f"{len(by_probe)} covered by the plan's probes, {len(surprises)} unpredicted",
+            f"{len(by_probe)} covered by the plan's probes, "
+            + (f"{len(by_old)} by the replaced document while the change propagated, " if by_old else "")
+            + f"{len(surprises)} unpredicted",
             style="bold",
         )
         if not surprises:
@@ -889,6 +919,7 @@ class RolloutScreen(Screen[None]):
             self.applied = True
             self.written_at = self.wall() - view.elapsed
             self.live_denials = []
+            self.old_document_cache = {}
             DraftStore().discard(self.endpoint.endpoint_id)
             self.notify("written and verified; watching propagation", title="Applied", timeout=6)
             new_text = self.draft
