@@ -121,3 +121,17 @@ async def past_the_plan(pilot: Any, rollout: Any, *, timeout: float = 240.0) -> 
     await pilot.press("n")
     await wait_for(pilot, lambda: rollout.replay_seen, timeout=timeout, what="the plan step's replay line")
     await pilot.press("n")
+
+
+def probe_config(folder: Path, hub: str, *, poll: float = 0.5, timeout: float = 60) -> Path:
+    """A config for a rollout on a lab: quick polls, two in a row to converge, the hub's probe role (team=probe)."""
+    config = folder / "config.yaml"
+    config.write_text(
+        "aws: {total_max_attempts: 3}\n"
+        f"watch: {{poll_seconds: {poll:g}, timeout_seconds: {timeout:g}, required_streak: 2}}\n"
+        "probes:\n"
+        f"  - name: probe\n    role_arn: arn:aws:iam::{hub}:role/vpce-console-probe\n"
+        "    session_tags: {team: probe}\n",
+        encoding="utf-8",
+    )
+    return config

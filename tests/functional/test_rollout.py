@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.functional.conftest import make_app, notifications, past_the_plan, wait_for, write_ready
+from tests.functional.conftest import make_app, notifications, past_the_plan, probe_config, wait_for, write_ready
 from tests.functional.test_editor import deployed_policy
 from textual.widgets import TextArea
 
@@ -48,15 +48,7 @@ def rollout_lab(lab_factory: Callable[..., Any], tmp_path: Path) -> tuple[dict[s
     """A lab of this test's own (the write must not disturb the shared one): 1-2 s propagation windows."""
     handle = lab_factory(scale="demo", seed=13, propagation="1:2")
     ready = dict(handle.ready)
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        "aws: {total_max_attempts: 3}\n"
-        "watch: {poll_seconds: 0.5, timeout_seconds: 60, required_streak: 2}\n"
-        "probes:\n"
-        f"  - name: probe\n    role_arn: arn:aws:iam::{ready['hub']['account_id']}:role/vpce-console-probe\n"
-        "    session_tags: {team: probe}\n",
-        encoding="utf-8",
-    )
+    config = probe_config(tmp_path, ready["hub"]["account_id"])
     return ready, write_ready(ready, tmp_path), config
 
 
@@ -224,15 +216,8 @@ async def test_b_right_after_converged_cuts_the_settle_short_instead_of_refusing
     the rollback runs — before, the rollback found this very process holding the endpoint and was REFUSED."""
     handle = lab_factory(scale="demo", seed=17, propagation="1:2")
     ready = dict(handle.ready)
-    config = tmp_path / "config.yaml"
-    config.write_text(  # poll 3 s: the watch settles 6 s after CONVERGED, long enough to press b inside it
-        "aws: {total_max_attempts: 3}\n"
-        "watch: {poll_seconds: 3, timeout_seconds: 90, required_streak: 2}\n"
-        "probes:\n"
-        f"  - name: probe\n    role_arn: arn:aws:iam::{ready['hub']['account_id']}:role/vpce-console-probe\n"
-        "    session_tags: {team: probe}\n",
-        encoding="utf-8",
-    )
+    # poll 3 s: the watch settles 6 s after CONVERGED, long enough to press b inside it
+    config = probe_config(tmp_path, ready["hub"]["account_id"], poll=3, timeout=90)
     endpoint_id = ready["hub"]["endpoints"]["sqs"]
     original = deployed_policy(ready, endpoint_id)
     app = make_app(write_ready(ready, tmp_path), config, read_only=False)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.functional.conftest import make_app, notifications, wait_for, write_ready
+from tests.functional.conftest import make_app, notifications, probe_config, wait_for, write_ready
 from textual.widgets import TextArea
 
 from vpce_console.tui.screens.confirm import ConfirmWrite
@@ -82,15 +82,7 @@ def surprise_lab(lab_factory: Callable[..., Any], tmp_path: Path) -> tuple[dict[
     """A lab of this test's own (it writes), its demo week of trail history, 1-2 s propagation."""
     handle = lab_factory(scale="demo", seed=13, propagation="1:2")
     ready = dict(handle.ready)
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        "aws: {total_max_attempts: 3}\n"
-        "watch: {poll_seconds: 0.5, timeout_seconds: 60, required_streak: 2}\n"
-        "probes:\n"
-        f"  - name: probe\n    role_arn: arn:aws:iam::{ready['hub']['account_id']}:role/vpce-console-probe\n"
-        "    session_tags: {team: probe}\n",
-        encoding="utf-8",
-    )
+    config = probe_config(tmp_path, ready["hub"]["account_id"])
     return ready, write_ready(ready, tmp_path), config
 
 
@@ -169,15 +161,7 @@ async def test_denials_of_the_replaced_document_while_the_change_propagates_are_
         if done_at <= time.time():
             break
         time.sleep(0.5)
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        "aws: {total_max_attempts: 3}\n"
-        "watch: {poll_seconds: 0.5, timeout_seconds: 60, required_streak: 2}\n"
-        "probes:\n"
-        f"  - name: probe\n    role_arn: arn:aws:iam::{hub}:role/vpce-console-probe\n"
-        "    session_tags: {team: probe}\n",
-        encoding="utf-8",
-    )
+    config = probe_config(tmp_path, hub)
     app = make_app(write_ready(ready, tmp_path), config, read_only=False, tail=True)
     async with app.run_test(size=(120, 36)) as pilot:
         main = app.screen
