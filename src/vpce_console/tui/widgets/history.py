@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Static
 
 from vpce_console.tui.models import ChangeRow
 from vpce_console.tui.render import colour
-from vpce_console.tui.widgets.panes import Pane, _cursor_key, _restore_cursor
+from vpce_console.tui.widgets.pane_base import Pane, _cursor_key, _restore_cursor
 
 OUTCOME_STYLE = {
     "converged": "state-available",
