@@ -138,22 +138,14 @@ async def test_denials_of_the_replaced_document_while_the_change_propagates_are_
     import time
     import urllib.request
 
-    import boto3
+    from tests.aws.labkit import deployed, operator_client
 
     handle = lab_factory(scale="demo", seed=19, propagation="3:5")
     ready = dict(handle.ready)
     endpoint_id = ready["hub"]["endpoints"]["sqs"]
     hub = ready["hub"]["account_id"]
-    keys = ready["operator"]
-    ec2 = boto3.client(
-        "ec2",
-        endpoint_url=ready["endpoint_url"],
-        region_name=ready["region"],
-        aws_access_key_id=keys["access_key_id"],
-        aws_secret_access_key=keys["secret_access_key"],
-    )
-    original = str(ec2.describe_vpc_endpoints(VpcEndpointIds=[endpoint_id])["VpcEndpoints"][0]["PolicyDocument"])
-    ec2.modify_vpc_endpoint(VpcEndpointId=endpoint_id, PolicyDocument=no_hub_listing(hub))
+    original = deployed(ready, endpoint_id)
+    operator_client(ready, "ec2").modify_vpc_endpoint(VpcEndpointId=endpoint_id, PolicyDocument=no_hub_listing(hub))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # the tightening is fully in force before the console starts
         with urllib.request.urlopen(ready["endpoint_url"] + "/lab-api/propagation", timeout=10) as answer:

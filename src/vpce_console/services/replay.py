@@ -577,23 +577,15 @@ async def _athena_rows(gateway: Any, trail: Any, question: Any, progress: Any, t
     """The same shape query run in place by Athena over the trail table."""
     import time
 
-    from vpce_console.aws import athena
-    from vpce_console.errors import UsageError
+    from vpce_console.services.trail import athena_rows
     from vpce_console.services.trail_sql import render_shapes
 
     started = time.perf_counter()
     a = trail.athena
     sql = render_shapes(question, "athena", table=f'"{a.database}"."{a.table}"')
-    query_id = await athena.start(
-        gateway, sql, database=a.database, workgroup=a.workgroup, output_location=a.output_location
-    )
-    run = await athena.wait(gateway, query_id, progress=progress)
-    if run.state != "SUCCEEDED":
-        hint = " (create it with vpce usage --create-table)" if "TABLE_NOT_FOUND" in (run.reason or "") else ""
-        raise UsageError(f"athena query {query_id} {run.state}: {run.reason or 'no reason given'}{hint}")
-    _, raw = await athena.results(gateway, query_id)
+    _, raw, _ = await athena_rows(gateway, trail, sql, progress=progress)
     timings["query"] = time.perf_counter() - started
-    return list(raw)
+    return raw
 
 
 # ---------------------------------------------------------------- after the write: live denials against the prediction

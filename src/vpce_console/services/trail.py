@@ -582,23 +582,36 @@ def group_names(by: str) -> tuple[str, ...]:
     return named.get(by, (by,) if GROUPS[by] else ())
 
 
-async def ask_athena(
-    gateway: AwsGateway, trail: TrailConfig, question: Question, *, progress: Progress | None = None
-) -> Answer:
-    """The same question as one Athena query over the org trail table (partition projection prunes the days)."""
+async def athena_rows(
+    gateway: AwsGateway, trail: TrailConfig, sql: str, *, progress: Progress | None = None
+) -> tuple[str, list[Any], int]:
+    """Run one query on the trail's Athena workgroup and wait for it: (query id, rows, bytes scanned).
+
+    A failed query is a one-line UsageError; a missing table says how to create it.
+    """
     from vpce_console.aws import athena
 
-    started = time.monotonic()
     a = trail.athena
-    sql = render(question, "athena", table=f'"{a.database}"."{a.table}"')
     query_id = await athena.start(
         gateway, sql, database=a.database, workgroup=a.workgroup, output_location=a.output_location
     )
     run = await athena.wait(gateway, query_id, progress=progress)
     if run.state != "SUCCEEDED":
-        hint = " (create it with --create-table --allow-write)" if "TABLE_NOT_FOUND" in (run.reason or "") else ""
+        missing = "TABLE_NOT_FOUND" in (run.reason or "")
+        hint = " (create it with vpce usage --create-table --allow-write)" if missing else ""
         raise UsageError(f"athena query {query_id} {run.state}: {run.reason or 'no reason given'}{hint}")
     _, raw = await athena.results(gateway, query_id)
+    return query_id, list(raw), run.scanned_bytes
+
+
+async def ask_athena(
+    gateway: AwsGateway, trail: TrailConfig, question: Question, *, progress: Progress | None = None
+) -> Answer:
+    """The same question as one Athena query over the org trail table (partition projection prunes the days)."""
+    started = time.monotonic()
+    a = trail.athena
+    sql = render(question, "athena", table=f'"{a.database}"."{a.table}"')
+    query_id, raw, scanned = await athena_rows(gateway, trail, sql, progress=progress)
     k = question.key_count
     rows = [
         UsageRow(
@@ -619,7 +632,7 @@ async def ask_athena(
         None,
         time.monotonic() - started,
         sum(r.calls for r in rows),
-        run.scanned_bytes,
+        scanned,
         query_id,
     )
 
