@@ -12,6 +12,7 @@ import asyncio
 import ipaddress
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,18 @@ UNKNOWN = "unknown"
 ATHENA_USD_PER_TB = 5.0
 """Athena SQL query price per TB scanned (https://aws.amazon.com/athena/pricing/; 10 MB minimum per query)."""
 BATCH = 500
+
+_INGEST_LOCKS: dict[Path, threading.Lock] = {}
+_INGEST_LOCKS_GUARD = threading.Lock()
+"""One ingest at a time per cache: the console's panes and a replay may read the same trail at once, and two
+ingests that both see an object as new would insert its records twice (or collide on the objects table)."""
+
+
+def _ingest_lock(root: Path) -> threading.Lock:
+    with _INGEST_LOCKS_GUARD:
+        return _INGEST_LOCKS.setdefault(root.resolve(), threading.Lock())
+
+
 """Objects handed to one DuckDB read_json call (each reserves 32 MiB in DuckDB's accounting while open)."""
 
 _RECORD_TYPE = (
@@ -386,6 +399,10 @@ class LocalTrail:
 
     def ingest(self, objects: Sequence[S3Object], progress: Progress | None = None) -> None:
         """Read every window object DuckDB has not read yet (gzipped JSON straight from the cache)."""
+        with _ingest_lock(self.root):  # what is already read is decided under the lock, then read once
+            self._ingest_new(objects, progress)
+
+    def _ingest_new(self, objects: Sequence[S3Object], progress: Progress | None) -> None:
         known = {
             (k, s)
             for k, s in self.db.execute(
