@@ -8,25 +8,27 @@ user's file can override.
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import re
-import types
-import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vpce_console.config_build import build_value, type_name
+from vpce_console.config_checks import check_semantics
+from vpce_console.config_values import (
+    ACCOUNT_RE,
+    REGION_RE,
+    ROLE_ARN_RE,
+    SELECTOR_RE,
+    VPC_RE,
+    Selector,
+)
 from vpce_console.errors import ConfigError, UsageError
-from vpce_console.policy.vocab import CREDENTIAL_KINDS
-from vpce_console.safeload import MAX_CONFIG_BYTES, YamlLimitError, load_yaml, read_text_capped, short
+from vpce_console.safeload import MAX_CONFIG_BYTES, YamlLimitError, load_yaml, read_text_capped
 
-ACCOUNT_RE = re.compile(r"^\d{12}$")
-VPC_RE = re.compile(r"^vpc-[0-9a-f]{8,17}$")
-ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
-REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
-SELECTOR_RE = re.compile(r"^(?:(?P<vpc>vpc-[0-9a-f]{8,17})|(?P<key>[^=\s]+)=(?P<value>.*))$")
+__all__ = ["ACCOUNT_RE", "REGION_RE", "ROLE_ARN_RE", "SELECTOR_RE", "VPC_RE", "Selector"]
+"""The value formats moved to `config_values`; the schema's users keep importing them from here."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,34 +226,6 @@ class AwsConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class Selector:
-    """A rule naming VPCs: `key=value` on the VPC's tags, or a VPC id."""
-
-    vpc_id: str | None
-    tag_key: str | None
-    tag_value: str | None
-
-    @classmethod
-    def parse(cls, text: str) -> Selector:
-        """Parse `environment=prod` or `vpc-0abc…`; ValueError otherwise."""
-        match = SELECTOR_RE.match(text.strip())
-        if not match:
-            raise ValueError(f"expected key=value or a vpc id, got {short(text)}")
-        if match.group("vpc"):
-            return cls(match.group("vpc"), None, None)
-        return cls(None, match.group("key"), match.group("value"))
-
-    def matches(self, vpc_id: str, tags: Mapping[str, str]) -> bool:
-        """True when the VPC is named by this selector."""
-        if self.vpc_id is not None:
-            return vpc_id == self.vpc_id
-        return self.tag_key is not None and tags.get(self.tag_key) == self.tag_value
-
-    def __str__(self) -> str:
-        return self.vpc_id or f"{self.tag_key}={self.tag_value}"
-
-
-@dataclass(frozen=True, slots=True)
 class Config:
     """Everything the console reads from config.yaml."""
 
@@ -299,9 +273,6 @@ class Config:
         return self.roles.per_account.get(account_id, self.roles.read_role_name)
 
 
-# --- loading -----------------------------------------------------------------------------------------------
-
-
 def default_config_path() -> Path:
     """`$XDG_CONFIG_HOME/vpce-console/config.yaml` (or ~/.config/…), read when --config is not given."""
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
@@ -334,11 +305,11 @@ def config_from_dict(raw: Any, *, defaults: Mapping[str, Any] | None = None, sou
     """Validate an already-parsed mapping into a Config, collecting every problem before failing."""
     problems: list[str] = []
     if not isinstance(raw, Mapping):
-        raise ConfigError(f"{source}: the top level must be a mapping of keys, got {_type_name(raw)}")
+        raise ConfigError(f"{source}: the top level must be a mapping of keys, got {type_name(raw)}")
     merged = deep_merge(defaults or {}, raw)
-    config = _build(Config, merged, "", problems)
+    config = build_value(Config, merged, "", problems)
     if isinstance(config, Config):
-        _check_semantics(config, problems)
+        check_semantics(config, problems)
     if problems:
         detail = "; ".join(problems)
         raise ConfigError(f"{source}: {len(problems)} problem(s): {detail}")
@@ -355,222 +326,3 @@ def deep_merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any
         else:
             out[key] = value
     return out
-
-
-def _type_name(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", int: "an integer"}.get(
-        type(value), type(value).__name__
-    )
-
-
-def _join(path: str, key: object) -> str:
-    return f"{path}.{key}" if path else str(key)
-
-
-def _build(tp: Any, value: Any, path: str, problems: list[str]) -> Any:
-    """Convert `value` to type `tp`, appending problems (with `path`) instead of raising."""
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        inner = [a for a in args if a is not type(None)]
-        return _build(inner[0], value, path, problems)
-    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        return _build_dataclass(tp, value, path, problems)
-    if origin is tuple:
-        if not isinstance(value, list):
-            problems.append(f"{path}: expected a list, got {_type_name(value)}")
-            return ()
-        return tuple(_build(args[0], item, f"{path}[{i}]", problems) for i, item in enumerate(value))
-    if origin in (Mapping, dict) or tp is Mapping:
-        if not isinstance(value, Mapping):
-            problems.append(f"{path}: expected a mapping, got {_type_name(value)}")
-            return {}
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                problems.append(f"{_join(path, key)}: keys must be strings (quote account ids)")
-                continue
-            out[key] = _build(args[1], item, _join(path, key), problems)
-        return out
-    if tp is bool:
-        if not isinstance(value, bool):
-            problems.append(f"{path}: expected true or false, got {short(value)}")
-            return False
-        return value
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            problems.append(f"{path}: expected an integer, got {short(value)}")
-            return 0
-        return value
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            problems.append(f"{path}: expected a number, got {short(value)}")
-            return 0.0
-        return float(value)
-    if tp is str:
-        if not isinstance(value, str):
-            hint = " (quote account ids: '111122223333')" if isinstance(value, int) else ""
-            problems.append(f"{path}: expected a string, got {short(value)}{hint}")
-            return ""
-        return value
-    raise TypeError(f"unsupported config type {tp!r} at {path}")  # a bug in this module, not user input
-
-
-def _build_dataclass(cls: type, value: Any, path: str, problems: list[str]) -> Any:
-    if value is None:
-        value = {}
-    if not isinstance(value, Mapping):
-        problems.append(f"{path or 'top level'}: expected a mapping, got {_type_name(value)}")
-        value = {}
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    for key in value:
-        if key not in fields:
-            known = ", ".join(sorted(fields))
-            problems.append(f"{_join(path, key)}: unknown key (known: {known})")
-    kwargs: dict[str, Any] = {}
-    for name, f in fields.items():
-        if name in value:
-            kwargs[name] = _build(hints[name], value[name], _join(path, name), problems)
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            problems.append(f"{_join(path, name)}: required key is missing")
-            kwargs[name] = _placeholder(hints[name])
-    return cls(**kwargs)
-
-
-def _placeholder(tp: Any) -> Any:
-    return {str: "", int: 0, float: 0.0, bool: False}.get(tp)
-
-
-def _check_semantics(config: Config, problems: list[str]) -> None:
-    """Checks beyond types: id formats, enums, ranges, price keys."""
-    for i, hub in enumerate(config.hubs):
-        if hub.account_id and not ACCOUNT_RE.match(hub.account_id):
-            problems.append(f"hubs[{i}].account_id: expected a 12-digit account id, got {short(hub.account_id)}")
-        if hub.region and not REGION_RE.match(hub.region):
-            problems.append(f"hubs[{i}].region: not a region name: {short(hub.region)}")
-        if hub.vpc_id and not VPC_RE.match(hub.vpc_id):
-            problems.append(f"hubs[{i}].vpc_id: expected vpc-…, got {short(hub.vpc_id)}")
-    for key, accounts in (
-        ("spokes.accounts", config.spokes.accounts),
-        ("spokes.exclude_accounts", config.spokes.exclude_accounts),
-    ):
-        for i, account in enumerate(accounts):
-            if account and not ACCOUNT_RE.match(account):
-                problems.append(f"{key}[{i}]: expected a 12-digit account id, got {short(account)}")
-    for account in config.roles.per_account:
-        if not ACCOUNT_RE.match(account):
-            problems.append(f"roles.per_account.{account}: expected a 12-digit account id as key")
-    if not config.roles.read_role_name:
-        problems.append("roles.read_role_name: must not be empty")
-    for i, text in enumerate(config.forbidden):
-        try:
-            Selector.parse(text)
-        except ValueError as exc:
-            problems.append(f"forbidden[{i}]: {exc}")
-    for i, probe in enumerate(config.probes):
-        if probe.role_arn and not ROLE_ARN_RE.match(probe.role_arn):
-            problems.append(
-                f"probes[{i}].role_arn: expected arn:aws:iam::<account>:role/<name>, got {short(probe.role_arn)}"
-            )
-        kinds = CREDENTIAL_KINDS
-        if probe.persona_kind not in kinds:
-            problems.append(f"probes[{i}].persona_kind: one of {', '.join(kinds)}, got {short(probe.persona_kind)}")
-        if probe.vpc_id is not None and not VPC_RE.match(probe.vpc_id):
-            problems.append(f"probes[{i}].vpc_id: expected vpc-…, got {short(probe.vpc_id)}")
-    names = [p.name for p in config.probes]
-    for name in sorted({n for n in names if names.count(n) > 1}):
-        problems.append(f"probes: name {short(name)} is used more than once")
-    if config.watch.poll_seconds <= 0:
-        problems.append("watch.poll_seconds: must be > 0")
-    if config.watch.timeout_seconds <= config.watch.poll_seconds:
-        problems.append("watch.timeout_seconds: must be greater than watch.poll_seconds")
-    if config.watch.propagation_window_seconds <= 0:
-        problems.append("watch.propagation_window_seconds: must be > 0")
-    if config.watch.required_streak < 1:
-        problems.append("watch.required_streak: must be >= 1")
-    if config.tail.ring_size < 1:
-        problems.append("tail.ring_size: must be >= 1")
-    _check_trail(config.trail, problems)
-    _check_replay(config.replay, problems)
-    if config.aws.retry_mode not in ("standard", "adaptive"):
-        problems.append(f"aws.retry_mode: standard or adaptive, got {short(config.aws.retry_mode)}")
-    if config.aws.total_max_attempts is not None and config.aws.total_max_attempts < 1:
-        problems.append("aws.total_max_attempts: must be >= 1")
-    for key in ("connect_timeout", "read_timeout"):
-        if getattr(config.aws, key) <= 0:
-            problems.append(f"aws.{key}: must be > 0")
-    if config.aws.max_concurrency < 1:
-        problems.append("aws.max_concurrency: must be >= 1")
-    if config.aws.page_size is not None and not 5 <= config.aws.page_size <= 1000:
-        problems.append("aws.page_size: between 5 and 1000")
-    if not 1 <= config.aws.metrics_hours <= 24 * 31:
-        problems.append("aws.metrics_hours: between 1 and 744")
-    for family, limit in config.aws.rate_limits.items():
-        if limit.rate <= 0:
-            problems.append(f"aws.rate_limits.{family}.rate: must be > 0")
-        if limit.burst < 1:
-            problems.append(f"aws.rate_limits.{family}.burst: must be >= 1")
-    if config.prices:
-        from vpce_console.data.prices import price_keys
-
-        known = price_keys()
-        for key, value in config.prices.items():
-            if key not in known:
-                problems.append(f"prices.{key}: unknown price (known: {', '.join(sorted(known))})")
-            elif value < 0:
-                problems.append(f"prices.{key}: must be >= 0")
-    for env, services in config.expected_services.items():
-        for i, service in enumerate(services):
-            if not re.match(r"^[a-z0-9][a-z0-9.-]*$", service):
-                problems.append(
-                    f"expected_services.{env}[{i}]: short service name like sqs or ecr.api, got {short(service)}"
-                )
-
-
-def _check_replay(replay: ReplayConfig, problems: list[str]) -> None:
-    """The `replay:` section: account ids, org ids and paths, role ARNs."""
-    for account, facts in replay.accounts.items():
-        if not ACCOUNT_RE.match(account):
-            problems.append(f"replay.accounts: expected 12-digit account ids as keys, got {account!r}")
-        if facts.org_id is not None and not re.match(r"^o-[a-z0-9]{10,32}$", facts.org_id):
-            problems.append(f"replay.accounts.{account}.org_id: expected o-…, got {facts.org_id!r}")
-        for i, path in enumerate(facts.org_paths):
-            if not re.match(r"^o-[a-z0-9]{10,32}/r-[0-9a-z]{4,32}/([0-9a-z-]+/)*$", path):
-                problems.append(f"replay.accounts.{account}.org_paths[{i}]: expected o-…/r-…/ou-…/, got {path!r}")
-    for arn in replay.role_tags:
-        if not re.match(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$", arn):
-            problems.append(f"replay.role_tags: expected role ARNs as keys, got {arn!r}")
-
-
-def _check_trail(trail: TrailConfig, problems: list[str]) -> None:
-    """The `trail:` section: ids, engine, bounds, S3 names."""
-    if trail.engine not in ("local", "athena"):
-        problems.append(f"trail.engine: local or athena, got {trail.engine!r}")
-    if trail.bucket is not None and not re.match(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", trail.bucket):
-        problems.append(f"trail.bucket: not an S3 bucket name: {trail.bucket!r}")
-    if trail.prefix and (trail.prefix.startswith("/") or not trail.prefix.endswith("/")):
-        problems.append(f"trail.prefix: no leading slash, ends with one (e.g. org-trail/), got {trail.prefix!r}")
-    if trail.organization_id is not None and not re.match(r"^o-[a-z0-9]{10,32}$", trail.organization_id):
-        problems.append(f"trail.organization_id: expected o-…, got {trail.organization_id!r}")
-    if trail.account_id is not None and not ACCOUNT_RE.match(trail.account_id):
-        problems.append(f"trail.account_id: expected a 12-digit account id, got {trail.account_id!r}")
-    for i, account in enumerate(trail.accounts):
-        if not ACCOUNT_RE.match(account):
-            problems.append(f"trail.accounts[{i}]: expected a 12-digit account id, got {account!r}")
-    for i, region in enumerate(trail.regions):
-        if not REGION_RE.match(region):
-            problems.append(f"trail.regions[{i}]: not a region name: {region!r}")
-    if trail.cache_max_mb < 16:
-        problems.append("trail.cache_max_mb: must be >= 16")
-    for key in ("console_window", "console_denials_window"):
-        if not re.fullmatch(r"[1-9]\d*[dhm]", getattr(trail, key)):
-            problems.append(f"trail.{key}: a window like 7d, 24h or 90m, got {getattr(trail, key)!r}")
-    out = trail.athena.output_location
-    if out is not None and not out.startswith("s3://"):
-        problems.append(f"trail.athena.output_location: expected s3://bucket/prefix/, got {out!r}")
-    for key in ("workgroup", "database", "table"):
-        if not re.match(r"^[A-Za-z0-9_.-]{1,128}$", getattr(trail.athena, key)):
-            problems.append(f"trail.athena.{key}: letters, digits, _ . - only")

@@ -11,7 +11,8 @@ import sqlglot
 from sqlglot import exp
 
 from vpce_console.errors import UsageError
-from vpce_console.services.trail import _TABLE, IpMap, Network, UsageRow, map_vpcs, parse_since
+from vpce_console.services.trail_local import _TABLE
+from vpce_console.services.trail_model import IpMap, Network, UsageRow, map_vpcs, parse_since
 from vpce_console.services.trail_sql import Question, every_question, render
 
 SINCE = datetime(2026, 11, 23, 18, 50, tzinfo=UTC)
