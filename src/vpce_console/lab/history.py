@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from vpce_console.lab.trail import (
+from vpce_console.lab.trail import TrailDelivery
+from vpce_console.lab.trail_records import (
     DENIAL_CODE,
     UNKNOWN_VPC,
-    TrailDelivery,
     TruthKey,
     event_source_of,
     iso,

@@ -185,7 +185,7 @@ class Lab:
         incident = summary.get("incident")
         if incident:
             from vpce_console.lab.history import policy_change_record
-            from vpce_console.lab.trail import iso
+            from vpce_console.lab.trail_records import iso
             from vpce_console.lab.world import DEFAULT_POLICY
 
             # the endpoint's policy history as LookupEvents shows it: set a day before the window, the incident's

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from vpce_console.data.knowledge import ValueShape, default_shapes
+from vpce_console.data.shapes import ValueShape, default_shapes
 from vpce_console.policy.findings import Related
 from vpce_console.policy.lint_conditions import has_wildcard
 from vpce_console.policy.lint_placeholders import has_iam_variable, placeholders

@@ -18,24 +18,18 @@ from functools import lru_cache
 from typing import Any
 
 from vpce_console.policy.conditions import Check, parse_operator
-from vpce_console.policy.evaluator import (
-    _ACCOUNT_ID,
-    _ARN_ACCOUNT,
-    ALLOW,
-    EXPLICIT_DENY,
-    IMPLICIT_DENY,
-    CompiledPolicy,
-    CompiledStatement,
-    MatchedStatement,
-    PolicyError,
-    _Caller,
-    _caller,
-    _Patterns,
-    _PrincipalSet,
-    compile_policy,
-    normalize_context,
-)
+from vpce_console.policy.decision import ALLOW, EXPLICIT_DENY, IMPLICIT_DENY, MatchedStatement, PolicyError
+from vpce_console.policy.evaluator import CompiledPolicy, compile_policy, normalize_context
 from vpce_console.policy.matching import Context, Template, Variable, template_pattern
+from vpce_console.policy.statements import (
+    ACCOUNT_ID_RE,
+    ARN_ACCOUNT_RE,
+    Caller,
+    CompiledStatement,
+    Patterns,
+    PrincipalSet,
+    caller_of,
+)
 
 UNDETERMINED = "undetermined"
 PRINCIPAL = "Principal"
@@ -151,7 +145,7 @@ class PartialPolicy:
             )
         else:
             unknown = frozenset(k.lower() for k in request.unknown) - ctx.keys()
-        caller = _caller(request.principal) if request.principal is not None else None
+        caller = caller_of(request.principal) if request.principal is not None else None
         account = _principal_account(request.context) if caller is None else None
         action = request.action.lower()
         deny_known = False
@@ -258,7 +252,7 @@ def _principal_account(context: Mapping[str, Any]) -> str | None:
 
 def _statement(
     st: _Stmt,
-    caller: _Caller | None,
+    caller: Caller | None,
     account: str | None,
     action: str,
     resource: str | None,
@@ -289,9 +283,9 @@ def _statement(
     return tuple(pending)
 
 
-def _principal(st: _Stmt, caller: _Caller | None, account: str | None) -> int:
+def _principal(st: _Stmt, caller: Caller | None, account: str | None) -> int:
     base = st.base
-    principals: _PrincipalSet = base.principal
+    principals: PrincipalSet = base.principal
     if caller is not None:
         if base.not_principal:
             return _F if principals.excludes(caller) else _T
@@ -306,7 +300,7 @@ def _principal(st: _Stmt, caller: _Caller | None, account: str | None) -> int:
 
 def _resource(st: _Stmt, resource: str | None, ctx: Context, unknown: frozenset[str]) -> int:
     base = st.base
-    patterns: _Patterns = base.resources
+    patterns: Patterns = base.resources
     if resource is None:
         hit = patterns.static is not None and patterns.static.fullmatch("") is not None  # a `*`-only entry
         if hit:
@@ -370,16 +364,16 @@ def _var_keys(templates: Sequence[Template]) -> tuple[frozenset[str], frozenset[
     return frozenset(keys), frozenset(defaulted)
 
 
-def _principal_accounts(principals: _PrincipalSet) -> frozenset[str] | None:
+def _principal_accounts(principals: PrincipalSet) -> frozenset[str] | None:
     if principals.everyone:
         return None
     accounts: set[str] = set(principals.roots)
     accounts.update(account for account, _ in principals.roles)
     for entry in principals.exact:
-        match = _ARN_ACCOUNT.match(entry)
+        match = ARN_ACCOUNT_RE.match(entry)
         if match:
             accounts.add(match.group(1))
-        elif _ACCOUNT_ID.match(entry):
+        elif ACCOUNT_ID_RE.match(entry):
             accounts.add(entry)
         # service, federated and canonical-user principals never are an IAM principal of an account
     return frozenset(accounts)
