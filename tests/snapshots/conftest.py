@@ -92,7 +92,7 @@ def _build(cls: Any, data: Any) -> Any:
 
 def load_recorded() -> tuple[HeaderInfo, Snapshot, list[DenialRow]]:
     """The recorded header, snapshot (with personas and hub as engine values) and denials."""
-    from vpce_console.policy.personas import Hub, Persona
+    from vpce_console.policy.personas import HubEndpoint, Persona
     from vpce_console.tui import models
 
     data = json.loads(SNAPSHOT_FILE.read_text(encoding="utf-8"))
@@ -104,7 +104,7 @@ def load_recorded() -> tuple[HeaderInfo, Snapshot, list[DenialRow]]:
         cells=tuple(_build(models.SubscriberCell, e) for e in raw["cells"]),
         doctor=tuple(_build(models.DoctorRow, e) for e in raw["doctor"]),
         cost=tuple(_build(models.CostRow, e) for e in raw["cost"]),
-        hub=_build(Hub, raw["hub"]) if raw["hub"] else None,
+        hub=_build(HubEndpoint, raw["hub"]) if raw["hub"] else None,
         personas=tuple(_build(Persona, p) for p in raw["personas"]),
     )
     denials = [_build(DenialRow, d) for d in data["denials"]]

@@ -10,7 +10,7 @@ from vpce_console.policy.evaluator import Request, evaluate
 from vpce_console.policy.personas import (
     CREDENTIAL_KINDS,
     DEFAULT_NOW,
-    Hub,
+    HubEndpoint,
     Persona,
     PersonaError,
     load_persona_file,
@@ -20,7 +20,7 @@ from vpce_console.policy.personas import (
     request_context,
 )
 
-HUB = Hub(
+HUB = HubEndpoint(
     account_id="999900001111",
     vpc_id="vpc-hub",
     endpoint_id="vpce-0hub",
@@ -170,7 +170,7 @@ def test_endpoint_owner_keys_only_for_supported_services(
 
 
 def test_no_org_keys_when_hub_or_persona_has_no_org() -> None:
-    hub = Hub("999900001111", "vpc-hub", "vpce-0hub")
+    hub = HubEndpoint("999900001111", "vpc-hub", "vpce-0hub")
     p = persona("ecs-task", org_id=None, org_paths=())
     ctx = request_context(p, hub, action="s3:GetObject", resource="*")
     assert not ({"aws:vpceorgid", "aws:vpceorgpaths", "aws:principalorgid", "aws:principalorgpaths"} & keys(ctx))
@@ -332,7 +332,7 @@ def test_require_same_vpc_pattern_breaks_every_ec2_call_through_a_central_endpoi
     lambda_fn = persona_request(persona("lambda"), HUB, "sqs:SendMessage", "*")
     assert evaluate(same_vpc, lambda_fn).kind == "allow"  # scoped away by Null ec2:SourceInstanceARN = false
     # An endpoint in the instance's own VPC (decentralized) would pass.
-    local_hub = Hub("999900001111", "vpc-spoke1", "vpce-local")
+    local_hub = HubEndpoint("999900001111", "vpc-spoke1", "vpce-local")
     assert evaluate(same_vpc, persona_request(persona("ec2-instance"), local_hub, "sqs:SendMessage", "*")).allowed
 
 
@@ -431,11 +431,11 @@ def test_synthesis_agrees_with_lint_knowledge_on_credential_scoped_keys() -> Non
 
 
 def test_arns_use_the_hub_region_partition() -> None:
-    hub = Hub("999900001111", "vpc-hub", "vpce-0hub", region="cn-north-1")
+    hub = HubEndpoint("999900001111", "vpc-hub", "vpce-0hub", region="cn-north-1")
     ctx = request_context(persona("ec2-instance", instance_id="i-1"), hub, action="s3:GetObject", resource="*")
     assert ctx["aws:SourceVpcArn"] == "arn:aws-cn:ec2:cn-north-1:999900001111:vpc/vpc-hub"
     assert ctx["ec2:SourceInstanceARN"] == f"arn:aws-cn:ec2:cn-north-1:{ACCT}:instance/i-1"
-    gov = Hub("999900001111", "vpc-hub", "vpce-0hub", region="us-gov-west-1")
+    gov = HubEndpoint("999900001111", "vpc-hub", "vpce-0hub", region="us-gov-west-1")
     assert str(
         request_context(persona("lambda"), gov, action="s3:GetObject", resource="*")["lambda:SourceFunctionArn"]
     ).startswith("arn:aws-us-gov:lambda:us-gov-west-1:")

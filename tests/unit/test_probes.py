@@ -7,7 +7,7 @@ import json
 import pytest
 
 from vpce_console.policy.evaluator import compile_policy
-from vpce_console.policy.personas import Hub, Persona
+from vpce_console.policy.personas import HubEndpoint, Persona
 from vpce_console.services.classify import classify
 from vpce_console.services.probes import (
     ProbeAnswer,
@@ -19,7 +19,7 @@ from vpce_console.services.probes import (
 )
 from vpce_console.services.watch import ALLOW, EXPLICIT_DENY, IMPLICIT_DENY, INCONCLUSIVE, Phase
 
-HUB = Hub(account_id="111122223333", vpc_id="vpc-0hub", endpoint_id="vpce-0sqs", region="us-east-1")
+HUB = HubEndpoint(account_id="111122223333", vpc_id="vpc-0hub", endpoint_id="vpce-0sqs", region="us-east-1")
 OPEN = json.dumps({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]})
 QUEUE = "arn:aws:sqs:us-east-1:111122223333:orders"
 DENY_UNTAGGED_READS = json.dumps(

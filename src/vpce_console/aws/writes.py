@@ -16,9 +16,6 @@ from vpce_console.policy.vocab import DEFAULT_POLICY_TEXT
 if TYPE_CHECKING:
     from vpce_console.aws.session import AwsGateway
 
-DEFAULT_POLICY = DEFAULT_POLICY_TEXT
-"""Used only when an endpoint reports no policy (AWS attached the full-access default)."""
-
 
 @dataclass(frozen=True, slots=True)
 class EndpointPolicy:
@@ -33,7 +30,7 @@ class EndpointPolicy:
     policy_text: str
     """PolicyDocument string, byte for byte."""
     policy_reported: bool = True
-    """False when AWS returned no PolicyDocument and DEFAULT_POLICY stands in for it."""
+    """False when AWS returned no PolicyDocument and DEFAULT_POLICY_TEXT stands in for it."""
 
     @property
     def service(self) -> str:
@@ -59,7 +56,7 @@ async def describe_endpoint_policy(
         vpc_id=str(item.get("VpcId", "")),
         owner_id=item.get("OwnerId"),
         state=str(item.get("State", "")),
-        policy_text=text if isinstance(text, str) else DEFAULT_POLICY,
+        policy_text=text if isinstance(text, str) else DEFAULT_POLICY_TEXT,
         policy_reported=isinstance(text, str),
     )
 

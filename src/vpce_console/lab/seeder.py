@@ -13,7 +13,6 @@ from typing import Any
 
 from vpce_console.lab.world import (
     AZS,
-    DEFAULT_POLICY,
     HUB_CIDR,
     LOG_GROUP,
     OPERATOR_BASTION_IP,
@@ -25,6 +24,7 @@ from vpce_console.lab.world import (
     service_dns_label,
     zone_name,
 )
+from vpce_console.policy.vocab import DEFAULT_POLICY_TEXT
 
 
 class _Rng:
@@ -199,7 +199,7 @@ class _Seeder:
             vpc_id=w.hub_vpc_id,
             service_name=full,
             endpoint_type="Interface",
-            policy_document=DEFAULT_POLICY,
+            policy_document=DEFAULT_POLICY_TEXT,
             route_table_ids=[],
             subnet_ids=None,
             security_group_ids=[sg.id],

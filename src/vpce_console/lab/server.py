@@ -186,15 +186,15 @@ class Lab:
         if incident:
             from vpce_console.lab.history import policy_change_record
             from vpce_console.lab.trail_records import iso
-            from vpce_console.lab.world import DEFAULT_POLICY
+            from vpce_console.policy.vocab import DEFAULT_POLICY_TEXT
 
             # the endpoint's policy history as LookupEvents shows it: set a day before the window, the incident's
             # document at its start, the default again at its end (what `vpce replay` reads the versions from)
             begin = _epoch_of(summary["start"]) - 86400
             for when, doc in (
-                (begin, DEFAULT_POLICY),
+                (begin, DEFAULT_POLICY_TEXT),
                 (_epoch_of(incident["start"]), incident["policy"]),
-                (_epoch_of(incident["end"]), DEFAULT_POLICY),
+                (_epoch_of(incident["end"]), DEFAULT_POLICY_TEXT),
             ):
                 record = policy_change_record(world, incident["endpoint_id"], doc, iso(when))
                 middleware.trail.backdated(world.hub_account, record, when)

@@ -8,8 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from vpce_console.policy.vocab import DEFAULT_POLICY_TEXT
-
 REGION = "us-east-1"
 
 
@@ -93,10 +91,6 @@ ORG_EXTRA_SERVICES = (
     "xray",
     "application-autoscaling",
 )
-
-
-DEFAULT_POLICY = DEFAULT_POLICY_TEXT
-"""The full-access policy the lab's endpoints start with (facts §3)."""
 
 
 def service_dns_label(service: str) -> str:

@@ -28,7 +28,7 @@ _EXPORTS: dict[str, str] = {
     "ImpactResult": "impact_matrix",
     "ImpactCell": "impact_matrix",
     "Persona": "personas",
-    "Hub": "personas",
+    "HubEndpoint": "personas",
     "request_context": "personas",
     "persona_request": "personas",
     "load_personas": "personas",

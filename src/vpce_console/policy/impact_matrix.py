@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from vpce_console.policy.evaluator import CompiledPolicy, Decision, compile_policy
-from vpce_console.policy.personas import Hub, Persona, persona_request
+from vpce_console.policy.personas import HubEndpoint, Persona, persona_request
 
 PolicyInput = CompiledPolicy | str | Mapping[str, Any]
 
@@ -99,7 +99,7 @@ def impact(
     personas: Sequence[Persona],
     actions: Sequence[str],
     resources: Sequence[str],
-    hub: Hub,
+    hub: HubEndpoint,
     *,
     through_endpoint: bool = True,
     now: datetime | None = None,

@@ -21,10 +21,8 @@ from typing import Any
 
 from vpce_console.policy.evaluator import Request
 from vpce_console.policy.vocab import CREDENTIAL_KINDS as CREDENTIAL_KINDS
+from vpce_console.policy.vocab import ROLE_KINDS
 from vpce_console.safeload import short
-
-ROLE_KINDS = frozenset({"ec2-instance", "lambda", "ecs-task", "eks-irsa", "eks-pod-identity", "assumed-role"})
-"""Kinds that call with temporary role-session credentials (principal = assumed-role session ARN)."""
 
 DEFAULT_NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 """The time used when no `now` is passed, so contexts (and tests, snapshots) are repeatable."""
@@ -158,8 +156,12 @@ class Persona:
 
 
 @dataclass(frozen=True, slots=True)
-class Hub:
-    """The shared endpoint the spokes reach, which every endpoint-scoped key names (facts §1d)."""
+class HubEndpoint:
+    """The hub endpoint a request goes through, which every endpoint-scoped key names (facts §1d).
+
+    Not the inventory's `services.inventory.Hub` (an account and region with its VPCs): this is one endpoint as the
+    policy sees it.
+    """
 
     account_id: str
     """The endpoint owner (network account): aws:VpceAccount."""
@@ -179,7 +181,7 @@ class PersonaFile:
     """What a personas YAML file holds: the workloads and, optionally, the hub they reach."""
 
     personas: tuple[Persona, ...]
-    hub: Hub | None
+    hub: HubEndpoint | None
 
 
 # ---------------------------------------------------------------- identities
@@ -264,7 +266,7 @@ def service_of(action: str) -> str:
     return action.split(":", 1)[0].strip().lower()
 
 
-def _endpoint_owner_keys(hub: Hub, action: str) -> dict[str, str | list[str]]:
+def _endpoint_owner_keys(hub: HubEndpoint, action: str) -> dict[str, str | list[str]]:
     """aws:SourceVpcArn / aws:VpceAccount / aws:VpceOrgID / aws:VpceOrgPaths, only for supporting services."""
     service = service_of(action)
     if action.strip().lower() == "iam:passrole":
@@ -287,7 +289,7 @@ def _iso(moment: datetime) -> str:
 
 def request_context(
     persona: Persona,
-    hub: Hub,
+    hub: HubEndpoint,
     *,
     action: str,
     resource: str,
@@ -377,7 +379,7 @@ def request_context(
     return ctx
 
 
-def persona_request(persona: Persona, hub: Hub, action: str, resource: str, **kw: Any) -> Request:
+def persona_request(persona: Persona, hub: HubEndpoint, action: str, resource: str, **kw: Any) -> Request:
     """The full Request (caller ARN, action, resource, synthesized context) for one persona call."""
     context = request_context(persona, hub, action=action, resource=resource, **kw)
     return Request(principal_arn(persona), action, resource, context)
@@ -444,11 +446,11 @@ def persona_from_mapping(data: Any, index: int = 0, *, ignore_unknown: bool = Fa
     return Persona(**values)
 
 
-def hub_from_mapping(data: Any) -> Hub:
-    """Build a Hub from the `hub:` section of a personas file."""
+def hub_from_mapping(data: Any) -> HubEndpoint:
+    """Build a HubEndpoint from the `hub:` section of a personas file."""
     if not isinstance(data, Mapping):
         raise PersonaError("hub must be a mapping")
-    allowed = {f.name for f in fields(Hub)}
+    allowed = {f.name for f in fields(HubEndpoint)}
     unknown = set(data) - allowed
     if unknown:
         raise PersonaError(f"hub: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
@@ -460,7 +462,7 @@ def hub_from_mapping(data: Any) -> Hub:
         org_paths = (org_paths,)
     if not isinstance(org_paths, (list, tuple)):
         raise PersonaError("hub.org_paths must be a list of strings")
-    return Hub(
+    return HubEndpoint(
         account_id=_account(data["account_id"], "hub.account_id"),
         vpc_id=str(data["vpc_id"]),
         endpoint_id=str(data["endpoint_id"]),
@@ -478,7 +480,7 @@ def load_persona_file(text: str) -> PersonaFile:
         data = load_yaml(text)
     except YamlLimitError as exc:
         raise PersonaError(str(exc)) from None
-    hub: Hub | None = None
+    hub: HubEndpoint | None = None
     if isinstance(data, Mapping):
         unknown = set(data) - {"hub", "personas"}
         if unknown:

@@ -26,7 +26,7 @@ from vpce_console.aws.models import (
 from vpce_console.aws.session import AwsGateway, CallerIdentity
 from vpce_console.config import Config
 from vpce_console.errors import AwsError
-from vpce_console.policy.vocab import DEFAULT_POLICY
+from vpce_console.policy.vocab import Progress
 from vpce_console.services.inventory_json import (
     endpoint_to_json,
     inventory_to_json,
@@ -37,7 +37,6 @@ from vpce_console.services.inventory_model import (
     Inventory,
     InventoryStats,
     LintSummary,
-    Progress,
     Subscriber,
     Subscription,
     is_default_policy,
@@ -48,12 +47,10 @@ from vpce_console.services.inventory_model import (
 )
 
 __all__ = [
-    "DEFAULT_POLICY",
     "Hub",
     "Inventory",
     "InventoryStats",
     "LintSummary",
-    "Progress",
     "Subscriber",
     "Subscription",
     "endpoint_to_json",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,9 +18,8 @@ from vpce_console.aws.models import (
     cidrs_overlap,
 )
 from vpce_console.aws.session import CallerIdentity
+from vpce_console.policy.findings import Finding
 from vpce_console.policy.vocab import DEFAULT_POLICY
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,13 +30,14 @@ class LintSummary:
     warnings: int = 0
     infos: int = 0
     codes: tuple[str, ...] = ()
-    findings: tuple[Any, ...] = ()
-    """The engine's `Finding` values (policy.findings.Finding)."""
+    findings: tuple[Finding, ...] = ()
+    """The engine's findings, in its order."""
 
 
 @dataclass(frozen=True, slots=True)
 class Hub:
-    """One hub account/region and its VPCs."""
+    """One hub account and region with its VPCs, as the inventory read it (one endpoint as a request sees it is
+    `policy.personas.HubEndpoint`)."""
 
     account_id: str
     region: str

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vpce_console.errors import UsageError
-from vpce_console.policy.personas import Hub, Persona
+from vpce_console.policy.personas import HubEndpoint, Persona
 
 if TYPE_CHECKING:
     from vpce_console.aws.session import AwsGateway
@@ -34,7 +34,7 @@ class PersonaSet:
     """Workloads to evaluate, the hub they reach, and which VPCs each service's zone is associated with."""
 
     personas: tuple[Persona, ...]
-    hub: Hub
+    hub: HubEndpoint
     source: str
     """Where the personas came from: `lab`, `config personas: F`, or `built-in demo personas`."""
     zone_vpcs: Mapping[str, frozenset[str]] | None = None
@@ -58,7 +58,7 @@ class PersonaSet:
         """Names of personas whose calls to `service` go out through NAT."""
         return frozenset(p.name for p in self.personas if not self.through_endpoint(p, service))
 
-    def hub_for(self, endpoint_id: str, vpc_id: str | None = None) -> Hub:
+    def hub_for(self, endpoint_id: str, vpc_id: str | None = None) -> HubEndpoint:
         """The hub as one endpoint's policy sees it."""
         return dataclasses.replace(self.hub, endpoint_id=endpoint_id, vpc_id=vpc_id or self.hub.vpc_id)
 
@@ -87,9 +87,9 @@ def _lab_personas(ready: Mapping[str, Any]) -> tuple[list[Persona], dict[str, tu
     return personas, creds
 
 
-def _lab_hub(ready: Mapping[str, Any]) -> Hub:
+def _lab_hub(ready: Mapping[str, Any]) -> HubEndpoint:
     info = ready.get("hub") or {}
-    return Hub(
+    return HubEndpoint(
         account_id=str(info.get("account_id", "")),
         vpc_id=str(info.get("vpc_id", "")),
         endpoint_id="",

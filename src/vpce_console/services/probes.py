@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vpce_console.policy.evaluator import CompiledPolicy, Decision, PolicyError, compile_policy, evaluate
-from vpce_console.policy.personas import Hub, Persona, persona_request
+from vpce_console.policy.personas import HubEndpoint, Persona, persona_request
 from vpce_console.services.classify import Denial, is_denial_code, reason_for_message
 from vpce_console.services.watch import ALLOW, EXPLICIT_DENY, IMPLICIT_DENY, INCONCLUSIVE, Phase, WatchProbe
 
@@ -184,7 +184,7 @@ def _policy_resources(*docs: str) -> list[str]:
     return found
 
 
-def candidate_resources(service: str, kind: str, hub: Hub, before: str, after: str) -> list[str]:
+def candidate_resources(service: str, kind: str, hub: HubEndpoint, before: str, after: str) -> list[str]:
     """Concrete resources of `kind` named in either policy, plus one that should not exist."""
     concrete = [
         r
@@ -206,7 +206,7 @@ def derive_probes(
     after: str | CompiledPolicy,
     *,
     service: str,
-    hub: Hub,
+    hub: HubEndpoint,
     identities: Sequence[ProbeIdentity],
     before_text: str = "",
     after_text: str = "",
@@ -266,7 +266,7 @@ def passive_phase(
     denial: Denial,
     before: CompiledPolicy,
     after: CompiledPolicy,
-    hub: Hub,
+    hub: HubEndpoint,
     personas: Iterable[Persona] = (),
 ) -> Phase:
     """Whether an endpoint denial seen in CloudTrail fits the new policy (NEW), the old one (OLD), or neither.

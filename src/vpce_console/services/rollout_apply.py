@@ -10,7 +10,7 @@ from vpce_console.services.journal import sha256_text
 
 if TYPE_CHECKING:
     from vpce_console.aws.writes import EndpointPolicy
-    from vpce_console.policy.personas import Hub
+    from vpce_console.policy.personas import HubEndpoint
     from vpce_console.services.plan import RolloutPlan
 from vpce_console.services.rollout_model import (
     RolloutEvent,
@@ -53,7 +53,7 @@ class ApplySteps(WatchSteps):
         kind: str = "apply",
         rollback_of: str | None = None,
         endpoint: EndpointPolicy | None = None,
-    ) -> tuple[RolloutPlan, EndpointPolicy | None, Hub | None]:
+    ) -> tuple[RolloutPlan, EndpointPolicy | None, HubEndpoint | None]:
         """Read, check, lint, diff, evaluate the impact and choose probes; the plan says why when it is refused."""
         from vpce_console.services.plan import RolloutPlan
 

@@ -13,7 +13,7 @@ from vpce_console.services.probes import (
 
 if TYPE_CHECKING:
     from vpce_console.aws.writes import EndpointPolicy
-    from vpce_console.policy.personas import Hub
+    from vpce_console.policy.personas import HubEndpoint
     from vpce_console.services.personas import PersonaSet
     from vpce_console.services.plan import RolloutPlan
 from vpce_console.services.rollout_model import (
@@ -137,7 +137,7 @@ class RolloutBase:
         _maybe_crash("verify")
         return written_at
 
-    def _persona_set(self, hub: Hub) -> PersonaSet | None:
+    def _persona_set(self, hub: HubEndpoint) -> PersonaSet | None:
         if self.ctx.persona_set is not None:
             return self.ctx.persona_set
         if not self.ctx.personas:
@@ -146,7 +146,7 @@ class RolloutBase:
 
         return PersonaSet(tuple(self.ctx.personas), hub, "personas")
 
-    def _analyse(self, plan: RolloutPlan, deployed: str, draft: str, service: str, hub: Hub) -> RolloutPlan:
+    def _analyse(self, plan: RolloutPlan, deployed: str, draft: str, service: str, hub: HubEndpoint) -> RolloutPlan:
         """Diff, impact (with the NAT-path rule) and per-direction probes, emitted and folded into the plan."""
         from vpce_console.policy.diff import policy_diff
         from vpce_console.policy.evaluator import PolicyError

@@ -27,7 +27,7 @@ from vpce_console.services.watch import (
 if TYPE_CHECKING:
     from vpce_console.aws.session import AwsGateway
     from vpce_console.aws.writes import EndpointPolicy
-    from vpce_console.policy.personas import Hub, Persona
+    from vpce_console.policy.personas import HubEndpoint, Persona
     from vpce_console.services.personas import PersonaSet
     from vpce_console.services.plan import RolloutPlan
 
@@ -181,10 +181,10 @@ def _same_document(a: str, b: str) -> bool:
         return False
 
 
-def _hub(endpoint: EndpointPolicy, account_id: str, region: str) -> Hub:
-    from vpce_console.policy.personas import Hub
+def _hub(endpoint: EndpointPolicy, account_id: str, region: str) -> HubEndpoint:
+    from vpce_console.policy.personas import HubEndpoint
 
-    return Hub(
+    return HubEndpoint(
         account_id=endpoint.owner_id or account_id,
         vpc_id=endpoint.vpc_id,
         endpoint_id=endpoint.endpoint_id,

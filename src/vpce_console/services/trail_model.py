@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from vpce_console.errors import UsageError
+from vpce_console.policy.vocab import Progress as Progress  # the shared name; trail modules import it from here
 from vpce_console.services.trail_sql import Question
 
 if TYPE_CHECKING:
     pass
-
-
-Progress = Callable[[str], None]
 
 
 UNKNOWN = "unknown"

@@ -9,17 +9,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
+from vpce_console.policy.vocab import FractionProgress
 from vpce_console.tui.models import ChangeRow, DenialHistory, DenialRow, HeaderInfo, Snapshot, TrailUsage, WatchView
-
-Progress = Callable[[str, float], None]
-"""Progress callback: (what is loading, fraction done 0..1)."""
 
 
 class LoadReporter(Protocol):
-    """A `Progress` that also takes the endpoint rows known before the rest of the load finishes.
+    """A `FractionProgress` that also takes the endpoint rows known before the rest of the load finishes.
 
     It travels through `load`'s `progress` argument, so backends that cannot list endpoints early (or predate
-    this) keep their signature and simply call it as a `Progress`; a backend that can checks for `endpoints`.
+    this) keep their signature and simply call it as a `FractionProgress`; a backend that can checks for
+    `endpoints`.
     """
 
     def __call__(self, what: str, fraction: float) -> None:
@@ -38,7 +37,7 @@ class Backend(Protocol):
         """Caller identity, account and region for the header."""
         ...
 
-    async def load(self, progress: Progress | None = None) -> Snapshot:
+    async def load(self, progress: FractionProgress | None = None) -> Snapshot:
         """Inventory, doctor findings and cost in one snapshot.
 
         When `progress` is a `LoadReporter`, a backend may hand it the endpoint rows as soon as they are read.
@@ -75,12 +74,12 @@ class Backend(Protocol):
         """Journal entries, oldest first (all endpoints, or one)."""
         ...
 
-    async def trail_usage(self, progress: Progress | None = None) -> TrailUsage:
+    async def trail_usage(self, progress: FractionProgress | None = None) -> TrailUsage:
         """Calls and denials per endpoint and per spoke × service over the trail window (state `off` without a
         `trail:` config); called after `load`, whose inventory maps source IPs to spoke VPCs."""
         ...
 
-    async def denial_history(self, progress: Progress | None = None) -> DenialHistory:
+    async def denial_history(self, progress: FractionProgress | None = None) -> DenialHistory:
         """The trail's denials of the last day (or the configured window), grouped by who and what."""
         ...
 

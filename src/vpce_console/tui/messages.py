@@ -9,7 +9,6 @@ from textual.message import Message
 
 from vpce_console.tui.backend import Backend
 from vpce_console.tui.models import (
-    ApplyOutcome,
     ChangeRow,
     DenialHistory,
     DenialRow,
@@ -85,14 +84,6 @@ class DenialsArrived(Message):
     def __init__(self, rows: Sequence[DenialRow]) -> None:
         super().__init__()
         self.rows = tuple(rows)
-
-
-class Applied(Message):
-    """The rollout's write finished (or was refused)."""
-
-    def __init__(self, outcome: ApplyOutcome) -> None:
-        super().__init__()
-        self.outcome = outcome
 
 
 class WatchTick(Message):

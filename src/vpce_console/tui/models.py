@@ -7,7 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vpce_console.policy.personas import HubEndpoint, Persona
+    from vpce_console.services.personas import PersonaSet
+    from vpce_console.services.plan import RolloutPlan
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,12 +158,12 @@ class Snapshot:
     cells: tuple[SubscriberCell, ...] = ()
     doctor: tuple[DoctorRow, ...] = ()
     cost: tuple[CostRow, ...] = ()
-    hub: Any = None
-    """The `policy.personas.Hub` the impact matrix evaluates against (None until known)."""
-    personas: tuple[Any, ...] = ()
-    """`policy.personas.Persona` values for the impact matrix."""
-    persona_set: Any = None
-    """The `services.personas.PersonaSet` (personas, hub, zone associations) the CLI uses too; None until known."""
+    hub: HubEndpoint | None = None
+    """The hub endpoint the impact matrix evaluates against (None until known)."""
+    personas: tuple[Persona, ...] = ()
+    """The workloads of the impact matrix."""
+    persona_set: PersonaSet | None = None
+    """The persona selection (personas, hub, zone associations) the CLI uses too; None until known."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,16 +188,6 @@ class DenialRow:
     """How many denials the row stands for (a history row groups the trail's records; a live row is one)."""
     history: bool = False
     """True for a row backfilled from the trail (`at` is the group's newest eventTime), False for the live tail."""
-
-
-@dataclass(frozen=True, slots=True)
-class ApplyOutcome:
-    """What an apply did: the journal entry, and when the watch started."""
-
-    endpoint_id: str
-    applied: bool
-    message: str
-    journal_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,8 +221,8 @@ class WatchView:
     """Why it ended (refusal reason, timeout …)."""
     journal_id: str = ""
     """The journal entry of this change once it is journaled (what `b` rolls back)."""
-    plan: Any = None
-    """The `services.plan.RolloutPlan` (what changes, who is affected, which probes prove it) once built."""
+    plan: RolloutPlan | None = None
+    """What changes, who is affected and which probes prove it, once built."""
 
 
 @dataclass(frozen=True, slots=True)

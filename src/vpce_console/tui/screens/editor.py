@@ -18,6 +18,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane, TextArea
 
+from vpce_console.policy.vocab import DEFAULT_POLICY_DRAFT, SEVERITIES, SEVERITY_ORDER
 from vpce_console.tui.actions import bindings_for
 from vpce_console.tui.drafts import Draft, DraftStore
 from vpce_console.tui.models import EndpointRow, Snapshot
@@ -25,6 +26,7 @@ from vpce_console.tui.render import colour, decision_text, severity_text
 from vpce_console.tui.widgets.policytext import PolicyTextArea
 
 if TYPE_CHECKING:
+    from vpce_console.policy.personas import HubEndpoint, Persona
     from vpce_console.tui.app import VpceApp
 
 LINT_DELAY_SECONDS = 0.25
@@ -32,23 +34,10 @@ LINT_DELAY_SECONDS = 0.25
 OBSERVED_DELAY_SECONDS = 1.5
 """Replay reads the trail: wait for a longer pause in typing than lint does."""
 
-DEFAULT_POLICY = """{
-  "Version": "2012-10-17",
-  "Statement": [
-    {
-      "Effect": "Allow",
-      "Principal": "*",
-      "Action": "*",
-      "Resource": "*"
-    }
-  ]
-}"""
-"""What AWS enforces when an endpoint has no policy document: full access."""
-
 
 def deployed_text(endpoint: EndpointRow) -> str:
     """The deployed document, or the default full-access policy when there is none."""
-    return endpoint.policy_text if endpoint.policy_text else DEFAULT_POLICY
+    return endpoint.policy_text if endpoint.policy_text else DEFAULT_POLICY_DRAFT
 
 
 MAX_IMPACT_ACTIONS = 6
@@ -57,7 +46,7 @@ MAX_IMPACT_RESOURCES = 2
 
 def impact_plan(
     endpoint: EndpointRow, snapshot: Snapshot, deployed: str, draft: str
-) -> tuple[Sequence[Any], list[str], list[str], Any] | None:
+) -> tuple[Sequence[Persona], list[str], list[str], HubEndpoint] | None:
     """Personas, actions, resources and hub for the matrix: what the policies name for this service, else defaults."""
     import dataclasses
 
@@ -72,11 +61,9 @@ def impact_plan(
         :MAX_IMPACT_ACTIONS
     ]
     resources = list(named_in_policies((deployed, draft), "Resource"))[:MAX_IMPACT_RESOURCES] or ["*"]
-    hub = snapshot.hub
-    if dataclasses.is_dataclass(hub) and not isinstance(hub, type):
-        hub = dataclasses.replace(
-            hub, endpoint_id=endpoint.endpoint_id, vpc_id=endpoint.vpc_id or getattr(hub, "vpc_id", "")
-        )
+    hub = dataclasses.replace(
+        snapshot.hub, endpoint_id=endpoint.endpoint_id, vpc_id=endpoint.vpc_id or snapshot.hub.vpc_id
+    )
     return snapshot.personas, actions, resources, hub
 
 
@@ -228,8 +215,9 @@ class PolicyEditorScreen(Screen[None]):
         table = self.query_one("#findings-table", DataTable)
         table.clear()
         variables = self.app.theme_variables
-        order = {"error": 0, "warning": 1, "info": 2}
-        for index, finding in enumerate(sorted(findings, key=lambda f: (order.get(str(f.severity), 9), f.line))):
+        for index, finding in enumerate(
+            sorted(findings, key=lambda f: (SEVERITY_ORDER.get(str(f.severity), 9), f.line))
+        ):
             table.add_row(
                 severity_text(str(finding.severity), variables),
                 f"{finding.line}:{finding.column}",
@@ -241,8 +229,7 @@ class PolicyEditorScreen(Screen[None]):
         self.show_finding()
 
     def sorted_findings(self) -> list[Any]:
-        order = {"error": 0, "warning": 1, "info": 2}
-        return sorted(self.findings, key=lambda f: (order.get(str(f.severity), 9), f.line))
+        return sorted(self.findings, key=lambda f: (SEVERITY_ORDER.get(str(f.severity), 9), f.line))
 
     def selected_finding(self) -> Any:
         table = self.query_one("#findings-table", DataTable)
@@ -413,7 +400,7 @@ class PolicyEditorScreen(Screen[None]):
     def update_status(self) -> None:
         if not self.is_mounted:
             return
-        counts = {s: sum(1 for f in self.findings if str(f.severity) == s) for s in ("error", "warning", "info")}
+        counts = {s: sum(1 for f in self.findings if str(f.severity) == s) for s in SEVERITIES}
         mode = "read-only: drafts only" if self.vapp.read_only else "write enabled"
         parts = [
             f"Policy editor — {self.endpoint.service} {self.endpoint.endpoint_id}",

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from vpce_console.policy.vocab import SEVERITY_ORDER
+from vpce_console.policy.vocab import SEVERITIES, SEVERITY_ORDER
 from vpce_console.tui.models import (
     DoctorRow,
 )
@@ -67,7 +67,7 @@ class DoctorPane(Pane):
         body = Text()
         if not rows:
             body.append("✓ no findings" if self.loaded else "", style=colour(self.variables, "state-available"))
-        for severity in ("error", "warning", "info"):
+        for severity in SEVERITIES:
             group = [row for row in rows if row.severity == severity]
             if not group:
                 continue
@@ -85,7 +85,7 @@ class DoctorPane(Pane):
                     body.append(f"      {step}. {command}\n")
             body.append("\n")
         self.query_one("#doctor-body", Static).update(body)
-        counts = {s: sum(1 for r in rows if r.severity == s) for s in ("error", "warning", "info")}
+        counts = {s: sum(1 for r in rows if r.severity == s) for s in SEVERITIES}
         self.update_title(f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} info")
 
     def focus_main(self) -> None:
