@@ -17,29 +17,36 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from vpce_console.policy.conditions import Check, parse_operator
+from vpce_console.policy.conditions import parse_operator
 from vpce_console.policy.decision import ALLOW, EXPLICIT_DENY, IMPLICIT_DENY, MatchedStatement, PolicyError
 from vpce_console.policy.evaluator import CompiledPolicy, compile_policy, normalize_context
-from vpce_console.policy.matching import Context, Template, Variable, template_pattern
+from vpce_console.policy.matching import Template, Variable
+from vpce_console.policy.partial_match import (
+    CondTest,
+    StatementTests,
+    principal_account,
+    statement_needs,
+)
 from vpce_console.policy.statements import (
     ACCOUNT_ID_RE,
     ARN_ACCOUNT_RE,
-    Caller,
-    CompiledStatement,
-    Patterns,
     PrincipalSet,
     caller_of,
 )
 
 UNDETERMINED = "undetermined"
+
+
 PRINCIPAL = "Principal"
 """Pseudo-key of the caller's identity when it is unknown (a redacted cross-account record)."""
+
+
 RESOURCE = "Resource"
 """Pseudo-key of the resource ARN when the record does not name it."""
+
+
 MAX_ATOMS = 14
 """Above this many unknown tests in play, outcomes are over-approximated instead of enumerated (2**n)."""
-
-_T, _F, _U = 1, 0, -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,36 +96,11 @@ class PartialDecision:
 
 
 @dataclass(frozen=True, slots=True)
-class _Cond:
-    """One condition test with what it reads: its key and the keys of the variables in its values."""
-
-    check: Check
-    key: str
-    var_keys: frozenset[str]
-    defaulted: frozenset[str]
-    """Variable keys that carry a `${key, 'default'}` (their absence is not "null", so no shortcut applies)."""
-    increasing: bool
-    """True when resolving a variable can only turn the test from false to true (positive operators)."""
-    atom: int
-
-
-@dataclass(frozen=True, slots=True)
-class _Stmt:
-    base: CompiledStatement
-    conds: tuple[_Cond, ...]
-    resource_vars: tuple[tuple[Template, frozenset[str]], ...]
-    principal_atom: int
-    resource_atom: int
-    principal_accounts: frozenset[str] | None
-    """Accounts the Principal element can match (None when it can match any, e.g. `*`)."""
-
-
-@dataclass(frozen=True, slots=True)
 class PartialPolicy:
     """A policy compiled for partial evaluation (wraps the ordinary compiled policy)."""
 
     full: CompiledPolicy
-    statements: tuple[_Stmt, ...]
+    statements: tuple[StatementTests, ...]
     atom_keys: tuple[frozenset[str], ...]
     spelling: Mapping[str, str]
     """Lower-case key -> as the policy first spells it."""
@@ -146,7 +128,7 @@ class PartialPolicy:
         else:
             unknown = frozenset(k.lower() for k in request.unknown) - ctx.keys()
         caller = caller_of(request.principal) if request.principal is not None else None
-        account = _principal_account(request.context) if caller is None else None
+        account = principal_account(request.context) if caller is None else None
         action = request.action.lower()
         deny_known = False
         allow_known = False
@@ -155,7 +137,7 @@ class PartialPolicy:
         matched: list[MatchedStatement] = []
         undecided: list[MatchedStatement] = []
         for st in self.statements:
-            atoms = _statement(st, caller, account, action, request.resource, ctx, unknown)
+            atoms = statement_needs(st, caller, account, action, request.resource, ctx, unknown)
             if atoms is None:
                 continue
             if not atoms:
@@ -239,109 +221,6 @@ class PartialPolicy:
         return frozenset(self.spelling.get(k, k) for g in groups for k in g if k in open_keys)
 
 
-# ---------------------------------------------------------------- per statement
-
-
-def _principal_account(context: Mapping[str, Any]) -> str | None:
-    """`aws:PrincipalAccount` from the request, whatever the key's case (the policy may never read it)."""
-    for key, value in context.items():
-        if key.lower() == "aws:principalaccount":
-            return value if isinstance(value, str) else None
-    return None
-
-
-def _statement(
-    st: _Stmt,
-    caller: Caller | None,
-    account: str | None,
-    action: str,
-    resource: str | None,
-    ctx: Context,
-    unknown: frozenset[str],
-) -> tuple[int, ...] | None:
-    """None when the statement certainly does not apply, else the unknown tests it needs (empty: it applies)."""
-    base = st.base
-    if base.actions.matches(action, ctx) == base.not_action:
-        return None
-    pending: list[int] = []
-    p = _principal(st, caller, account)
-    if p == _F:
-        return None
-    if p == _U:
-        pending.append(st.principal_atom)
-    r = _resource(st, resource, ctx, unknown)
-    if r == _F:
-        return None
-    if r == _U:
-        pending.append(st.resource_atom)
-    for cond in st.conds:
-        c = _condition(cond, ctx, unknown)
-        if c == _F:
-            return None
-        if c == _U:
-            pending.append(cond.atom)
-    return tuple(pending)
-
-
-def _principal(st: _Stmt, caller: Caller | None, account: str | None) -> int:
-    base = st.base
-    principals: PrincipalSet = base.principal
-    if caller is not None:
-        if base.not_principal:
-            return _F if principals.excludes(caller) else _T
-        return _T if principals.matches(caller) else _F
-    if principals.everyone:
-        return _F if base.not_principal else _T
-    if account is not None and st.principal_accounts is not None and account not in st.principal_accounts:
-        # nothing listed belongs to the caller's account: Principal cannot match, NotPrincipal cannot exclude
-        return _T if base.not_principal else _F
-    return _U
-
-
-def _resource(st: _Stmt, resource: str | None, ctx: Context, unknown: frozenset[str]) -> int:
-    base = st.base
-    patterns: Patterns = base.resources
-    if resource is None:
-        hit = patterns.static is not None and patterns.static.fullmatch("") is not None  # a `*`-only entry
-        if hit:
-            return _F if base.not_resource else _T
-        return _U
-    if not st.resource_vars or not any(keys & unknown for _, keys in st.resource_vars):
-        return _T if patterns.matches(resource, ctx) != base.not_resource else _F
-    # Some entries render from unknown keys: a match among the others is final, otherwise it is open.
-    if patterns.static is not None and patterns.static.fullmatch(resource) is not None:
-        return _F if base.not_resource else _T
-    for template, keys in st.resource_vars:
-        if keys & unknown:
-            continue
-        pattern = template_pattern(template, ctx)
-        if pattern is not None and pattern.fullmatch(resource) is not None:
-            return _F if base.not_resource else _T
-    return _U
-
-
-def _condition(cond: _Cond, ctx: Context, unknown: frozenset[str]) -> int:
-    if cond.key in unknown:
-        return _U
-    open_vars = cond.var_keys & unknown
-    if not open_vars:
-        return _T if cond.check(ctx) else _F
-    if cond.key not in ctx:
-        # a missing key decides without reading any value (E1–E6): variables do not matter
-        return _T if cond.check(ctx) else _F
-    if open_vars & cond.defaulted:
-        return _U
-    # Unknown variables render as null here (E15): knowing them can only add policy values, so the result
-    # is final when it already is true for a positive operator or false for a negated one.
-    result = cond.check(ctx)
-    if result == cond.increasing:
-        return _T if result else _F
-    return _U
-
-
-# ---------------------------------------------------------------- compile
-
-
 def _templates(values: Any) -> list[Template]:
     from vpce_console.policy.matching import parse_template
 
@@ -403,10 +282,10 @@ def compile_partial(doc: str | Mapping[str, Any]) -> PartialPolicy:
             atom_keys.append(keys)
         return index
 
-    statements: list[_Stmt] = []
+    statements: list[StatementTests] = []
     for st in full.statements:
         stmt_raw = raw_list[st.index]
-        conds: list[_Cond] = []
+        conds: list[CondTest] = []
         checks = iter(st.conditions)
         for operator, entries in (stmt_raw.get("Condition") or {}).items():
             op = parse_operator(operator)
@@ -422,7 +301,7 @@ def compile_partial(doc: str | Mapping[str, Any]) -> PartialPolicy:
                             spelling.setdefault(part.key, _spelled(t.text, part.key))
                 identity = ("c", op.name.lower(), lkey, json.dumps(values, sort_keys=True))
                 conds.append(
-                    _Cond(
+                    CondTest(
                         check,
                         lkey,
                         var_keys,
@@ -443,7 +322,7 @@ def compile_partial(doc: str | Mapping[str, Any]) -> PartialPolicy:
         static = st.resources.static.pattern if st.resources.static is not None else None
         resource_atom = atom(("r", static, st.resources.dynamic, st.not_resource), resource_keys)
         statements.append(
-            _Stmt(
+            StatementTests(
                 st,
                 tuple(conds),
                 tuple(resource_vars),
