@@ -6,7 +6,6 @@ Every list call is paginated (botocore paginators); filters batch ids 200 at a t
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -14,13 +13,8 @@ from typing import Any
 from vpce_console.aws.models import (
     Endpoint,
     Eni,
-    HubVpc,
-    Route,
-    RouteTable,
     SecurityGroup,
     ServiceDetail,
-    SpokeVpc,
-    Subnet,
     normalize_state,
 )
 from vpce_console.aws.session import AwsGateway
@@ -29,16 +23,16 @@ from vpce_console.errors import AwsError
 FILTER_BATCH = 200
 
 
-def _tags(items: Iterable[Mapping[str, Any]] | None) -> dict[str, str]:
+def tags_of(items: Iterable[Mapping[str, Any]] | None) -> dict[str, str]:
     return {str(t["Key"]): str(t.get("Value", "")) for t in items or () if "Key" in t}
 
 
-def _batches(ids: Sequence[str], size: int = FILTER_BATCH) -> list[list[str]]:
+def batches(ids: Sequence[str], size: int = FILTER_BATCH) -> list[list[str]]:
     unique = sorted(set(ids))
     return [unique[i : i + size] for i in range(0, len(unique), size)]
 
 
-async def _all(
+async def describe_all(
     gw: AwsGateway, operation: str, key: str, *, account_id: str | None, region: str | None = None, **params: Any
 ) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
@@ -54,7 +48,7 @@ async def describe_interface_endpoints(
     filters = [{"Name": "vpc-endpoint-type", "Values": ["Interface"]}]
     if vpc_id:
         filters.append({"Name": "vpc-id", "Values": [vpc_id]})
-    items = await _all(
+    items = await describe_all(
         gw, "describe_vpc_endpoints", "VpcEndpoints", account_id=account_id, region=region, Filters=filters
     )
     # Keep interface endpoints only (some implementations ignore the type filter) and drop deleted ones,
@@ -72,7 +66,7 @@ async def describe_enis(gw: AwsGateway, eni_ids: Sequence[str], *, account_id: s
     out: dict[str, Eni] = {}
 
     async def batch(ids: list[str]) -> list[dict[str, Any]]:
-        return await _all(
+        return await describe_all(
             gw,
             "describe_network_interfaces",
             "NetworkInterfaces",
@@ -81,7 +75,7 @@ async def describe_enis(gw: AwsGateway, eni_ids: Sequence[str], *, account_id: s
             Filters=[{"Name": "network-interface-id", "Values": ids}],
         )
 
-    for items in await asyncio.gather(*(batch(b) for b in _batches(eni_ids))):
+    for items in await asyncio.gather(*(batch(b) for b in batches(eni_ids))):
         for item in items:
             out[item["NetworkInterfaceId"]] = Eni(
                 eni_id=item["NetworkInterfaceId"],
@@ -111,7 +105,7 @@ async def describe_security_groups(
     out: dict[str, SecurityGroup] = {}
 
     async def batch(ids: list[str]) -> list[dict[str, Any]]:
-        return await _all(
+        return await describe_all(
             gw,
             "describe_security_groups",
             "SecurityGroups",
@@ -120,7 +114,7 @@ async def describe_security_groups(
             Filters=[{"Name": "group-id", "Values": ids}],
         )
 
-    for items in await asyncio.gather(*(batch(b) for b in _batches(group_ids))):
+    for items in await asyncio.gather(*(batch(b) for b in batches(group_ids))):
         for item in items:
             cidrs: list[str] = []
             groups: list[str] = []
@@ -178,7 +172,7 @@ async def describe_services(
 
     unknown: list[str] = []
     failure = ""
-    for names in _batches(service_names):
+    for names in batches(service_names):
         try:
             await ask(names)
         except AwsError as exc:
@@ -209,7 +203,7 @@ async def subnet_az_ids(gw: AwsGateway, subnet_ids: Sequence[str], *, account_id
     out: dict[str, str] = {}
 
     async def batch(ids: list[str]) -> list[dict[str, Any]]:
-        return await _all(
+        return await describe_all(
             gw,
             "describe_subnets",
             "Subnets",
@@ -218,7 +212,7 @@ async def subnet_az_ids(gw: AwsGateway, subnet_ids: Sequence[str], *, account_id
             Filters=[{"Name": "subnet-id", "Values": ids}],
         )
 
-    for items in await asyncio.gather(*(batch(b) for b in _batches(subnet_ids))):
+    for items in await asyncio.gather(*(batch(b) for b in batches(subnet_ids))):
         for item in items:
             if item.get("AvailabilityZoneId"):
                 out[item["SubnetId"]] = str(item["AvailabilityZoneId"])
@@ -287,178 +281,9 @@ async def hub_endpoints(
                 dns_zone_id=str(dns_entries[0]["HostedZoneId"])
                 if dns_entries and dns_entries[0].get("HostedZoneId")
                 else None,
-                tags=_tags(item.get("Tags")),
+                tags=tags_of(item.get("Tags")),
                 policy_supported=detail.policy_supported if detail else None,
                 service_private_dns_name=(detail.private_dns_name if detail else None),
             )
         )
     return sorted(endpoints, key=lambda e: (e.service, e.endpoint_id))
-
-
-async def hub_vpcs(gw: AwsGateway, vpc_ids: Sequence[str], *, account_id: str, region: str) -> list[HubVpc]:
-    """The hub VPCs with their CIDR blocks."""
-    if not vpc_ids:
-        return []
-    items = await _all(
-        gw,
-        "describe_vpcs",
-        "Vpcs",
-        account_id=account_id,
-        region=region,
-        Filters=[{"Name": "vpc-id", "Values": sorted(set(vpc_ids))}],
-    )
-    return [
-        HubVpc(
-            vpc_id=i["VpcId"],
-            account_id=str(i.get("OwnerId") or account_id),
-            region=region,
-            cidrs=_vpc_cidrs(i),
-            tags=_tags(i.get("Tags")),
-        )
-        for i in items
-    ]
-
-
-def _vpc_cidrs(item: Mapping[str, Any]) -> tuple[str, ...]:
-    cidrs = [str(item["CidrBlock"])] if item.get("CidrBlock") else []
-    for assoc in item.get("CidrBlockAssociationSet", []):
-        state = str(assoc.get("CidrBlockState", {}).get("State", "associated")).lower()
-        if state in ("associated", "associating") and assoc.get("CidrBlock"):
-            cidrs.append(str(assoc["CidrBlock"]))
-    return tuple(dict.fromkeys(cidrs))
-
-
-def _route(item: Mapping[str, Any]) -> Route:
-    destination = str(
-        item.get("DestinationCidrBlock")
-        or item.get("DestinationIpv6CidrBlock")
-        or item.get("DestinationPrefixListId")
-        or ""
-    )
-    for key, kind in (
-        ("TransitGatewayId", "tgw"),
-        ("VpcPeeringConnectionId", "pcx"),
-        ("NatGatewayId", "nat"),
-        ("NetworkInterfaceId", "eni"),
-    ):
-        if item.get(key):
-            return Route(destination, kind, str(item[key]), str(item.get("State", "active")).lower())
-    gateway = str(item.get("GatewayId") or "")
-    if gateway == "local":
-        kind = "local"
-    elif gateway.startswith("igw-"):
-        kind = "igw"
-    elif gateway.startswith("vgw-"):
-        kind = "vgw"
-    elif gateway.startswith("tgw-"):
-        kind = "tgw"
-    else:
-        kind = "other"
-    return Route(destination, kind, gateway, str(item.get("State", "active")).lower())
-
-
-async def spoke_vpcs(
-    gw: AwsGateway,
-    *,
-    account_id: str,
-    region: str,
-    include_default: bool = False,
-    exclude_vpc_ids: Iterable[str] = (),
-) -> list[SpokeVpc]:
-    """Every VPC of a spoke account with subnets, route tables, TGW attachments and peerings (DNS not yet read)."""
-    excluded = set(exclude_vpc_ids)
-    vpcs, subnets, tables, attachments, peerings = await asyncio.gather(
-        _all(gw, "describe_vpcs", "Vpcs", account_id=account_id, region=region),
-        _all(gw, "describe_subnets", "Subnets", account_id=account_id, region=region),
-        _all(gw, "describe_route_tables", "RouteTables", account_id=account_id, region=region),
-        _all(
-            gw,
-            "describe_transit_gateway_vpc_attachments",
-            "TransitGatewayVpcAttachments",
-            account_id=account_id,
-            region=region,
-        ),
-        _all(gw, "describe_vpc_peering_connections", "VpcPeeringConnections", account_id=account_id, region=region),
-    )
-    subnets_by_vpc: dict[str, list[Subnet]] = defaultdict(list)
-    for s in subnets:
-        subnets_by_vpc[s["VpcId"]].append(
-            Subnet(
-                subnet_id=s["SubnetId"],
-                availability_zone=str(s.get("AvailabilityZone", "")),
-                cidr=s["CidrBlock"],
-                availability_zone_id=s.get("AvailabilityZoneId"),
-            )
-        )
-    tables_by_vpc: dict[str, list[RouteTable]] = defaultdict(list)
-    for t in tables:
-        assocs = t.get("Associations", [])
-        tables_by_vpc[t["VpcId"]].append(
-            RouteTable(
-                route_table_id=t["RouteTableId"],
-                main=any(a.get("Main") for a in assocs),
-                subnet_ids=tuple(a["SubnetId"] for a in assocs if a.get("SubnetId")),
-                routes=tuple(_route(r) for r in t.get("Routes", [])),
-            )
-        )
-    attachments_by_vpc: dict[str, list[str]] = defaultdict(list)
-    for a in attachments:
-        if str(a.get("State", "available")).lower() in ("available", "pending", "pendingacceptance", "modifying"):
-            attachments_by_vpc[a.get("VpcId", "")].append(a["TransitGatewayAttachmentId"])
-    peerings_by_vpc: dict[str, list[str]] = defaultdict(list)
-    for p in peerings:
-        if str(p.get("Status", {}).get("Code", "active")).lower() != "active":
-            continue
-        for side in ("RequesterVpcInfo", "AccepterVpcInfo"):
-            vpc = p.get(side, {}).get("VpcId")
-            if vpc:
-                peerings_by_vpc[vpc].append(p["VpcPeeringConnectionId"])
-    out = []
-    for v in vpcs:
-        if v["VpcId"] in excluded or (v.get("IsDefault") and not include_default):
-            continue
-        out.append(
-            SpokeVpc(
-                vpc_id=v["VpcId"],
-                account_id=str(v.get("OwnerId") or account_id),
-                region=region,
-                cidrs=_vpc_cidrs(v),
-                tags=_tags(v.get("Tags")),
-                is_default=bool(v.get("IsDefault", False)),
-                subnets=tuple(sorted(subnets_by_vpc.get(v["VpcId"], []), key=lambda s: s.subnet_id)),
-                route_tables=tuple(tables_by_vpc.get(v["VpcId"], [])),
-                tgw_attachments=tuple(sorted(attachments_by_vpc.get(v["VpcId"], []))),
-                peering_connections=tuple(sorted(peerings_by_vpc.get(v["VpcId"], []))),
-            )
-        )
-    return out
-
-
-async def tgw_attachments(gw: AwsGateway, *, account_id: str, region: str) -> list[tuple[str, str]]:
-    """(VPC id, attachment id) of every live VPC attachment visible in an account (a TGW owner sees all)."""
-    items = await _all(
-        gw,
-        "describe_transit_gateway_vpc_attachments",
-        "TransitGatewayVpcAttachments",
-        account_id=account_id,
-        region=region,
-    )
-    live = ("available", "pending", "pendingacceptance", "modifying")
-    return [
-        (str(a["VpcId"]), str(a["TransitGatewayAttachmentId"]))
-        for a in items
-        if a.get("VpcId") and str(a.get("State", "available")).lower() in live
-    ]
-
-
-async def vpc_dns_attributes(gw: AwsGateway, vpc_id: str, *, account_id: str, region: str) -> tuple[bool, bool]:
-    """(enableDnsSupport, enableDnsHostnames) of one VPC: two DescribeVpcAttribute calls."""
-    async with gw.client("ec2", account_id=account_id, region=region) as ec2:
-        support, hostnames = await asyncio.gather(
-            ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsSupport"),
-            ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsHostnames"),
-        )
-    return (
-        bool(support.get("EnableDnsSupport", {}).get("Value", False)),
-        bool(hostnames.get("EnableDnsHostnames", {}).get("Value", False)),
-    )

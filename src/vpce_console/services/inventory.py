@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from vpce_console.aws import cloudwatch, ec2, orgs, route53, route53profiles
+from vpce_console.aws import cloudwatch, ec2, ec2_vpcs, orgs, route53, route53profiles
 from vpce_console.aws.models import (
     DnsProfile,
     Endpoint,
@@ -100,7 +100,7 @@ async def load_inventory(
         )
         say(f"hub {account}/{region}: {len(endpoints)} endpoints")
         vpc_ids = [vpc_id] if vpc_id else sorted({e.vpc_id for e in endpoints})
-        vpcs_task = ec2.hub_vpcs(gateway, vpc_ids, account_id=account, region=region)
+        vpcs_task = ec2_vpcs.hub_vpcs(gateway, vpc_ids, account_id=account, region=region)
         metrics_task = _metrics(gateway, endpoints, account, region, config.aws.metrics_hours, warnings)
         vpcs, metrics = await asyncio.gather(vpcs_task, metrics_task)
         with_bytes = [_with_bytes(e, metrics.get(e.endpoint_id)) for e in endpoints]
@@ -277,7 +277,7 @@ async def _hub_attachments(gateway: AwsGateway, hubs: Sequence[Hub]) -> dict[str
     out: dict[str, list[str]] = {}
     for hub in hubs:
         try:
-            found = await ec2.tgw_attachments(gateway, account_id=hub.account_id, region=hub.region)
+            found = await ec2_vpcs.tgw_attachments(gateway, account_id=hub.account_id, region=hub.region)
         except AwsError as exc:
             if exc.kind in ("credentials", "connection"):
                 raise
@@ -350,12 +350,14 @@ async def _read_spoke_account(
     from dataclasses import replace
 
     try:
-        vpcs = await ec2.spoke_vpcs(
+        vpcs = await ec2_vpcs.spoke_vpcs(
             gateway, account_id=account, region=region, include_default=config.spokes.include_default_vpcs
         )
 
         async def with_dns(vpc: SpokeVpc) -> SpokeVpc:
-            support, hostnames = await ec2.vpc_dns_attributes(gateway, vpc.vpc_id, account_id=account, region=region)
+            support, hostnames = await ec2_vpcs.vpc_dns_attributes(
+                gateway, vpc.vpc_id, account_id=account, region=region
+            )
             return replace(vpc, dns_support=support, dns_hostnames=hostnames)
 
         result = list(await asyncio.gather(*(with_dns(v) for v in vpcs)))
