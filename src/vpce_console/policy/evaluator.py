@@ -44,6 +44,7 @@ __all__ = [
     "Request",
     "StatementTrace",
     "compile_policy",
+    "document_of",
     "evaluate",
     "normalize_context",
 ]
@@ -155,15 +156,19 @@ class CompiledPolicy:
         return tuple(s.trace(caller, action, request.resource, ctx) for s in self.statements)
 
 
+def document_of(doc: str | Mapping[str, Any]) -> Any:
+    """The parsed document of JSON text (PolicyError when it is not JSON), or the object itself."""
+    if not isinstance(doc, str):
+        return doc
+    try:
+        return json.loads(doc)
+    except (ValueError, RecursionError) as exc:
+        raise PolicyError(f"not valid JSON: {exc}") from None
+
+
 def compile_policy(doc: str | Mapping[str, Any]) -> CompiledPolicy:
     """Compile a policy (JSON text or parsed object); raise PolicyError when it cannot be evaluated."""
-    if isinstance(doc, str):
-        try:
-            parsed = json.loads(doc)
-        except (ValueError, RecursionError) as exc:
-            raise PolicyError(f"not valid JSON: {exc}") from None
-    else:
-        parsed = doc
+    parsed = document_of(doc)
     if not isinstance(parsed, Mapping):
         raise PolicyError("a policy must be a JSON object")
     version = parsed.get("Version")

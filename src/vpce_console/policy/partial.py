@@ -18,8 +18,8 @@ from functools import lru_cache
 from typing import Any
 
 from vpce_console.policy.conditions import parse_operator
-from vpce_console.policy.decision import ALLOW, EXPLICIT_DENY, IMPLICIT_DENY, MatchedStatement, PolicyError
-from vpce_console.policy.evaluator import CompiledPolicy, compile_policy, normalize_context
+from vpce_console.policy.decision import ALLOW, EXPLICIT_DENY, IMPLICIT_DENY, MatchedStatement
+from vpce_console.policy.evaluator import CompiledPolicy, compile_policy, document_of, normalize_context
 from vpce_console.policy.matching import Template, Variable
 from vpce_console.policy.partial_match import (
     CondTest,
@@ -260,13 +260,7 @@ def _principal_accounts(principals: PrincipalSet) -> frozenset[str] | None:
 
 def compile_partial(doc: str | Mapping[str, Any]) -> PartialPolicy:
     """Compile a policy for partial evaluation; raises PolicyError like `compile_policy`."""
-    if isinstance(doc, str):
-        try:
-            parsed = json.loads(doc)
-        except (ValueError, RecursionError) as exc:
-            raise PolicyError(f"not valid JSON: {exc}") from None
-    else:
-        parsed = doc
+    parsed = document_of(doc)
     full = compile_policy(parsed)
     raw = parsed.get("Statement") if isinstance(parsed, Mapping) else None
     raw_list: list[Any] = [raw] if isinstance(raw, dict) else list(raw or [])
