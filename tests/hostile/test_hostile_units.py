@@ -102,7 +102,7 @@ def test_duplicate_key_blocks_a_rollout_even_with_force_lint(tmp_path: Path) -> 
     # The refusal is raised inside the lint step, before the caller looks at --force-lint at all.
     with pytest.raises(_Refused, match="force-lint does not override") as refused:
         rollout._lint(DUPLICATE, "sqs")
-    assert refused.value.data["codes"] == ["duplicate-key"]
+    assert refused.value.codes == ("duplicate-key",)
 
 
 def test_a_bom_is_one_decision_for_lint_simulate_impact_and_rollout(tmp_path: Path) -> None:

@@ -8,7 +8,16 @@ import pytest
 
 from vpce_console.commands.rollout import read_policy_file, render_event
 from vpce_console.errors import UsageError
-from vpce_console.services.rollout import RolloutEvent, RolloutSummary, check_write_gate
+from vpce_console.services.rollout import RolloutSummary, check_write_gate
+from vpce_console.services.rollout_events import (
+    ImpactAssessed,
+    Journaled,
+    LeaseChanged,
+    ProbeRound,
+    Recovered,
+    Refused,
+    RollingBack,
+)
 
 
 @pytest.mark.parametrize(
@@ -51,19 +60,39 @@ def test_summary_exit_codes_and_keys() -> None:
 
 
 def test_render_event_lines() -> None:
-    line = render_event(RolloutEvent("refused", 0.0, {"reason": "stale base", "diff": "--- base\n+++ deployed"}))
+    from vpce_console.services.watch import ProbeState, WatchReport, WatchStatus
+
+    line = render_event(Refused(reason="stale base", diff="--- base\n+++ deployed"))
     assert line.startswith("REFUSED") and "+++ deployed" in line
-    row = render_event(
-        RolloutEvent(
-            "round",
-            0.0,
-            {
-                "elapsed": 1.5,
-                "status": "pending",
-                "flaps": 0,
-                "probes": [{"probe_id": "p:sqs:ListQueues:*", "streak": 2}],
-            },
-        )
-    )
+    probe = ProbeState("p:sqs:ListQueues:*", 2, 2, 2, 0, 0, 0, "explicit_deny", 1.0)
+    report = WatchReport(WatchStatus.PENDING, 11.5, 1.5, None, None, (probe,), 0)
+    row = render_event(ProbeRound(number=1, report=report))
     assert "pending" in row and "sqs:ListQueues:*=2" in row
-    assert RolloutEvent("x", 1.23456, {"a": 1}).to_json() == {"event": "x", "time": 1.235, "a": 1}
+    assert Journaled(at=1.23456, journal_id="j1", path="/j").to_json() == {
+        "event": "journal",
+        "time": 1.235,
+        "journal_id": "j1",
+        "path": "/j",
+    }
+
+
+def test_event_lines_keep_their_keys_in_order() -> None:
+    """The JSON lines' keys and their order are the documented contract (the optional keys only when present)."""
+    assert list(Refused(reason="r").to_json()) == ["event", "time", "reason"]
+    assert list(Refused(reason="r", holder=None, by_lease=True).to_json()) == ["event", "time", "reason", "holder"]
+    assert list(ImpactAssessed(personas=0, note="n").to_json()) == ["event", "time", "personas", "changed", "note"]
+    assert list(LeaseChanged(action="release-failed", error="e", expires="x").to_json())[2:] == [
+        "action",
+        "error",
+        "expires",
+    ]
+    assert LeaseChanged(action="lost").to_json()["holder"] is None
+    assert Recovered(journal_id="j", state="superseded", crashed_at="begin").to_json().keys() == {
+        "event",
+        "time",
+        "journal_id",
+        "state",
+        "crashed_at",
+    }
+    rollback = RollingBack(journal_id="j2", rollback_of="j1", already=True).to_json()
+    assert list(rollback)[2:] == ["journal_id", "rollback_of", "already"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import Any
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -242,6 +242,7 @@ class ServicesBackend:
 
         from vpce_console.errors import UsageError
         from vpce_console.services.rollout import Rollout, RolloutSummary
+        from vpce_console.tui.rollout_tracker import RolloutTracker
 
         if self.read_only and what != "watch":  # resuming a watch writes only to the local journal
             raise UsageError(f"read-only mode: start the console with --allow-write to {what}")
@@ -527,133 +528,6 @@ def denial_row(denial: Any) -> Any:
         message=denial.error_message,
         raw=denial.to_row(),
     )
-
-
-def plan_summary(plan: Any) -> str:
-    """One log line for a plan: versions, who is affected in each direction, and how it will be proven."""
-    proof = (
-        f"{len(plan.probes_denied)} probe(s) for newly denied, {len(plan.probes_allowed)} for newly allowed"
-        if plan.observable
-        else "no probe can observe this change (it will end UNOBSERVED)"
-    )
-    return (
-        f"plan: {plan.deployed_version} → {plan.new_version}: {len(plan.newly_denied)} newly denied, "
-        f"{len(plan.newly_allowed)} newly allowed; {proof}"
-    )
-
-
-class RolloutTracker:
-    """Folds rollout events into the view the rollout screen shows (steps log, probes, status, elapsed)."""
-
-    STEP_WORDS: ClassVar[dict[str, str]] = {
-        "lint": "lint: {errors} error(s), {warnings} warning(s)",
-        "journal": "journaled as {journal_id}",
-        "rollback": "rolling back {rollback_of}: restoring {restore_sha256:.12}",
-        "dry_run": "dry run: {outcome}",
-        "modify": "written (ModifyVpcEndpoint {outcome})",
-        "verify": "verified: the API returns the new document",
-    }
-    """Each step in words; the diff and the impact have their own steps on screen, so they are not repeated."""
-    QUIET: ClassVar[frozenset[str]] = frozenset({"diff", "round"})
-
-    def __init__(self) -> None:
-        self.log: list[str] = []
-        self.labels: dict[str, tuple[str, str]] = {}
-        self.probes: tuple[Any, ...] = ()
-        self.status = "planning"
-        self.elapsed = 0.0
-        self.applied = False
-        self.journal_id = ""
-        self.plan: Any = None
-        """The typed `services.plan.RolloutPlan` once the service has built it."""
-
-    def view(self, *, done: bool = False, reason: str = "") -> Any:
-        from vpce_console.tui.models import WatchView
-
-        return WatchView(
-            self.status,
-            self.elapsed,
-            self.probes,
-            tuple(self.log[-12:]),
-            self.applied,
-            done,
-            reason,
-            journal_id=self.journal_id,
-            plan=self.plan,
-        )
-
-    def event(self, event: Any) -> Any:
-        """Fold one RolloutEvent in and return the new view."""
-        from vpce_console.tui.models import ProbeView
-
-        data = dict(event.data)
-        name = event.event
-        if name in ("journal", "rollback") and data.get("journal_id"):
-            self.journal_id = str(data["journal_id"])
-        if name == "plan" and getattr(event, "plan", None) is not None:
-            self.plan = event.plan
-            self.log.append(plan_summary(event.plan))
-            return self.view()
-        if name == "refused":
-            self.status = "refused"
-            self.log.append(f"refused: {data.get('reason', '')}")
-            return self.view(done=True, reason=str(data.get("reason", "")))
-        if name in ("verify", "modify") and data.get("outcome", "ok") not in ("failed", "error"):
-            self.applied = self.applied or name == "verify"
-        if name == "verify":
-            self.applied = True
-            self.status = "pending"
-        if name == "probes":
-            for probe in data.get("probes") or ():
-                self.labels[str(probe.get("probe_id"))] = (
-                    str(probe.get("label") or probe.get("probe_id")),
-                    str(probe.get("after", "")),
-                )
-            self.log.append(f"{data.get('count', 0)} probes" + (f" ({data['note']})" if data.get("note") else ""))
-        elif name == "round":
-            self.status = str(data.get("status", self.status))
-            self.elapsed = float(data.get("elapsed", self.elapsed))
-            self.probes = tuple(
-                ProbeView(
-                    name=self.labels.get(str(p["probe_id"]), (str(p["probe_id"]), ""))[0],
-                    expected=self.labels.get(str(p["probe_id"]), ("", "new"))[1] or "new",
-                    last=str(p.get("last") or "-"),
-                    streak=int(p.get("streak", 0)),
-                    flaps=int(p.get("flaps", 0)),
-                )
-                for p in data.get("probes") or ()
-            )
-        elif name == "status":
-            self.status = str(data.get("status", self.status))
-            self.log.append(f"status: {self.status} at {float(data.get('elapsed', 0)):.0f}s")
-        elif name == "passive":
-            self.log.append(f"passive evidence: {data.get('events', 0)} CloudTrail denial(s) under the new policy")
-        elif name in self.STEP_WORDS:
-            try:
-                self.log.append(self.STEP_WORDS[name].format(**{"outcome": "ok", **data}))
-            except (KeyError, ValueError):
-                self.log.append(name)
-        elif name == "impact":
-            changed = data.get("changed") or []
-            self.log.append(
-                f"impact: {len(changed)} decision(s) change" + (f" ({data['note']})" if data.get("note") else "")
-            )
-        elif name == "no_probes":
-            self.log.append(str(data.get("message") or "no probe can observe this change"))
-        elif name == "recovery":
-            self.log.append(f"journal: {data.get('journal_id', '?')} was {data.get('state', '?')}")
-        elif name not in self.QUIET:
-            words = {k: v for k, v in data.items() if isinstance(v, (str, int, float)) and k != "path"}
-            self.log.append(f"{name}: " + ", ".join(f"{k} {v}" for k, v in words.items())[:100])
-        return self.view()
-
-    def finish(self, summary: Any) -> Any:
-        """The closing view from the RolloutSummary."""
-        self.status = str(summary.status)
-        if summary.propagation_seconds is not None:
-            self.elapsed = max(self.elapsed, float(summary.propagation_seconds))
-        self.log.append(f"{summary.status}: {summary.reason}" if summary.reason else str(summary.status))
-        return self.view(done=True, reason=str(summary.reason))
 
 
 def change_row(entry: Any) -> Any:

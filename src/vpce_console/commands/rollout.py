@@ -183,38 +183,34 @@ def printer(fmt: str, out: TextIO | None = None) -> Callable[[RolloutEvent], Non
 
 def render_event(event: RolloutEvent) -> str:
     """One human line per event (text format)."""
-    d = event.data
-    name = event.event
-    if name == "plan":
-        if event.plan is not None:
-            return "\n".join(["", *event.plan.lines(), ""])
-        versions = f"deployed {d['deployed_sha256'][:12]} → new {d['draft_sha256'][:12]}"
-        return f"plan      {d['endpoint_id']} ({d['service']}) {versions}  as {d['caller']}"
-    if name == "refused":
-        extra = f"\n{d['diff']}" if d.get("diff") else ""
-        return f"REFUSED   {d['reason']}{extra}"
-    if name == "lint":
-        lines = [f"lint      {d['errors']} error(s), {d['warnings']} warning(s)"]
-        lines += [f"          {f['severity']:<7} line {f['line']}: {f['code']} {f['message']}" for f in d["findings"]]
-        return "\n".join(lines)
-    if name == "diff":
-        return "diff\n" + (d["diff"] or "          (no textual difference)")
-    if name == "impact":
-        note = f" ({d['note']})" if d.get("note") else ""
-        nat = len(d.get("not_through_endpoint") or ())
-        via = f", {nat} not through the endpoint" if nat else ""
-        return f"impact    {len(d.get('changed') or ())} changed cell(s) of {d.get('cells', 0)}{via}{note}"
-    if name == "round":
-        streaks = " ".join(f"{p['probe_id'].split(':', 1)[-1][:40]}={p['streak']}" for p in d["probes"])
-        return f"watch     {d['elapsed']:7.1f}s {d['status']:<9} flaps={d['flaps']} {streaks}"
-    if name == "probes":
-        return f"watch     {d['count']} probe(s), see the plan above" + (f" ({d['note']})" if d.get("note") else "")
-    if name == "no_probes":
-        return f"probes    {d['message']}"
-    if name == "summary":
-        return json.dumps(d)
-    parts = " ".join(f"{k}={v}" for k, v in d.items() if not isinstance(v, list | dict))
-    return f"{name:<9} {parts}"
+    from vpce_console.services import rollout_events as ev
+
+    match event:
+        case ev.Planned(plan=plan):
+            return "\n".join(["", *plan.lines(), ""])
+        case ev.Refused(reason=reason, diff=diff):
+            return f"REFUSED   {reason}" + (f"\n{diff}" if diff else "")
+        case ev.LintChecked(errors=errors, warnings=warnings, findings=findings):
+            lines = [f"lint      {errors} error(s), {warnings} warning(s)"]
+            lines += [f"          {f.severity:<7} line {f.line}: {f.code} {f.message}" for f in findings]
+            return "\n".join(lines)
+        case ev.Diffed(diff=diff):
+            return "diff\n" + (diff or "          (no textual difference)")
+        case ev.ImpactAssessed(changed=changed, cells=cells, not_through_endpoint=nat, note=note):
+            via = f", {len(nat)} not through the endpoint" if nat else ""
+            return f"impact    {len(changed)} changed cell(s) of {cells or 0}{via}" + (f" ({note})" if note else "")
+        case ev.ProbeRound(report=report):
+            streaks = " ".join(f"{p.probe_id.split(':', 1)[-1][:40]}={p.streak}" for p in report.probes)
+            return f"watch     {event.elapsed:7.1f}s {report.status:<9} flaps={report.flaps} {streaks}"
+        case ev.ProbesChosen(count=count):
+            return f"watch     {count} probe(s), see the plan above"
+        case ev.NoProbes(message=message):
+            return f"probes    {message}"
+    line = event.to_json()
+    parts = " ".join(
+        f"{k}={v}" for k, v in line.items() if k not in ("event", "time") and not isinstance(v, list | dict)
+    )
+    return f"{event.KIND:<9} {parts}"
 
 
 def summary_line(summary: RolloutSummary, fmt: str, out: TextIO | None = None) -> None:
@@ -309,7 +305,7 @@ async def _leased(lease: Any, rollout: Any, work: Callable[[], Any]) -> RolloutS
         return await work()  # type: ignore[no-any-return]
     from vpce_console.services.lease import run_leased
 
-    return await run_leased(lease, rollout, work)  # type: ignore[no-any-return]
+    return await run_leased(lease, rollout, work)
 
 
 def add_lease_argument(parser: argparse.ArgumentParser) -> None:

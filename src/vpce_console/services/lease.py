@@ -24,13 +24,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from vpce_console.errors import AwsError
 from vpce_console.paths import private_dir, state_dir
+from vpce_console.services.rollout_events import Journaled, LeaseChanged, Refused, RolloutEvent
 
 if TYPE_CHECKING:
     from vpce_console.aws.session import AwsGateway
+    from vpce_console.services.rollout_base import RolloutBase
+    from vpce_console.services.rollout_model import RolloutSummary
 
 LEASE_SECONDS = 300.0
 """A lease lives this long past its last renewal; renewed every third of it while the rollout runs."""
@@ -140,7 +143,8 @@ class _LocalLock:
             self.fd = None
 
 
-Notify = Callable[..., None]
+Notify = Callable[[LeaseChanged], None]
+"""Where lease events go (the rollout's `emit`: they are lines of its output)."""
 
 
 class EndpointLease:
@@ -168,7 +172,7 @@ class EndpointLease:
         self.ttl = ttl
         self.clock = clock
         self.sleep = sleep
-        self.notify: Notify = notify or (lambda event, **data: None)
+        self.notify: Notify = notify or (lambda event: None)
         self.local = _LocalLock(endpoint_id, state)
         self.info: LeaseInfo | None = None
         self.lost = False
@@ -213,7 +217,7 @@ class EndpointLease:
                         other,
                     )
                 await delete_lease(self.gateway, self.endpoint_id, account_id=self.account_id)
-                self.notify("lease", action="broken", previous=other.describe())
+                self.notify(LeaseChanged(action="broken", previous=other.describe()))
                 self.break_token = None  # the typed id breaks that one lease, not whatever comes next
             raise LeaseRefused(f"{self.endpoint_id}: could not take the lease (it keeps changing hands)")
         except BaseException:
@@ -222,7 +226,7 @@ class EndpointLease:
 
     def _held(self, info: LeaseInfo, action: str) -> LeaseInfo:
         self.info = info
-        self.notify("lease", action=action, lease_id=info.lease_id, expires=_iso(info.expires))
+        self.notify(LeaseChanged(action=action, lease_id=info.lease_id, expires=_iso(info.expires)))
         self._renewer = asyncio.get_running_loop().create_task(self._renew_forever())
         return info
 
@@ -246,12 +250,12 @@ class EndpointLease:
             current = None if stored is None else LeaseInfo.from_value(stored.value, self.endpoint_id)
             if current is None or current.lease_id != self.info.lease_id:
                 self.lost = True
-                self.notify("lease", action="lost", holder=current.describe() if current else None)
+                self.notify(LeaseChanged(action="lost", holder=current.describe() if current else None))
                 return
             self.info = replace(self.info, expires=self.clock() + self.ttl)
             await overwrite_lease(self.gateway, self.endpoint_id, self.info.to_value(), account_id=self.account_id)
         except AwsError as exc:  # the next renewal tries again; the lease has two more thirds of its life
-            self.notify("lease", action="renew-failed", error=str(exc))
+            self.notify(LeaseChanged(action="renew-failed", error=str(exc)))
 
     async def _renew_forever(self) -> None:
         while True:
@@ -277,15 +281,17 @@ class EndpointLease:
                     current = None if stored is None else LeaseInfo.from_value(stored.value, self.endpoint_id)
                     if current is not None and current.lease_id == self.info.lease_id:
                         await delete_lease(self.gateway, self.endpoint_id, account_id=self.account_id)
-                    self.notify("lease", action="released", lease_id=self.info.lease_id)
+                    self.notify(LeaseChanged(action="released", lease_id=self.info.lease_id))
                 except AwsError as exc:
-                    self.notify("lease", action="release-failed", error=str(exc), expires=_iso(self.info.expires))
+                    self.notify(LeaseChanged(action="release-failed", error=str(exc), expires=_iso(self.info.expires)))
             self.info = None
         finally:
             self.local.release()
 
 
-async def run_leased(lease: EndpointLease, rollout: Any, work: Callable[[], Awaitable[Any]]) -> Any:
+async def run_leased(
+    lease: EndpointLease, rollout: RolloutBase, work: Callable[[], Awaitable[RolloutSummary]]
+) -> RolloutSummary:
     """Run one write (`work`, a rollout/rollback/resume coroutine factory) holding `lease`, released on every exit.
 
     A refused lease becomes the rollout's own `refused` event and summary (exit 1), naming the holder.
@@ -294,17 +300,16 @@ async def run_leased(lease: EndpointLease, rollout: Any, work: Callable[[], Awai
 
     original = rollout._emit
 
-    def tee(event: Any) -> None:
+    def tee(event: RolloutEvent) -> None:
         original(event)
-        if event.event == "journal" and event.data.get("journal_id"):
-            lease.set_journal_id(str(event.data["journal_id"]))
+        if isinstance(event, Journaled) and event.journal_id:
+            lease.set_journal_id(event.journal_id)
 
-    lease.notify = lambda event, **data: rollout.emit(event, **data)
+    lease.notify = rollout.emit
     try:
         await lease.acquire()
     except LeaseRefused as refused:
-        holder = None if refused.holder is None else asdict(refused.holder)
-        rollout.emit("refused", reason=refused.reason, holder=holder)
+        rollout.emit(Refused(reason=refused.reason, holder=refused.holder, by_lease=True))
         return RolloutSummary("refused", None, 0.0, 0, None, reason=refused.reason)
     rollout._emit = tee
     try:

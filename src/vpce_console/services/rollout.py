@@ -1,19 +1,19 @@
 """Guided rollout of an endpoint policy: plan, compare-and-swap, journal, dry run, write, verify, watch, roll back.
 
-UI-agnostic: progress leaves as frozen `RolloutEvent`s through an `emit` callback (the CLI prints them, the TUI
-posts them as messages from a worker). Time comes from `clock`/`sleep`, so the watch is testable; AWS comes in
-through the gateway and the `aws/` write, log and probe functions.
+UI-agnostic: progress leaves as typed frozen events (`services/rollout_events.py`, one per kind) through an `emit`
+callback (the CLI prints them, the console folds them into its rollout view). Time comes from `clock`/`sleep`, so
+the watch is testable; AWS comes in through the gateway and the `aws/` write, log and probe functions.
 """
 
 from __future__ import annotations
 
+from vpce_console.services.rollout_events import RolloutEvent
 from vpce_console.services.rollout_model import (
     CRASH_ENV,
     EXIT_CODES,
     PASSIVE_PROBE,
     Emit,
     RolloutContext,
-    RolloutEvent,
     RolloutOptions,
     RolloutSummary,
     check_write_gate,

@@ -12,8 +12,8 @@ if TYPE_CHECKING:
     from vpce_console.aws.writes import EndpointPolicy
     from vpce_console.policy.personas import HubEndpoint
     from vpce_console.services.plan import RolloutPlan
+from vpce_console.services.rollout_events import Journaled, LintChecked, LintLine, Planned, Refused, RollingBack
 from vpce_console.services.rollout_model import (
-    RolloutEvent,
     RolloutOptions,
     RolloutSummary,
     _hub,
@@ -102,18 +102,13 @@ class ApplySteps(WatchSteps):
         except _Refused as refused:
             plan = replace(plan, refused=refused.reason)
             self._emit_plan(plan, deployed, text)
-            self.emit("refused", reason=refused.reason, **refused.data)
+            self.emit(refused.event())
             return plan, endpoint, hub
         self._emit_plan(plan, deployed, text)
         return plan, endpoint, hub
 
     def _emit_plan(self, plan: RolloutPlan, deployed: str, text: str) -> None:
-        data = {
-            **plan.to_json(),
-            "deployed_sha256": sha256_text(deployed),
-            "draft_sha256": sha256_text(text),
-        }
-        self._emit(RolloutEvent("plan", self.ctx.clock(), data, plan=plan))
+        self.emit(Planned(plan=plan, deployed_sha256=sha256_text(deployed), draft_sha256=sha256_text(text)))
 
     async def apply(self, opts: RolloutOptions) -> RolloutSummary:
         """The whole guided rollout; never raises for refusals (they are a summary with status `refused`)."""
@@ -153,13 +148,13 @@ class ApplySteps(WatchSteps):
                 caller={"account_id": caller.account_id, "arn": caller.arn, "user_id": caller.user_id},
                 rollback_of=rollback_of,
             )
-            self.emit("journal", journal_id=journal_id, path=str(self.ctx.journal.path))
+            self.emit(Journaled(journal_id=journal_id, path=str(self.ctx.journal.path)))
             if kind == "rollback":
-                self.emit("rollback", journal_id=journal_id, rollback_of=rollback_of, restore_sha256=sha256_text(text))
+                self.emit(RollingBack(journal_id=journal_id, rollback_of=rollback_of, restore_sha256=sha256_text(text)))
             _maybe_crash("journal")
             written_at = await self.write(journal_id, endpoint, text, opts.account_id)
         except _Refused as refused:
-            self.emit("refused", reason=refused.reason, **refused.data)
+            self.emit(refused.event())
             return RolloutSummary("refused", None, opts.poll_seconds, 0, journal_id, reason=refused.reason)
         except _Unverified as unverified:
             return RolloutSummary(
@@ -173,7 +168,7 @@ class ApplySteps(WatchSteps):
         live = self.recover(endpoint)
         if not live:
             reason = "no unfinished change is live on this endpoint"
-            self.emit("refused", reason=reason)
+            self.emit(Refused(reason=reason))
             return RolloutSummary("refused", None, opts.poll_seconds, 0, None, reason=reason)
         entry = live[-1]
         self.ctx.journal.step(entry.journal_id, "watch", "resumed")
@@ -206,12 +201,11 @@ class ApplySteps(WatchSteps):
         warnings = sum(1 for f in findings if str(f.severity) == "warning")
         self._codes = sorted({f.code for f in errors})
         self.emit(
-            "lint",
-            errors=len(errors),
-            warnings=warnings,
-            findings=[
-                {"code": f.code, "severity": str(f.severity), "line": f.line, "message": f.message} for f in findings
-            ],
+            LintChecked(
+                errors=len(errors),
+                warnings=warnings,
+                findings=tuple(LintLine(f.code, str(f.severity), f.line, f.message) for f in findings),
+            )
         )
         duplicates = sorted({f.path for f in findings if f.code == "duplicate-key"})
         if duplicates:  # AWS keeps one of the two values, not the document the author reviewed: never forced

@@ -16,10 +16,21 @@ if TYPE_CHECKING:
     from vpce_console.policy.personas import HubEndpoint
     from vpce_console.services.personas import PersonaSet
     from vpce_console.services.plan import RolloutPlan
+from vpce_console.services.rollout_events import (
+    ChangedDecision,
+    Diffed,
+    DryRun,
+    ImpactAssessed,
+    JournalSkipped,
+    Modified,
+    Recovered,
+    RolloutEvent,
+    Unverified,
+    Verified,
+)
 from vpce_console.services.rollout_model import (
     Emit,
     RolloutContext,
-    RolloutEvent,
     _maybe_crash,
     _Refused,
     _same_document,
@@ -39,9 +50,9 @@ class RolloutBase:
         """The endpoint as the caller just read it; the next plan uses it instead of reading it again."""
         self._evaluated = 0
 
-    def emit(self, event: str, **data: Any) -> None:
-        """Send one progress event."""
-        self._emit(RolloutEvent(event, self.ctx.clock(), data))
+    def emit(self, event: RolloutEvent) -> None:
+        """Send one progress event, stamped with the rollout's clock."""
+        self._emit(replace(event, at=self.ctx.clock()))
 
     async def read(self, endpoint_id: str, account_id: str | None) -> EndpointPolicy:
         """The endpoint and its deployed document."""
@@ -61,31 +72,32 @@ class RolloutBase:
         unfinished = [e for e in everything if not e.finished]
         undone = {e.rollback_of: e.journal_id for e in everything if e.rollback_of and e.written_at is not None}
         if self.ctx.journal.skipped:  # a damaged line never blocks a rollout; it is reported and left alone
-            self.emit("journal_skipped", path=str(self.ctx.journal.path), lines=self.ctx.journal.skipped[:20])
+            self.emit(JournalSkipped(path=str(self.ctx.journal.path), lines=tuple(self.ctx.journal.skipped[:20])))
         for entry in unfinished:
             last = entry.last_step
             where = f"{last.step} {last.outcome}" if last else "begin"
             if deployed_sha == entry.after_sha256 and entry.after_sha256 != entry.before_sha256:
                 live.append(entry)
                 self.emit(
-                    "recovery",
-                    journal_id=entry.journal_id,
-                    state="applied",
-                    crashed_at=where,
-                    options=[
-                        "resume the watch: vpce rollout --endpoint ID --resume",
-                        "roll back: vpce rollback --endpoint ID --confirm ID --allow-write",
-                    ],
+                    Recovered(
+                        journal_id=entry.journal_id,
+                        state="applied",
+                        crashed_at=where,
+                        options=(
+                            "resume the watch: vpce rollout --endpoint ID --resume",
+                            "roll back: vpce rollback --endpoint ID --confirm ID --allow-write",
+                        ),
+                    )
                 )
             elif entry.journal_id in undone:
                 self.ctx.journal.finish(entry.journal_id, "rolled_back", by=undone[entry.journal_id])
-                self.emit("recovery", journal_id=entry.journal_id, state="rolled-back", crashed_at=where)
+                self.emit(Recovered(journal_id=entry.journal_id, state="rolled-back", crashed_at=where))
             elif deployed_sha == entry.before_sha256:
                 self.ctx.journal.finish(entry.journal_id, "aborted", reason=f"process died at {where}; never written")
-                self.emit("recovery", journal_id=entry.journal_id, state="not-applied", crashed_at=where)
+                self.emit(Recovered(journal_id=entry.journal_id, state="not-applied", crashed_at=where))
             else:
                 self.ctx.journal.finish(entry.journal_id, "superseded", reason="the deployed document changed since")
-                self.emit("recovery", journal_id=entry.journal_id, state="superseded", crashed_at=where)
+                self.emit(Recovered(journal_id=entry.journal_id, state="superseded", crashed_at=where))
         return live
 
     async def write(self, entry_id: str, endpoint: EndpointPolicy, text: str, account_id: str | None) -> float:
@@ -102,9 +114,10 @@ class RolloutBase:
             raise _Refused(f"dry run refused: {exc}", step="dry_run") from None
         journal.step(entry_id, "dry_run", "ok" if honoured else "ignored")
         self.emit(
-            "dry_run",
-            outcome="ok" if honoured else "ignored",
-            note="" if honoured else "the API ignored DryRun; treating the write as done",
+            DryRun(
+                outcome="ok" if honoured else "ignored",
+                note="" if honoured else "the API ignored DryRun; treating the write as done",
+            )
         )
         _maybe_crash("dry_run")
         journal.step(entry_id, "modify", "started")
@@ -116,13 +129,13 @@ class RolloutBase:
             raise _Refused(f"ModifyVpcEndpoint failed: {exc}", step="modify") from None
         written_at = self.ctx.clock()
         journal.step(entry_id, "modify", "ok")
-        self.emit("modify", outcome="ok", endpoint_id=endpoint.endpoint_id)
+        self.emit(Modified(endpoint_id=endpoint.endpoint_id))
         _maybe_crash("modify")
         try:
             reread = await self.read(endpoint.endpoint_id, account_id)
         except AwsError as exc:  # written for sure, verified not: never report this as "nothing written"
             journal.step(entry_id, "verify", "unverified", error=str(exc))
-            self.emit("verify", outcome="unverified", error=str(exc))
+            self.emit(Unverified(error=str(exc)))
             raise _Unverified(
                 f"ModifyVpcEndpoint succeeded but reading it back failed ({exc}); the change is WRITTEN, not "
                 "verified: run `vpce rollout --endpoint ID --resume` to verify and watch it"
@@ -133,7 +146,7 @@ class RolloutBase:
             journal.finish(entry_id, "failed", step="verify")
             raise _Refused("verify failed: the endpoint does not hold the document just written", step="verify")
         journal.step(entry_id, "verify", "ok", exact=exact)
-        self.emit("verify", outcome="ok", exact=exact, sha256=sha256_text(reread.policy_text))
+        self.emit(Verified(exact=exact, sha256=sha256_text(reread.policy_text)))
         _maybe_crash("verify")
         return written_at
 
@@ -161,37 +174,33 @@ class RolloutBase:
         )
 
         diff = policy_diff(deployed, draft)
-        self.emit("diff", diff=diff)
+        self.emit(Diffed(diff=diff))
         plan = replace(plan, diff=diff, changes=describe_changes(deployed, draft))
         notes: list[str] = []
         pset = self._persona_set(hub)
         if pset is None:
-            self.emit("impact", personas=0, changed=[], note="no personas configured")
+            self.emit(ImpactAssessed(personas=0, note="no personas configured"))
             notes.append("no personas configured: impact unknown")
         else:
             try:
                 result = change_impact(pset, service, deployed, draft, endpoint_id=hub.endpoint_id, vpc_id=hub.vpc_id)
             except PolicyError as exc:
-                self.emit("impact", personas=len(pset.personas), changed=[], note=f"cannot evaluate: {exc}")
+                self.emit(ImpactAssessed(personas=len(pset.personas), note=f"cannot evaluate: {exc}"))
                 notes.append(f"impact cannot be evaluated: {exc}")
             else:
                 nat = tuple(sorted(pset.nat_personas(service) & {p.name for p in pset.personas}))
                 self.emit(
-                    "impact",
-                    personas=len(pset.personas),
-                    cells=len(result.cells),
-                    not_through_endpoint=list(nat),
-                    changed=[
-                        {
-                            "persona": c.persona.name,
-                            "action": c.action,
-                            "resource": c.resource,
-                            "before": c.before.kind,
-                            "after": c.after.kind,
-                            "direction": c.direction,
-                        }
-                        for c in result.changed_cells
-                    ],
+                    ImpactAssessed(
+                        personas=len(pset.personas),
+                        cells=len(result.cells),
+                        not_through_endpoint=nat,
+                        changed=tuple(
+                            ChangedDecision(
+                                c.persona.name, c.action, c.resource, c.before.kind, c.after.kind, c.direction
+                            )
+                            for c in result.changed_cells
+                        ),
+                    )
                 )
                 cells = [
                     AffectedCell(

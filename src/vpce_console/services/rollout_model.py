@@ -8,20 +8,18 @@ import os
 import random
 import signal
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from vpce_console.errors import UsageError
 from vpce_console.services.journal import Journal, sha256_text
-from vpce_console.services.probes import (
-    ProbeIdentity,
-)
+from vpce_console.services.probes import ProbeIdentity
+from vpce_console.services.rollout_events import Refused, RolloutEvent
 from vpce_console.services.watch import (
     ALLOW,
     EXPLICIT_DENY,
     WatchProbe,
-    WatchReport,
 )
 
 if TYPE_CHECKING:
@@ -38,24 +36,6 @@ watch), so crash recovery is tested with a real killed process."""
 
 
 PASSIVE_PROBE = WatchProbe("passive", ALLOW, EXPLICIT_DENY, "CloudTrail VpceAccessDenied evidence")
-
-
-@dataclass(frozen=True, slots=True)
-class RolloutEvent:
-    """One step of progress; `to_json` is a line of `vpce rollout --format json`."""
-
-    event: str
-    """plan, refused, lint, diff, impact, recovery, journal, dry_run, modify, verify, probes, no_probes, round,
-    status, flapping, passive, denials, rollback, summary."""
-    at: float
-    """Clock time (epoch seconds)."""
-    data: Mapping[str, Any] = field(default_factory=dict)
-    plan: RolloutPlan | None = field(default=None, compare=False, repr=False)
-    """The typed plan, on `plan` events (the console renders it; `data` holds its JSON)."""
-
-    def to_json(self) -> dict[str, Any]:
-        """A flat JSON object with `event` and `time` first."""
-        return {"event": self.event, "time": round(self.at, 3), **self.data}
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,10 +141,27 @@ class _Unverified(Exception):
 
 
 class _Refused(Exception):
-    def __init__(self, reason: str, **data: Any) -> None:
+    """A step refused: nothing (more) is written; becomes the `Refused` event and a `refused` summary."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        step: str | None = None,
+        codes: Sequence[str] | None = None,
+        diff: str | None = None,
+        journal_id: str | None = None,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.data = data
+        self.step = step
+        self.codes = None if codes is None else tuple(codes)
+        self.diff = diff
+        self.journal_id = journal_id
+
+    def event(self) -> Refused:
+        """The refusal as the event the CLI prints and the console shows."""
+        return Refused(reason=self.reason, step=self.step, codes=self.codes, diff=self.diff, journal_id=self.journal_id)
 
 
 def _maybe_crash(step: str) -> None:
@@ -205,25 +202,6 @@ def _blank_plan(endpoint: EndpointPolicy, caller: str, before: str, after: str) 
         (),
         "",
     )
-
-
-def _report_json(report: WatchReport) -> dict[str, Any]:
-    return {
-        "status": str(report.status),
-        "elapsed": round(report.elapsed, 3),
-        "flaps": report.flaps,
-        "probes": [
-            {
-                "probe_id": p.probe_id,
-                "streak": p.streak,
-                "last": p.last_outcome,
-                "new": p.new,
-                "old": p.old,
-                "flaps": p.flaps,
-            }
-            for p in report.probes
-        ],
-    }
 
 
 def check_write_gate(*, allow_write: bool, config_allows: bool, confirm: str | None, endpoint_id: str) -> None:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from vpce_console.services.journal import RollbackTarget
     from vpce_console.services.plan import RolloutPlan
 from vpce_console.services.rollout_apply import ApplySteps
+from vpce_console.services.rollout_events import Refused, RollingBack
 from vpce_console.services.rollout_model import (
     RolloutOptions,
     RolloutSummary,
@@ -77,7 +78,7 @@ class RollbackSteps(ApplySteps):
                 endpoint = await self.read(endpoint_id, account_id)
         except AwsError as exc:
             reason = f"cannot read {endpoint_id}: {exc}"
-            self.emit("refused", reason=reason)
+            self.emit(Refused(reason=reason))
             caller = await self.ctx.gateway.caller_identity()
             return RolloutPlan("rollback", endpoint_id, "?", caller.arn, "?", "?", (), "", refused=reason), None, None
         if recover:
@@ -90,7 +91,7 @@ class RollbackSteps(ApplySteps):
             plan = RolloutPlan(
                 "rollback", endpoint_id, endpoint.service, caller.arn, version, "?", (), "", refused=str(exc)
             )
-            self.emit("refused", reason=str(exc))
+            self.emit(Refused(reason=str(exc)))
             return plan, endpoint, None
         if target.already:  # an interrupted rollback wrote it already: nothing to write, only to close
             caller = await self.ctx.gateway.caller_identity()
@@ -121,7 +122,7 @@ class RollbackSteps(ApplySteps):
             journal.finish(interrupted.journal_id, "applied", completed_by="retry: already in force")
         if not target.entry.finished:
             journal.finish(target.entry.journal_id, "rolled_back", by=interrupted.journal_id)
-        self.emit("rollback", journal_id=interrupted.journal_id, rollback_of=target.entry.journal_id, already=True)
+        self.emit(RollingBack(journal_id=interrupted.journal_id, rollback_of=target.entry.journal_id, already=True))
         reason = f"already restored: the document in force before {target.entry.journal_id} is deployed"
         return RolloutSummary("rolled_back", None, 0.0, 0, interrupted.journal_id, reason=reason, kind="rollback")
 

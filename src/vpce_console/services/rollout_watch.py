@@ -34,6 +34,18 @@ if TYPE_CHECKING:
     from vpce_console.aws.writes import EndpointPolicy
     from vpce_console.services.plan import RolloutPlan
 from vpce_console.services.rollout_base import RolloutBase
+from vpce_console.services.rollout_events import (
+    DenialRate,
+    Flapping,
+    NoProbes,
+    PassiveEvidence,
+    PassiveFailed,
+    ProbeRound,
+    ProbesChosen,
+    StatusChanged,
+    Superseded,
+    Unreachable,
+)
 from vpce_console.services.rollout_model import (
     PASSIVE_PROBE,
     RolloutOptions,
@@ -41,7 +53,6 @@ from vpce_console.services.rollout_model import (
     _blank_plan,
     _hub,
     _maybe_crash,
-    _report_json,
     _same_document,
 )
 
@@ -94,21 +105,21 @@ class WatchSteps(RolloutBase):
             wait_window = opts.timeout_seconds
         if probes:
             self.emit(
-                "probes",
-                count=len(probes),
-                evaluated=getattr(self, "_evaluated", len(probes)),
-                probes=[{**p.to_json(), "label": p.label} for p in probes],
+                ProbesChosen(
+                    count=len(probes), evaluated=getattr(self, "_evaluated", len(probes)), probes=tuple(probes)
+                )
             )
             mode = "probes"
         else:
             mode = "passive" if passive else "none"
             self.emit(
-                "no_probes",
-                evaluated=getattr(self, "_evaluated", 0),
-                window_seconds=wait_window,
-                message="this change only affects workloads this machine cannot act as; "
-                + UNOBSERVED_NOTE
-                + ("; CloudTrail VpceAccessDenied evidence can still prove a newly denied call" if passive else ""),
+                NoProbes(
+                    evaluated=getattr(self, "_evaluated", 0),
+                    window_seconds=wait_window,
+                    message="this change only affects workloads this machine cannot act as; "
+                    + UNOBSERVED_NOTE
+                    + ("; CloudTrail VpceAccessDenied evidence can still prove a newly denied call" if passive else ""),
+                )
             )
         watch = Watch(
             tuple(p.watch_probe() for p in probes) if probes else ((PASSIVE_PROBE,) if mode == "passive" else ()),
@@ -153,17 +164,19 @@ class WatchSteps(RolloutBase):
                             observations.append(Observation("passive", at, outcome, denial.event_id))
                         denial_times.append(at)
                     if evidence:
-                        self.emit("passive", events=len(evidence), event_ids=[d.event_id for d, _ in evidence][:20])
+                        self.emit(
+                            PassiveEvidence(events=len(evidence), event_ids=tuple(d.event_id for d, _ in evidence[:20]))
+                        )
                 now = self.ctx.clock()
                 while denial_times and denial_times[0] < now - 120.0:
                     denial_times.popleft()  # the guard looks at the last minute only: keep memory bounded
                 report = watch.report(now, observations)
-                self.emit("round", round=round_no, **_report_json(report))
+                self.emit(ProbeRound(number=round_no, report=report))
                 if report.status is not last_status:
-                    self.emit("status", status=str(report.status), elapsed=round(report.elapsed, 3))
+                    self.emit(StatusChanged(status=report.status, elapsed=round(report.elapsed, 3)))
                     last_status = report.status
                 if report.flaps > flaps_seen:
-                    self.emit("flapping", flaps=report.flaps, probes=[p.probe_id for p in report.probes if p.flaps])
+                    self.emit(Flapping(flaps=report.flaps, probes=tuple(p.probe_id for p in report.probes if p.flaps)))
                     flaps_seen = report.flaps
                 if report.status is WatchStatus.CONVERGED and report.converged_at is not None:
                     converged_at = report.converged_at
@@ -172,7 +185,7 @@ class WatchSteps(RolloutBase):
                         minutes = max(1.0 / 60.0, min(60.0, now - converged_at) / 60.0)
                         rate = len(window) / minutes
                         if len(window) > opts.rollback_on_denials and rate > opts.rollback_on_denials:
-                            self.emit("denials", per_minute=round(rate, 1), threshold=opts.rollback_on_denials)
+                            self.emit(DenialRate(per_minute=round(rate, 1), threshold=opts.rollback_on_denials))
                             return await self._guard_rollback(journal_id, endpoint, before, after, opts, report)
                     if now - (report.reconverged_at or converged_at) >= settle:
                         break
@@ -222,7 +235,7 @@ class WatchSteps(RolloutBase):
         try:
             return (await self.read(endpoint_id, account_id)).policy_text, None
         except AwsError as exc:
-            self.emit("unreachable", error=str(exc))
+            self.emit(Unreachable(error=str(exc)))
             return None, str(exc)
 
     async def _superseded(
@@ -258,7 +271,7 @@ class WatchSteps(RolloutBase):
         except AwsError as exc:
             writer = f"unknown (LookupEvents failed: {exc})"
         diff = policy_diff(after, deployed_now, labels=("ours", "deployed"))
-        self.emit("superseded", deployed_sha256=sha, writer=writer, diff=diff)
+        self.emit(Superseded(deployed_sha256=sha, writer=writer, diff=diff))
         self.ctx.journal.step(journal_id, "watch", "superseded", deployed_sha256=sha, writer=writer)
         self.ctx.journal.finish(journal_id, "superseded", deployed_sha256=sha, writer=writer)
         reason = f"the deployed document changed during the watch; written by {writer}"
@@ -313,7 +326,7 @@ class WatchSteps(RolloutBase):
                 try:
                     page = await filter_log_events(self.ctx.gateway, group, pattern, cursor["start_ms"], token)
                 except AwsError as exc:
-                    self.emit("passive", error=str(exc))
+                    self.emit(PassiveFailed(error=str(exc)))
                     break
                 for event in page.events:
                     try:
