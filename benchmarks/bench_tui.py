@@ -123,8 +123,8 @@ class FloodBackend:
         return Snapshot()
 
     async def tail(self) -> AsyncIterator[Sequence[Any]]:
-        from vpce_console.commands.console import denial_row
         from vpce_console.services.tail import DenialTail
+        from vpce_console.tui.rows import denial_row
 
         tail = DenialTail(ring_size=5000)
         loop = asyncio.get_running_loop()

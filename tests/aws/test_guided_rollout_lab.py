@@ -283,7 +283,7 @@ def test_cli_impact_and_the_console_count_the_same_cells(lab: dict[str, Any], tm
     import asyncio
 
     from vpce_console.aws.session import AwsGateway
-    from vpce_console.commands.console import ServicesBackend
+    from vpce_console.commands.console_backend import ServicesBackend
     from vpce_console.connect import connect
     from vpce_console.services.personas import change_impact
 

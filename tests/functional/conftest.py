@@ -53,7 +53,8 @@ def make_app(
     `first_snapshot` (a Snapshot the real services already loaded from this lab) answers the first load only, so
     a test does not pay for a full inventory read it has already paid for; refreshes read the lab again.
     """
-    from vpce_console.commands.console import ServicesBackend, make_connector
+    from vpce_console.commands.console import make_connector
+    from vpce_console.commands.console_backend import ServicesBackend
     from vpce_console.config import load_config
 
     args = lab_args(ready_file, config_file)
@@ -64,7 +65,15 @@ def make_app(
         backend = await connect()
         if first_snapshot is not None:
             assert isinstance(backend, ServicesBackend)
-            backend.preloaded = first_snapshot
+            load, served = backend.load, []
+
+            async def first_load(progress: Any = None) -> Any:
+                if not served:  # the first load only: refreshes read the lab again
+                    served.append(True)
+                    return first_snapshot
+                return await load(progress)
+
+            backend.load = first_load  # type: ignore[method-assign]
         return backend
 
     kwargs.setdefault("tail", False)

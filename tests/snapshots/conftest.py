@@ -119,8 +119,8 @@ def snapshot_data() -> tuple[HeaderInfo, Snapshot, list[DenialRow]]:
 
 def fixture_denials() -> list[DenialRow]:
     """Denials from the CloudTrail fixtures, classified by the real tail (fixed event times)."""
-    from vpce_console.commands.console import denial_row
     from vpce_console.services.tail import DenialTail
+    from vpce_console.tui.rows import denial_row
 
     tail = DenialTail(ring_size=100)
     rows: list[DenialRow] = []

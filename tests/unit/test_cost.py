@@ -149,9 +149,9 @@ def test_subscriber_count_is_the_endpoints_count() -> None:
     """Cost, `vpce inventory` JSON and the console's Endpoints row count the same VPCs, stale ones excluded."""
     from dataclasses import replace
 
-    from vpce_console.commands.console import build_snapshot
     from vpce_console.config import Config
     from vpce_console.services.inventory import endpoint_to_json
+    from vpce_console.tui.rows import build_snapshot
 
     inv = make_inventory([3, 3], 24.0)
     (zone,) = inv.zones

@@ -12,8 +12,9 @@ import asyncio
 import json
 import sys
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from vpce_console.errors import UsageError
 
@@ -64,10 +65,6 @@ def render(denial: Denial, fmt: str) -> str:
     )
 
 
-ONE_SHOT_ATTEMPTS = 3
-"""Failed FilterLogEvents calls in a row after which `vpce tail` without --follow gives up."""
-
-
 def _journal_timeline(endpoint: str | None) -> PolicyTimeline:
     from vpce_console.services.journal import Journal
     from vpce_console.services.tail import PolicyTimeline
@@ -78,7 +75,7 @@ def _journal_timeline(endpoint: str | None) -> PolicyTimeline:
     return timeline
 
 
-def _emit(rows: Any, fmt: str) -> int:
+def _emit(rows: Iterable[Denial], fmt: str) -> int:
     count = 0
     for denial in rows:
         sys.stdout.write(render(denial, fmt) + "\n")
@@ -100,19 +97,14 @@ def _tail(args: argparse.Namespace, ring: int, timeline: PolicyTimeline) -> Deni
 
 
 async def _follow(args: argparse.Namespace) -> int:
-    from vpce_console.aws.logs import filter_log_events, live_tail, log_group_arn, lookup_policy_changes
+    from vpce_console.aws.logs import lookup_policy_changes
     from vpce_console.aws.session import AwsGateway
     from vpce_console.aws.writes import describe_endpoint_policy
     from vpce_console.connect import connect
     from vpce_console.errors import AwsError
     from vpce_console.services.journal import sha256_text
-    from vpce_console.services.tail import (
-        LogCursor,
-        PolicyVersions,
-        denial_filter_pattern,
-        follow_log_groups,
-        parse_since,
-    )
+    from vpce_console.services.tail import PolicyVersions, denial_filter_pattern, parse_since
+    from vpce_console.services.tail_live import TailSource, denial_records
 
     config, target = connect(args)
     groups = list(args.log_group or config.tail.log_groups)
@@ -144,7 +136,6 @@ async def _follow(args: argparse.Namespace) -> int:
                     timeline.add(args.endpoint, 0.0, sha256_text(current.policy_text))
                 except AwsError as exc:
                     print(f"vpce tail: cannot read {args.endpoint} ({exc})", file=sys.stderr)
-        pattern = denial_filter_pattern(args.endpoint)
         # versions follow writes made while the tail runs: ours at once (journal), others' through LookupEvents
         versions = PolicyVersions(
             gateway,
@@ -155,55 +146,29 @@ async def _follow(args: argparse.Namespace) -> int:
         )
         versions.adopt(timeline, now)
 
-        async def fetch(group: str, pat: str, start_ms: int, token: str | None) -> Any:
-            return await filter_log_events(gateway, group, pat, start_ms, token)
-
         def warn(group: str, exc: AwsError, wait: float) -> None:
             print(f"vpce tail: {group}: {exc.kind} ({exc.operation}), retrying in {wait:.1f}s", file=sys.stderr)
 
-        cursors: dict[str, LogCursor] = {}
-
-        async def poll(follow: bool) -> None:
-            records = follow_log_groups(
-                fetch,
-                groups,
-                pattern,
-                start_ms=int(since * 1000),
-                follow=follow,
-                poll_seconds=args.poll,
-                overlap_ms=max(60_000, int(args.poll * 4000)),
-                clock_ms=lambda: int(time.time() * 1000),
-                on_error=warn if follow else None,
-                cursors=cursors,
-                # a one-shot read gives up after a few tries (one line, exit 2); --follow keeps retrying, aloud
-                give_up_after=None if follow else ONE_SHOT_ATTEMPTS,
-                max_backoff=60.0 if follow else 4.0,
-            )
-            async for record in records:
-                if follow:
-                    await versions.refresh()
-                denial = tail.ingest(record)
-                if denial is not None:
-                    _emit([denial], args.format)
-
-        if not (args.live and args.follow):
-            await poll(args.follow)
-            return 0
-        await poll(False)  # backfill --since; the live session only streams what arrives from now on
-        try:
-            arns = [await log_group_arn(gateway, g) for g in groups]
-            async for event in live_tail(gateway, arns, pattern):
-                try:
-                    record = json.loads(event.message)
-                except ValueError:
-                    continue
-                if isinstance(record, dict):
-                    await versions.refresh()
-                    _emit(filter(None, [tail.ingest(record)]), args.format)
-            print("vpce tail: live tail session ended; polling instead", file=sys.stderr)
-        except AwsError as exc:
-            print(f"vpce tail: live tail unavailable ({exc}); polling instead", file=sys.stderr)
-        await poll(True)  # from the backfill's cursor; event-id dedupe drops what the live session already showed
+        source = TailSource(
+            tuple(groups),
+            denial_filter_pattern(args.endpoint),
+            since,
+            follow=args.follow,
+            live=args.live,
+            poll_seconds=args.poll,
+            overlap_ms=max(60_000, int(args.poll * 4000)),
+        )
+        records = denial_records(
+            gateway,
+            source,
+            versions=versions,
+            on_retry=warn,
+            on_notice=lambda message: print(f"vpce tail: {message}", file=sys.stderr),
+        )
+        async for record in records:
+            denial = tail.ingest(record)
+            if denial is not None:
+                _emit([denial], args.format)
     return 0
 
 

@@ -47,6 +47,8 @@ from vpce_console.services.inventory_model import (
 )
 
 __all__ = [
+    "Endpoint",
+    "HostedZone",
     "Hub",
     "Inventory",
     "InventoryStats",

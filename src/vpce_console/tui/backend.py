@@ -1,16 +1,20 @@
 """The seam between the console and the services: one async object the workers call, passed in, never global.
 
-`commands/console.py` builds the real one (services over the AWS gateway) after the first frame; tests may pass
-another built on the same services. Widgets never see it — only workers do (STYLE.md rule 3).
+`commands/console_backend.py` is the real one (services over the AWS gateway), built by `commands/console.py`'s
+connector after the first frame; tests may pass another built on the same services. Widgets never see it — only
+workers do (STYLE.md rule 3).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from vpce_console.policy.vocab import FractionProgress
 from vpce_console.tui.models import ChangeRow, DenialHistory, DenialRow, HeaderInfo, Snapshot, TrailUsage, WatchView
+
+if TYPE_CHECKING:
+    from vpce_console.services.plan import RolloutPlan
 
 
 class LoadReporter(Protocol):
@@ -62,11 +66,11 @@ class Backend(Protocol):
         """Watch an unfinished change that is live on the endpoint (its process stopped before convergence)."""
         ...
 
-    async def plan(self, endpoint_id: str, draft: str, expected: str | None = None) -> Any:
+    async def plan(self, endpoint_id: str, draft: str, expected: str | None = None) -> RolloutPlan:
         """The rollout plan for `draft` (`services.plan.RolloutPlan`), writing nothing."""
         ...
 
-    async def rollback_plan(self, endpoint_id: str, to: str | None = None) -> Any:
+    async def rollback_plan(self, endpoint_id: str, to: str | None = None) -> RolloutPlan:
         """What rolling back change `to` would restore, change, affect and probe (`refused` says why not)."""
         ...
 
