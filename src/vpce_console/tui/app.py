@@ -21,9 +21,11 @@ from textual.worker import Worker, WorkerState
 
 from vpce_console.tui.actions import validate_keymap
 from vpce_console.tui.backend import Backend, Connector
+from vpce_console.tui.context import ScreenContext
 from vpce_console.tui.errors import describe_error
 from vpce_console.tui.messages import Connected, PolicyWritten
 from vpce_console.tui.models import EndpointRow, Snapshot
+from vpce_console.tui.navigation import OpenDetails, OpenEditor, OpenHelp, OpenRollout, SwitchTheme
 from vpce_console.tui.themes import DEFAULT_THEME, SEMANTIC_DEFAULTS, load_themes, resolve_theme_name
 
 
@@ -51,47 +53,37 @@ class VpceApp(App[int]):
     ) -> None:
         super().__init__()
         self._connect = connect
-        self.read_only = read_only
-        """False only with --allow-write (or config); dangerous actions check it."""
         self.requested_theme = theme or DEFAULT_THEME
         self.user_keymap = dict(keymap or {})
         validate_keymap(self.user_keymap)
         self.clock = clock
-        self.monotonic = monotonic
-        self.tail_enabled = tail
-        self.trail_enabled = trail
-        """False with --no-trail: the org trail is not read (its columns say so)."""
         self.initial_pane = initial_pane
-        self.watch_timeout = watch_timeout
-        self.backend: Backend | None = None
-        self.endpoint_flows: dict[str, tuple[Worker[None], Callable[[], bool]]] = {}
-        """The newest write-and-watch per endpoint, and whether it has converged (only its settle is left)."""
         self.themes = load_themes(theme_dirs)
         self.theme_names = sorted(self.themes)
+        self.context = ScreenContext(
+            read_only=read_only,
+            clock=clock,
+            monotonic=monotonic,
+            watch_timeout=watch_timeout,
+            tail_enabled=tail,
+            trail_enabled=trail,
+            keymap=self.user_keymap,
+            theme_names=tuple(self.theme_names),
+        )
+        """What every screen this app opens is given (settings, clocks, backend, running flows)."""
         self.connect_error: BaseException | None = None
         self._crash_error: Exception | None = None
         self._crash_line: str | None = None
 
-    async def settle_endpoint(self, endpoint_id: str) -> str:
-        """Let a new change on `endpoint_id` start: cut short the settle of a converged watch this console runs.
+    @property
+    def read_only(self) -> bool:
+        """False only with --allow-write (or config); dangerous actions check it."""
+        return self.context.read_only
 
-        A watch keeps its journal entry open while it settles after CONVERGED; a second change in that window
-        would be refused as "unfinished". Cancelling ends it as converged (settle cut short) and frees the
-        lease. Returns why the endpoint is still busy (a watch not converged yet), or '' when it is free.
-        """
-        return await self.settle_flow(self.endpoint_flows.get(endpoint_id))
-
-    async def settle_flow(self, flow: tuple[Worker[None], Callable[[], bool]] | None) -> str:
-        """`settle_endpoint` for one flow (a screen starting its own write passes the one it replaces)."""
-        if flow is None or flow[0].is_finished:
-            return ""
-        worker, converged = flow
-        if not converged():
-            return "this console is still watching the last change on this endpoint: wait for it to converge"
-        worker.cancel()
-        with contextlib.suppress(Exception):
-            await worker.wait()
-        return ""
+    @property
+    def backend(self) -> Backend | None:
+        """The services, once connected."""
+        return self.context.backend
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """Semantic variables every theme may override (TCSS refers to them as $state-available etc.)."""
@@ -109,7 +101,7 @@ class VpceApp(App[int]):
             self.notify(f"unknown theme {self.requested_theme!r}; using {self.theme}", severity="warning")
         if self.user_keymap:
             self.set_keymap(self.user_keymap)
-        self.push_screen(MainScreen(clock=self.clock, initial=self.initial_pane))
+        self.push_screen(MainScreen(self.context, initial=self.initial_pane))
         self.call_after_refresh(self.connect_backend)
 
     @property
@@ -129,7 +121,7 @@ class VpceApp(App[int]):
     def connected(self, message: Connected) -> None:
         from vpce_console.tui.widgets.header import ConsoleHeader
 
-        self.backend = message.backend
+        self.context.backend = message.backend
         main = self.main_screen
         main.query_one(ConsoleHeader).info = message.header
         main.query_one(ConsoleHeader).status = "loading inventory…"
@@ -159,7 +151,29 @@ class VpceApp(App[int]):
             self.notify(text, title=title, severity="error", timeout=15)
             self.main_screen.query_one(ConsoleHeader).status = "NOT CONNECTED — check credentials, then restart"
 
-    # ----- navigation used by screens -------------------------------------------------------------------------------
+    # ----- navigation: screens post messages (tui.navigation), the app opens the screens -----------------------
+
+    @on(OpenHelp)
+    def on_open_help(self, message: OpenHelp) -> None:
+        self.open_help(message.title, message.scopes)
+
+    @on(OpenEditor)
+    def on_open_editor(self, message: OpenEditor) -> None:
+        self.open_editor(message.endpoint, message.snapshot)
+
+    @on(OpenDetails)
+    def on_open_details(self, message: OpenDetails) -> None:
+        self.open_details(message.endpoint, message.snapshot)
+
+    @on(OpenRollout)
+    def on_open_rollout(self, message: OpenRollout) -> None:
+        self.open_rollout(
+            message.endpoint, message.snapshot, draft=message.draft, rollback=message.rollback, watch=message.watch
+        )
+
+    @on(SwitchTheme)
+    def on_switch_theme(self, message: SwitchTheme) -> None:
+        self.switch_theme(message.name)
 
     def open_help(self, title: str, scopes: Sequence[str]) -> None:
         from vpce_console.tui.screens.help import HelpScreen
@@ -169,12 +183,12 @@ class VpceApp(App[int]):
     def open_editor(self, endpoint: EndpointRow, snapshot: Snapshot) -> None:
         from vpce_console.tui.screens.editor import PolicyEditorScreen
 
-        self.push_screen(PolicyEditorScreen(endpoint, snapshot))
+        self.push_screen(PolicyEditorScreen(endpoint, snapshot, self.context))
 
     def open_details(self, endpoint: EndpointRow, snapshot: Snapshot) -> None:
         from vpce_console.tui.screens.details import DetailsScreen
 
-        self.push_screen(DetailsScreen(endpoint, snapshot))
+        self.push_screen(DetailsScreen(endpoint, snapshot, self.context))
 
     def open_rollout(
         self,
@@ -188,17 +202,7 @@ class VpceApp(App[int]):
         """The rollout screen; `rollback` (a journal id) asks at once to roll that change back, `watch` resumes."""
         from vpce_console.tui.screens.rollout import RolloutScreen
 
-        self.push_screen(
-            RolloutScreen(
-                endpoint,
-                snapshot,
-                draft,
-                clock=self.monotonic,
-                watch_timeout=self.watch_timeout,
-                rollback=rollback,
-                watch=watch,
-            )
-        )
+        self.push_screen(RolloutScreen(endpoint, snapshot, draft, self.context, rollback=rollback, watch=watch))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Textual's palette commands plus one per pane, so ctrl+p reaches everything `:` does."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -12,12 +10,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from vpce_console.tui.actions import bindings_for
+from vpce_console.tui.context import ScreenContext
 from vpce_console.tui.messages import HistoryLoaded
 from vpce_console.tui.models import ChangeRow, EndpointRow, Snapshot
+from vpce_console.tui.navigation import OpenEditor, OpenRollout
 from vpce_console.tui.render import colour, severity_text, state_text
-
-if TYPE_CHECKING:
-    from vpce_console.tui.app import VpceApp
 
 
 class DetailsScreen(Screen[None]):
@@ -25,8 +22,9 @@ class DetailsScreen(Screen[None]):
 
     BINDINGS = bindings_for("details")
 
-    def __init__(self, endpoint: EndpointRow, snapshot: Snapshot) -> None:
+    def __init__(self, endpoint: EndpointRow, snapshot: Snapshot, context: ScreenContext) -> None:
         super().__init__()
+        self.context = context
         self.endpoint = endpoint
         self.snapshot = snapshot
         self.last_change: ChangeRow | None = None
@@ -90,7 +88,7 @@ class DetailsScreen(Screen[None]):
     @work(exclusive=True, group="change-history", exit_on_error=False)
     async def load_history(self) -> None:
         """This endpoint's journal entries (a file read, in a worker)."""
-        backend = cast("VpceApp", self.app).backend
+        backend = self.context.backend
         if backend is not None:
             self.post_message(
                 HistoryLoaded(await backend.history(self.endpoint.endpoint_id), self.endpoint.endpoint_id)
@@ -116,7 +114,7 @@ class DetailsScreen(Screen[None]):
         self.query_one("#details-change", Static).update(text)
 
     def action_open_rollout(self) -> None:
-        cast("VpceApp", self.app).open_rollout(self.endpoint, self.snapshot, draft=None)
+        self.post_message(OpenRollout(self.endpoint, self.snapshot, draft=None))
 
     def action_rollback_change(self) -> None:
         if self.last_change is None:
@@ -131,16 +129,14 @@ class DetailsScreen(Screen[None]):
                 timeout=8,
             )
             return
-        cast("VpceApp", self.app).open_rollout(
-            self.endpoint, self.snapshot, draft=None, rollback=self.last_change.journal_id
-        )
+        self.post_message(OpenRollout(self.endpoint, self.snapshot, draft=None, rollback=self.last_change.journal_id))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Roll back writes: disabled in read-only mode."""
-        if action == "rollback_change" and cast("VpceApp", self.app).read_only:
+        if action == "rollback_change" and self.context.read_only:
             return None
         return True
 
     def action_edit_policy(self) -> None:
         self.app.pop_screen()
-        cast("VpceApp", self.app).open_editor(self.endpoint, self.snapshot)
+        self.app.post_message(OpenEditor(self.endpoint, self.snapshot))  # this screen is gone: the app opens it

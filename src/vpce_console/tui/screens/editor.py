@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -20,14 +20,15 @@ from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane, T
 
 from vpce_console.policy.vocab import DEFAULT_POLICY_DRAFT, SEVERITIES, SEVERITY_ORDER
 from vpce_console.tui.actions import bindings_for
+from vpce_console.tui.context import ScreenContext
 from vpce_console.tui.drafts import Draft, DraftStore
 from vpce_console.tui.models import EndpointRow, Snapshot
+from vpce_console.tui.navigation import OpenHelp, OpenRollout
 from vpce_console.tui.render import colour, decision_text, severity_text
 from vpce_console.tui.widgets.policytext import PolicyTextArea
 
 if TYPE_CHECKING:
     from vpce_console.policy.personas import HubEndpoint, Persona
-    from vpce_console.tui.app import VpceApp
 
 LINT_DELAY_SECONDS = 0.25
 """Pause in typing before the linter runs."""
@@ -90,8 +91,11 @@ class PolicyEditorScreen(Screen[None]):
     draft_saved: reactive[str] = reactive("")
     """Where the draft was last saved, for the status line."""
 
-    def __init__(self, endpoint: EndpointRow, snapshot: Snapshot, *, store: DraftStore | None = None) -> None:
+    def __init__(
+        self, endpoint: EndpointRow, snapshot: Snapshot, context: ScreenContext, *, store: DraftStore | None = None
+    ) -> None:
         super().__init__()
+        self.context = context
         self.endpoint = endpoint
         self.snapshot = snapshot
         self.store = store or DraftStore()
@@ -102,10 +106,6 @@ class PolicyEditorScreen(Screen[None]):
         self.impact_result: Any = None
         self.observed_callers: list[dict[str, Any]] = []
         """The heaviest callers of the last replay (Observed tab): personas from evidence in the matrix."""
-
-    @property
-    def vapp(self) -> VpceApp:
-        return cast("VpceApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Static("", id="editor-status")
@@ -178,7 +178,7 @@ class PolicyEditorScreen(Screen[None]):
         if delay:
             await asyncio.sleep(delay)  # the next edit cancels this one: replay what was typed last
         view = self.query_one("#observed-view", Static)
-        replay = getattr(self.vapp.backend, "replay", None)
+        replay = getattr(self.context.backend, "replay", None)
         if replay is None:
             view.update("No trail: configure trail.bucket to see what this draft does to real calls.")
             return
@@ -206,7 +206,7 @@ class PolicyEditorScreen(Screen[None]):
                 if p.name in pset.credentials:  # a workload whose keys this machine holds (a lab's personas)
                     names.setdefault(p.role_arn, p.name)
                     names.setdefault(f"{p.account_id}/{p.vpc_id}", p.name)
-        roles = getattr(self.vapp.backend, "probe_roles", None)
+        roles = getattr(self.context.backend, "probe_roles", None)
         for name, arn in (roles() if roles is not None else {}).items():
             names[arn] = name
         return names
@@ -319,7 +319,7 @@ class PolicyEditorScreen(Screen[None]):
         """The heaviest observed callers (from the Observed tab's replay) evaluated on the matrix's columns."""
         from vpce_console.services.replay import observed_matrix
 
-        facts = getattr(self.vapp.backend, "replay_facts", None)
+        facts = getattr(self.context.backend, "replay_facts", None)
         if not self.observed_callers or facts is None:
             return []
         columns = list(dict.fromkeys((cell.action, cell.resource) for cell in result.cells))
@@ -401,7 +401,7 @@ class PolicyEditorScreen(Screen[None]):
         if not self.is_mounted:
             return
         counts = {s: sum(1 for f in self.findings if str(f.severity) == s) for s in SEVERITIES}
-        mode = "read-only: drafts only" if self.vapp.read_only else "write enabled"
+        mode = "read-only: drafts only" if self.context.read_only else "write enabled"
         parts = [
             f"Policy editor — {self.endpoint.service} {self.endpoint.endpoint_id}",
             f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} info",
@@ -444,10 +444,10 @@ class PolicyEditorScreen(Screen[None]):
         self.query_one("#editor-tabs", TabbedContent).active = tab
 
     def action_open_rollout(self) -> None:
-        self.vapp.open_rollout(self.endpoint, self.snapshot, draft=self.current_text())
+        self.post_message(OpenRollout(self.endpoint, self.snapshot, draft=self.current_text()))
 
     def action_open_help(self) -> None:
-        self.vapp.open_help("Policy editor", ("editor",))
+        self.post_message(OpenHelp("Policy editor", ("editor",)))
 
     def action_back(self) -> None:
         self.app.pop_screen()

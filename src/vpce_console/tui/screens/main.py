@@ -9,9 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -21,6 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from vpce_console.paths import private_dir, private_file, state_dir
 from vpce_console.tui.actions import bindings_for
+from vpce_console.tui.context import ScreenContext
 from vpce_console.tui.errors import describe_error
 from vpce_console.tui.messages import (
     DenialHistoryLoaded,
@@ -42,13 +40,11 @@ from vpce_console.tui.models import (
     TrailUsage,
     with_usage,
 )
+from vpce_console.tui.navigation import OpenDetails, OpenEditor, OpenHelp, OpenRollout, SwitchTheme
 from vpce_console.tui.widgets.commandline import PANE_COMMANDS, CommandLine, parse_command
 from vpce_console.tui.widgets.header import ConsoleHeader
 from vpce_console.tui.widgets.history import HistoryPane
 from vpce_console.tui.widgets.panes import CostPane, DenialsPane, DoctorPane, EndpointsPane, Pane, SubscribersPane
-
-if TYPE_CHECKING:
-    from vpce_console.tui.app import VpceApp
 
 TAIL_BATCH_SECONDS = 0.1
 """The tail worker posts at most ten batches a second, so a flood of denials stays cheap for the event loop."""
@@ -82,9 +78,10 @@ class MainScreen(Screen[None]):
 
     BINDINGS = bindings_for("main", "endpoints", "denials", "history")
 
-    def __init__(self, *, clock: Callable[[], float] = time.time, initial: str = "endpoints") -> None:
+    def __init__(self, context: ScreenContext, *, initial: str = "endpoints") -> None:
         super().__init__()
-        self.clock = clock
+        self.context = context
+        self.clock = context.clock
         self.initial = initial
         self.snapshot = Snapshot()
         self.pane_history: list[str] = []
@@ -94,13 +91,9 @@ class MainScreen(Screen[None]):
         self.trail_usage: TrailUsage | None = None
         self.denials_backfilled = False
 
-    @property
-    def vapp(self) -> VpceApp:
-        return cast("VpceApp", self.app)
-
     def compose(self) -> ComposeResult:
         header = ConsoleHeader(id="header")
-        header.read_only = self.vapp.read_only
+        header.read_only = self.context.read_only
         yield header
         with ContentSwitcher(initial=self.initial, id="panes"):
             yield EndpointsPane()
@@ -110,7 +103,7 @@ class MainScreen(Screen[None]):
             yield DenialsPane(clock=self.clock)
             yield HistoryPane()
         yield Input(placeholder="filter: words or key=value — Enter applies, Esc clears", id="filter-input")
-        yield CommandLine(themes=tuple(self.vapp.theme_names), id="command-line")
+        yield CommandLine(themes=tuple(self.context.theme_names), id="command-line")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -150,7 +143,7 @@ class MainScreen(Screen[None]):
         if action in ("rollback_change", "watch_change", "open_change"):
             if pane != "history":
                 return False
-            return None if action == "rollback_change" and self.vapp.read_only else True
+            return None if action == "rollback_change" and self.context.read_only else True
         return True
 
     # ----- data --------------------------------------------------------------------------------------------
@@ -161,7 +154,7 @@ class MainScreen(Screen[None]):
         self.load_history()
         denials = self.query_one(DenialsPane)
         denials.loaded = True
-        if self.vapp.tail_enabled:
+        if self.context.tail_enabled:
             self.tail_denials()
             denials.update_title()
         else:
@@ -170,7 +163,7 @@ class MainScreen(Screen[None]):
     @work(exclusive=True, group="endpoint-refresh", exit_on_error=False)
     async def refresh_data(self) -> None:
         """Load the inventory snapshot; a newer refresh cancels this one."""
-        backend = self.vapp.backend
+        backend = self.context.backend
         if backend is None:
             return
 
@@ -183,13 +176,13 @@ class MainScreen(Screen[None]):
 
         The backfill goes first: its window (a day) is a fraction of the usage window's sync.
         """
-        backend = self.vapp.backend
+        backend = self.context.backend
         if backend is None:
             return
         report = _TrailMessages(self)
         usage_of = getattr(backend, "trail_usage", None)
         history_of = getattr(backend, "denial_history", None)
-        if not self.vapp.trail_enabled:
+        if not self.context.trail_enabled:
             off = "trail off (--no-trail)"
             self.post_message(DenialHistoryLoaded(DenialHistory("off", note=off)))
             self.post_message(TrailLoaded(TrailUsage("off", note=off)))
@@ -243,7 +236,7 @@ class MainScreen(Screen[None]):
         A pump task drains the stream into a list; this loop hands the list over as one message per tick, so a
         flood of one-row batches costs a few messages a second and a quiet stream still shows rows within 0.1 s.
         """
-        backend = self.vapp.backend
+        backend = self.context.backend
         if backend is None:
             return
         pending: list[DenialRow] = []
@@ -294,7 +287,7 @@ class MainScreen(Screen[None]):
         if self.query_one(HistoryPane).loaded:
             self.load_history()  # the in-force marks follow the deployed documents
         self.query_one(CommandLine).set_endpoint_ids(
-            tuple(e.endpoint_id for e in message.snapshot.endpoints), tuple(self.vapp.theme_names)
+            tuple(e.endpoint_id for e in message.snapshot.endpoints), tuple(self.context.theme_names)
         )
 
     def policy_written(self, endpoint_id: str, text: str) -> None:
@@ -310,14 +303,14 @@ class MainScreen(Screen[None]):
             for e in self.snapshot.endpoints
         )
         self.apply_snapshot(dataclasses.replace(self.snapshot, endpoints=endpoints))
-        if self.vapp.backend is not None:
+        if self.context.backend is not None:
             self.refresh_data()
             self.load_history()
 
     @work(exclusive=True, group="change-history", exit_on_error=False)
     async def load_history(self) -> None:
         """Read the change journal (a local file, in a worker) for the history pane."""
-        backend = self.vapp.backend
+        backend = self.context.backend
         if backend is None:
             return
         self.post_message(HistoryLoaded(await backend.history()))
@@ -375,12 +368,12 @@ class MainScreen(Screen[None]):
 
     def action_refresh(self) -> None:
         """Reload everything (and restart the tail if it stopped)."""
-        if self.vapp.backend is None:
+        if self.context.backend is None:
             self.notify("still connecting…", timeout=3)
             return
         self.query_one(ConsoleHeader).status = "refreshing…"
         self.refresh_data()
-        if self.vapp.tail_enabled and not any(
+        if self.context.tail_enabled and not any(
             w.group == "denial-tail" and w.state == WorkerState.RUNNING for w in self.workers
         ):
             self.query_one(DenialsPane).stale_reason = ""
@@ -421,7 +414,7 @@ class MainScreen(Screen[None]):
 
     def action_open_help(self) -> None:
         pane = self.current_pane
-        self.vapp.open_help(f"{pane.TITLE} pane", ("main", pane.HELP_SCOPE))
+        self.post_message(OpenHelp(f"{pane.TITLE} pane", ("main", pane.HELP_SCOPE)))
 
     def selected_endpoint(self) -> EndpointRow | None:
         return self.query_one(EndpointsPane).selected()
@@ -431,17 +424,17 @@ class MainScreen(Screen[None]):
         if endpoint is None:
             self.notify("no endpoint selected", timeout=3)
             return
-        self.vapp.open_editor(endpoint, self.snapshot)
+        self.post_message(OpenEditor(endpoint, self.snapshot))
 
     def action_open_rollout(self) -> None:
         endpoint = self.selected_endpoint()
         if endpoint is not None:
-            self.vapp.open_rollout(endpoint, self.snapshot, draft=None)
+            self.post_message(OpenRollout(endpoint, self.snapshot, draft=None))
 
     def action_details(self) -> None:
         endpoint = self.selected_endpoint()
         if endpoint is not None:
-            self.vapp.open_details(endpoint, self.snapshot)
+            self.post_message(OpenDetails(endpoint, self.snapshot))
 
     @on(DataTable.RowSelected, "#history-table")
     def change_chosen(self, event: DataTable.RowSelected) -> None:
@@ -472,7 +465,7 @@ class MainScreen(Screen[None]):
         chosen = self.selected_change()
         if chosen is not None:
             change, endpoint = chosen
-            self.vapp.open_rollout(endpoint, self.snapshot, draft=None, rollback=change.journal_id)
+            self.post_message(OpenRollout(endpoint, self.snapshot, draft=None, rollback=change.journal_id))
 
     def action_watch_change(self) -> None:
         """`w` on an unfinished entry: watch it to the end on the rollout screen."""
@@ -488,12 +481,12 @@ class MainScreen(Screen[None]):
                 timeout=6,
             )
             return
-        self.vapp.open_rollout(endpoint, self.snapshot, draft=None, watch=True)
+        self.post_message(OpenRollout(endpoint, self.snapshot, draft=None, watch=True))
 
     def action_open_change(self) -> None:
         chosen = self.selected_change()
         if chosen is not None:
-            self.vapp.open_rollout(chosen[1], self.snapshot, draft=None)
+            self.post_message(OpenRollout(chosen[1], self.snapshot, draft=None))
 
     def action_toggle_pause(self) -> None:
         pane = self.query_one(DenialsPane)
@@ -534,7 +527,7 @@ class MainScreen(Screen[None]):
             timeout=8,
         )
         if endpoint is not None:
-            self.vapp.open_editor(endpoint, self.snapshot)
+            self.post_message(OpenEditor(endpoint, self.snapshot))
 
     # ----- inputs ------------------------------------------------------------------------------------------
 
@@ -564,16 +557,16 @@ class MainScreen(Screen[None]):
         elif command.name == "help":
             self.action_open_help()
         elif command.name == "theme":
-            self.vapp.switch_theme(command.arg)
+            self.post_message(SwitchTheme(command.arg))
         elif command.name in ("policy", "rollout"):
             endpoint = self.find_endpoint(command.arg) if command.arg else self.selected_endpoint()
             if endpoint is None:
                 self.notify(f"no endpoint {command.arg or 'selected'}", severity="warning", timeout=4)
                 return
             if command.name == "policy":
-                self.vapp.open_editor(endpoint, self.snapshot)
+                self.post_message(OpenEditor(endpoint, self.snapshot))
             else:
-                self.vapp.open_rollout(endpoint, self.snapshot, draft=None)
+                self.post_message(OpenRollout(endpoint, self.snapshot, draft=None))
 
     def find_endpoint(self, text: str) -> EndpointRow | None:
         """An endpoint by id, or by unique service name (`:policy sqs`)."""
