@@ -153,25 +153,20 @@ class VpceApp(App[int]):
 
     # ----- navigation: screens post messages (tui.navigation), the app opens the screens -----------------------
 
-    @on(OpenHelp)
     def on_open_help(self, message: OpenHelp) -> None:
         self.open_help(message.title, message.scopes)
 
-    @on(OpenEditor)
     def on_open_editor(self, message: OpenEditor) -> None:
         self.open_editor(message.endpoint, message.snapshot)
 
-    @on(OpenDetails)
     def on_open_details(self, message: OpenDetails) -> None:
         self.open_details(message.endpoint, message.snapshot)
 
-    @on(OpenRollout)
     def on_open_rollout(self, message: OpenRollout) -> None:
         self.open_rollout(
             message.endpoint, message.snapshot, draft=message.draft, rollback=message.rollback, watch=message.watch
         )
 
-    @on(SwitchTheme)
     def on_switch_theme(self, message: SwitchTheme) -> None:
         self.switch_theme(message.name)
 

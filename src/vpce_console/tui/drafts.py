@@ -1,4 +1,5 @@
-"""Policy drafts on disk under the state dir, so an edit survives a crash or a dropped SSH session."""
+"""Policy drafts: on disk under the state dir (an edit survives a crash or a dropped SSH session), and the
+deployed text a draft starts from."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vpce_console.paths import private_dir, state_dir
+from vpce_console.policy.vocab import DEFAULT_POLICY_DRAFT
+from vpce_console.tui.models import EndpointRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,3 +58,19 @@ class DraftStore:
     def discard(self, endpoint_id: str) -> None:
         """Remove the draft once it has been applied."""
         self.path(endpoint_id).unlink(missing_ok=True)
+
+
+def deployed_text(endpoint: EndpointRow) -> str:
+    """The deployed document, or the default full-access policy when there is none."""
+    return endpoint.policy_text if endpoint.policy_text else DEFAULT_POLICY_DRAFT
+
+
+def pretty(text: str) -> str:
+    """Indent a one-line JSON document for editing; leave anything else exactly as it is."""
+    stripped = text.strip()
+    if "\n" in stripped:
+        return text
+    try:
+        return json.dumps(json.loads(stripped), indent=2)
+    except ValueError:
+        return text

@@ -7,8 +7,7 @@ debounce); impact runs in a thread worker because evaluating every persona × ac
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -18,67 +17,20 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane, TextArea
 
-from vpce_console.policy.vocab import DEFAULT_POLICY_DRAFT, SEVERITIES, SEVERITY_ORDER
+from vpce_console.policy.vocab import SEVERITIES, SEVERITY_ORDER
 from vpce_console.tui.actions import bindings_for
 from vpce_console.tui.context import ScreenContext
-from vpce_console.tui.drafts import Draft, DraftStore
+from vpce_console.tui.drafts import Draft, DraftStore, deployed_text, pretty
 from vpce_console.tui.models import EndpointRow, Snapshot
 from vpce_console.tui.navigation import OpenHelp, OpenRollout
-from vpce_console.tui.render import colour, decision_text, severity_text
+from vpce_console.tui.render import colour, severity_text
+from vpce_console.tui.screens.editor_impact import evaluate_impact, fill_impact_table, observed_rows
 from vpce_console.tui.widgets.policytext import PolicyTextArea
-
-if TYPE_CHECKING:
-    from vpce_console.policy.personas import HubEndpoint, Persona
 
 LINT_DELAY_SECONDS = 0.25
 """Pause in typing before the linter runs."""
 OBSERVED_DELAY_SECONDS = 1.5
 """Replay reads the trail: wait for a longer pause in typing than lint does."""
-
-
-def deployed_text(endpoint: EndpointRow) -> str:
-    """The deployed document, or the default full-access policy when there is none."""
-    return endpoint.policy_text if endpoint.policy_text else DEFAULT_POLICY_DRAFT
-
-
-MAX_IMPACT_ACTIONS = 6
-MAX_IMPACT_RESOURCES = 2
-
-
-def impact_plan(
-    endpoint: EndpointRow, snapshot: Snapshot, deployed: str, draft: str
-) -> tuple[Sequence[Persona], list[str], list[str], HubEndpoint] | None:
-    """Personas, actions, resources and hub for the matrix: what the policies name for this service, else defaults."""
-    import dataclasses
-
-    from vpce_console.policy.impact_matrix import DEFAULT_ACTIONS, named_in_policies
-
-    if not snapshot.personas or snapshot.hub is None:
-        return None
-    prefix = endpoint.service.split(".")[0] + ":"
-    named = [a for a in named_in_policies((deployed, draft), "Action") if a.lower().startswith(prefix)]
-    defaults = [a for a in DEFAULT_ACTIONS if a.startswith(prefix)]
-    actions = (named or defaults or [f"{prefix}ListQueues" if prefix == "sqs:" else f"{prefix}Describe"])[
-        :MAX_IMPACT_ACTIONS
-    ]
-    resources = list(named_in_policies((deployed, draft), "Resource"))[:MAX_IMPACT_RESOURCES] or ["*"]
-    hub = dataclasses.replace(
-        snapshot.hub, endpoint_id=endpoint.endpoint_id, vpc_id=endpoint.vpc_id or snapshot.hub.vpc_id
-    )
-    return snapshot.personas, actions, resources, hub
-
-
-def pretty(text: str) -> str:
-    """Indent a one-line JSON document for editing; leave anything else exactly as it is."""
-    import json
-
-    stripped = text.strip()
-    if "\n" in stripped:
-        return text
-    try:
-        return json.dumps(json.loads(stripped), indent=2)
-    except ValueError:
-        return text
 
 
 class PolicyEditorScreen(Screen[None]):
@@ -289,95 +241,24 @@ class PolicyEditorScreen(Screen[None]):
     @work(exclusive=True, group="policy-impact", exit_on_error=False, thread=True)
     def compute_impact(self, deployed: str, draft: str) -> None:
         """Evaluate every persona × action under both documents (CPU work, off the event loop)."""
-        from vpce_console.policy.impact_matrix import impact
-        from vpce_console.services.personas import change_impact
-
-        pset = self.snapshot.persona_set
-        plan = impact_plan(self.endpoint, self.snapshot, deployed, draft)
-        if plan is None and pset is None:
-            self.app.call_from_thread(self.show_impact, None, "no personas known: impact cannot be shown")
-            return
-        try:
-            if pset is not None:  # the CLI's selection and NAT-path rule, so both count the same cells
-                result = change_impact(
-                    pset,
-                    self.endpoint.service,
-                    deployed,
-                    draft,
-                    endpoint_id=self.endpoint.endpoint_id,
-                    vpc_id=self.endpoint.vpc_id or None,
-                )
-            else:
-                assert plan is not None
-                result = impact(deployed, draft, *plan)
-        except ValueError as exc:
-            self.app.call_from_thread(self.show_impact, None, f"draft cannot be evaluated yet: {exc}")
+        result, note = evaluate_impact(self.endpoint, self.snapshot, deployed, draft)
+        if result is None:
+            self.app.call_from_thread(self.show_impact, None, note)
             return
         self.app.call_from_thread(self.show_impact, result, "", self.observed_rows(result, deployed, draft))
 
     def observed_rows(self, result: Any, deployed: str, draft: str) -> list[Any]:
         """The heaviest observed callers (from the Observed tab's replay) evaluated on the matrix's columns."""
-        from vpce_console.services.replay import observed_matrix
-
         facts = getattr(self.context.backend, "replay_facts", None)
-        if not self.observed_callers or facts is None:
-            return []
-        columns = list(dict.fromkeys((cell.action, cell.resource) for cell in result.cells))
-        try:
-            return observed_matrix(
-                self.observed_callers,
-                deployed,
-                draft,
-                columns,
-                endpoint_id=self.endpoint.endpoint_id,
-                endpoint_vpc=self.endpoint.vpc_id or None,
-                facts=facts(),
-            )
-        except ValueError:
-            return []
+        return observed_rows(self.observed_callers, result, deployed, draft, self.endpoint, facts)
 
     def show_impact(self, result: Any, note: str, observed: list[Any] | None = None) -> None:
-        """Render the matrix: one row per persona, one column per action; changed cells say so in words."""
+        """Render the matrix (`editor_impact.fill_impact_table`) and say on the tab how many cells change."""
         self.impact_result = result
-        table = self.query_one("#impact-table", DataTable)
-        table.clear(columns=True)
-        if result is None:
-            table.add_column("Impact")
-            table.add_row(note)
+        table: DataTable[object] = self.query_one("#impact-table", DataTable)
+        changed = fill_impact_table(table, result, note, observed or (), self.app.theme_variables)
+        if changed is None:
             return
-        cells = list(result.cells)
-        columns = list(dict.fromkeys((cell.action, cell.resource) for cell in cells))
-        personas = list(dict.fromkeys(cell.persona.name for cell in cells))
-        table.add_column("Persona")
-        multi = len({resource for _, resource in columns}) > 1
-        for action, resource in columns:
-            table.add_column(f"{action} {resource.rsplit(':', 1)[-1]}" if multi else action)
-        variables = self.app.theme_variables
-        by_key = {(cell.persona.name, cell.action, cell.resource): cell for cell in cells}
-        for name in personas:
-            row: list[object] = [name]
-            for action, resource in columns:
-                cell = by_key.get((name, action, resource))
-                if cell is None:
-                    row.append("")
-                    continue
-                if not cell.through_endpoint:
-                    row.append(Text("not through the endpoint", style="dim"))
-                elif cell.changed:
-                    before = "✓" if cell.before.allowed else "✗"
-                    after_word = "NOW ALLOWED" if cell.after.allowed else "NOW DENIED"
-                    row.append(
-                        Text(
-                            f"{before}→{'✓' if cell.after.allowed else '✗'} {after_word}",
-                            style=f"bold {colour(variables, 'decision-changed')}",
-                        )
-                    )
-                else:
-                    row.append(decision_text(cell.after.kind, variables))
-            table.add_row(*row)
-        for caller, observed_cells in observed or ():
-            table.add_row(observed_label(caller), *(observed_text_cell(c, variables) for c in observed_cells))
-        changed = sum(1 for cell in cells if cell.changed)
         self.query_one("#editor-tabs", TabbedContent).get_tab("impact").label = (
             f"Impact: {changed} changed" if changed else "Impact: no change"
         )
@@ -451,29 +332,3 @@ class PolicyEditorScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
-
-
-def observed_label(caller: Mapping[str, Any]) -> Text:
-    """`◆ observed tools ×121` — a persona from evidence, never confused with an imagined one."""
-    if caller.get("redacted"):
-        who = f"acct {caller['account']} (account-level)"
-    else:
-        who = str(caller["principal"]).rsplit("/", 1)[-1]
-    return Text(f"◆ observed {who} ×{caller['calls']}", style="italic")
-
-
-def observed_text_cell(cell: Any, variables: Mapping[str, str]) -> Text:
-    """A three-valued cell: changed in words, undetermined with the keys it hinges on."""
-    if cell.after is None:
-        keys = ", ".join(cell.depends_on) or "?"
-        return Text(f"? undetermined ({keys})", style=colour(variables, "finding-warning"))
-    if cell.changed:
-        after_word = "NOW ALLOWED" if cell.after else "NOW DENIED"
-        before = "✓" if cell.before else "✗"
-        return Text(
-            f"{before}→{'✓' if cell.after else '✗'} {after_word}",
-            style=f"bold {colour(variables, 'decision-changed')}",
-        )
-    if cell.after:
-        return decision_text("allow", variables)
-    return Text("✗ deny", style=colour(variables, "decision-deny"))

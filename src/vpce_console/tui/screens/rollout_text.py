@@ -11,9 +11,10 @@ from typing import Any
 
 from rich.text import Text
 
+from vpce_console.tui.drafts import pretty
 from vpce_console.tui.models import ChangeRow, EndpointRow, Snapshot, WatchView
 from vpce_console.tui.render import colour, format_elapsed
-from vpce_console.tui.screens.editor import impact_plan, pretty
+from vpce_console.tui.screens.editor_impact import impact_plan
 
 STEPS = ("lint", "impact", "diff", "apply", "watch", "done")
 STEP_LABELS = {

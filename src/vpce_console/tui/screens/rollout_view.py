@@ -23,14 +23,13 @@ from textual.worker import Worker
 
 from vpce_console.tui.backend import Backend
 from vpce_console.tui.context import ScreenContext
-from vpce_console.tui.drafts import DraftStore
+from vpce_console.tui.drafts import DraftStore, deployed_text, pretty
 from vpce_console.tui.flows import EndpointFlows
 from vpce_console.tui.messages import DenialsArrived, HistoryLoaded, PlanReady
 from vpce_console.tui.models import ChangeRow, DenialRow, EndpointRow, Snapshot, WatchView
 from vpce_console.tui.screens import rollout_denials as denials
 from vpce_console.tui.screens import rollout_gate as gate
 from vpce_console.tui.screens import rollout_text as wording
-from vpce_console.tui.screens.editor import deployed_text, pretty
 from vpce_console.tui.screens.rollout_replay import REPLAY_RUNNING, known_replay, replay_draft
 from vpce_console.tui.screens.rollout_text import refused_by
 from vpce_console.tui.screens.rollout_watch import WatchPanel
