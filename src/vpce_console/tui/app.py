@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -27,6 +27,9 @@ from vpce_console.tui.messages import Connected, PolicyWritten
 from vpce_console.tui.models import EndpointRow, Snapshot
 from vpce_console.tui.navigation import OpenDetails, OpenEditor, OpenHelp, OpenRollout, SwitchTheme
 from vpce_console.tui.themes import DEFAULT_THEME, SEMANTIC_DEFAULTS, load_themes, resolve_theme_name
+
+if TYPE_CHECKING:
+    from vpce_console.tui.screens.main import MainScreen
 
 
 class VpceApp(App[int]):
@@ -105,7 +108,7 @@ class VpceApp(App[int]):
         self.call_after_refresh(self.connect_backend)
 
     @property
-    def main_screen(self) -> MainScreen:  # type: ignore[name-defined]  # noqa: F821
+    def main_screen(self) -> MainScreen:
         from vpce_console.tui.screens.main import MainScreen
 
         return next(s for s in self.screen_stack if isinstance(s, MainScreen))

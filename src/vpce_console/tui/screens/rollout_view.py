@@ -2,7 +2,7 @@
 
 `RolloutView` never writes: the actions that write (apply, roll back, resume a watch) and the handling of the
 views they post are in `rollout.RolloutScreen`, which is the screen the app opens. Wording is in `rollout_text`,
-the gating rules in `rollout_gate`, the denials' grouping in `rollout_denials`, the watch widget in `rollout_watch`.
+the gating rules in `rollout_rules`, the denials' grouping in `rollout_denials`, the watch widget in `rollout_watch`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from vpce_console.tui.flows import EndpointFlows
 from vpce_console.tui.messages import DenialsArrived, HistoryLoaded, PlanReady
 from vpce_console.tui.models import ChangeRow, DenialRow, EndpointRow, Snapshot, WatchView
 from vpce_console.tui.screens import rollout_denials as denials
-from vpce_console.tui.screens import rollout_gate as gate
+from vpce_console.tui.screens import rollout_rules as rules
 from vpce_console.tui.screens import rollout_text as wording
 from vpce_console.tui.screens.rollout_replay import REPLAY_RUNNING, known_replay, replay_draft
 from vpce_console.tui.screens.rollout_text import refused_by
@@ -161,11 +161,11 @@ class RolloutView(Screen[None]):
 
     def refusal(self, action: str) -> str:
         """Why `action` cannot run now ('' when it can)."""
-        return gate.refusal(self, action)
+        return rules.refusal(self, action)
 
     def rollback_target(self) -> str:
         """The journal id `b` rolls back: a chosen change, this screen's change, else the last change in force."""
-        return gate.rollback_target(self)
+        return rules.rollback_target(self)
 
     def can_advance(self) -> bool:
         return not self.refusal("next_step")
