@@ -61,9 +61,10 @@ def main() -> int:
     from vpce_console.aws.logs import lookup_policy_changes
     from vpce_console.aws.session import AwsGateway
     from vpce_console.config import config_from_dict
-    from vpce_console.connect import _lab_target, lab_config_defaults
+    from vpce_console.connect import resolve_target
     from vpce_console.lab.child import start_lab_child
     from vpce_console.policy.partial import compile_partial
+    from vpce_console.readyfile import parse_ready_file
     from vpce_console.services.replay import Shape, replay_shapes, versions_in_window
     from vpce_console.services.trail import LocalTrail
     from vpce_console.services.trail_sql import ShapeQuestion, render_shapes
@@ -81,8 +82,9 @@ def main() -> int:
         lab_seconds = time.monotonic() - started
         ready: dict[str, Any] = dict(handle.ready)
         history = ready["trail"]["history"]
-        config = config_from_dict({}, defaults=lab_config_defaults(ready))
-        target = _lab_target(ready, None, None)
+        lab = parse_ready_file(ready, str(handle.ready_file))
+        config = config_from_dict({}, defaults=lab.config_defaults)
+        target = resolve_target(argparse.Namespace(), config, lab)
         endpoint = ready["hub"]["endpoints"]["sqs"]
         hub_vpc = ready["hub"]["vpc_id"]
         accounts = list(config.trail.accounts)

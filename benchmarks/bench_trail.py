@@ -47,8 +47,9 @@ def main() -> int:
 
     from vpce_console.aws.session import AwsGateway
     from vpce_console.config import config_from_dict
-    from vpce_console.connect import _lab_target, lab_config_defaults
+    from vpce_console.connect import resolve_target
     from vpce_console.lab.child import start_lab_child
+    from vpce_console.readyfile import parse_ready_file
     from vpce_console.services.trail import LocalTrail, ask_athena, create_athena_table
     from vpce_console.services.trail_sql import Question
 
@@ -65,8 +66,9 @@ def main() -> int:
         lab_seconds = time.monotonic() - started
         ready: dict[str, Any] = dict(handle.ready)
         history = ready["trail"]["history"]
-        config = config_from_dict({}, defaults=lab_config_defaults(ready))
-        target = _lab_target(ready, None, None)
+        lab = parse_ready_file(ready, str(handle.ready_file))
+        config = config_from_dict({}, defaults=lab.config_defaults)
+        target = resolve_target(argparse.Namespace(), config, lab)
         endpoint = ready["hub"]["endpoints"]["sqs"]
         accounts = list(config.trail.accounts)
         regions = list(config.trail.regions)

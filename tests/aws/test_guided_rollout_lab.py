@@ -284,18 +284,18 @@ def test_cli_impact_and_the_console_count_the_same_cells(lab: dict[str, Any], tm
 
     from vpce_console.aws.session import AwsGateway
     from vpce_console.commands.console_backend import ServicesBackend
-    from vpce_console.connect import connect
+    from vpce_console.connect import connect_lab
     from vpce_console.services.personas import change_impact
 
     default = '{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}'
     (tmp_path / "default.json").write_text(default)
     (tmp_path / "dev-only.json").write_text(DEV_ONLY % "dev")
     args = argparse.Namespace(lab=False, lab_ready=lab["ready_path"], config=None, region=None, profile=None)
-    config, target = connect(args)
+    config, target, ready = connect_lab(args)
 
     async def console_counts() -> tuple[int, int]:
         async with AwsGateway(target, config) as gateway:
-            snapshot = await ServicesBackend(gateway, config, target, read_only=True).load()
+            snapshot = await ServicesBackend(gateway, config, target, read_only=True, lab=ready).load()
         row = next(e for e in snapshot.endpoints if e.endpoint_id == lab["endpoint"])
         result = change_impact(
             snapshot.persona_set, "sqs", default, DEV_ONLY % "dev", endpoint_id=row.endpoint_id, vpc_id=row.vpc_id

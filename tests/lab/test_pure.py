@@ -116,16 +116,28 @@ def test_ready_file_round_trip_and_errors(tmp_path: object) -> None:
     from pathlib import Path
 
     from vpce_console.errors import UsageError
-    from vpce_console.lab.ready import read_ready_file, write_ready_file
+    from vpce_console.lab.ready import write_ready_file
+    from vpce_console.readyfile import read_ready_json
 
     folder = Path(str(tmp_path))
     data = {k: k for k in ("endpoint_url", "region", "hub", "operator", "read_role_name", "accounts", "spokes")}
     data["personas"] = []
     write_ready_file(folder / "r.json", data)
-    assert read_ready_file(folder / "r.json") == data
+    assert read_ready_json(folder / "r.json") == data
     assert [p.name for p in folder.iterdir()] == ["r.json"]  # no temp file left behind
     (folder / "bad.json").write_text("{not json")
     (folder / "partial.json").write_text('{"endpoint_url": "x"}')
     for name, needle in (("missing.json", "cannot read"), ("bad.json", "not valid JSON"), ("partial.json", "lacks")):
         with pytest.raises(UsageError, match=needle):
-            read_ready_file(folder / name)
+            read_ready_json(folder / name)
+
+
+def test_lab_personas_are_data_with_a_reason_each() -> None:
+    """The lab's personas come from data/lab_personas.yaml: every credential kind, each entry saying why it exists."""
+    from vpce_console.lab.seed_personas import persona_entries
+    from vpce_console.policy.vocab import CREDENTIAL_KINDS
+
+    entries = persona_entries()
+    assert {e["kind"] for e in entries} == set(CREDENTIAL_KINDS)
+    assert all(str(e.get("why", "")).strip() for e in entries)
+    assert len({e["name"] for e in entries}) == len(entries)

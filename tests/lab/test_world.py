@@ -160,7 +160,7 @@ def test_seeded_faults_visible(operator: Any, lab_ready: dict[str, Any]) -> None
     assert not alias["AliasTarget"]["DNSName"].startswith(mon_id)
     stale = next(f for f in lab_ready["seeded_faults"] if f["code"] == "phz-stale-association")
     assert not any(stale["vpc_id"] == s["vpc_id"] for s in lab_ready["spokes"])
-    assert lab_ready["config"]["forbidden_selectors"] == [{"tag": "environment", "value": "prod"}]
+    assert lab_ready["config"]["forbidden"] == ["environment=prod"]
 
 
 def test_zones_by_vpc_across_accounts(lab_ready: dict[str, Any], spoke_session: Any) -> None:

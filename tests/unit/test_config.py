@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from vpce_console.config import Config, Selector, config_from_dict, load_config
-from vpce_console.connect import lab_config_defaults
 from vpce_console.errors import ConfigError
+from vpce_console.readyfile import config_defaults
 
 
 def test_example_config_loads_and_documents_every_key(repo_root: Path) -> None:
@@ -102,16 +102,14 @@ def test_lab_ready_file_feeds_defaults_that_the_file_overrides(tmp_path: Path) -
         "spokes": [{"account_id": "222222222222"}, {"account_id": "333333333333"}, {"account_id": "222222222222"}],
         "cloudtrail_log_group": "lab-trail",
         "config": {
-            "forbidden_selectors": [{"tag": "environment", "value": "prod"}, {"vpc_id": "vpc-0123456789abcdef0"}],
+            "forbidden": ["environment=prod", "vpc-0123456789abcdef0"],
             "expected_services": {"vpc-0bbbbbbbbbbbbbbbb": ["sqs"]},
-            "hub_account_id": "111111111111",
-            "hub_vpc_ids": ["vpc-0aaaaaaaaaaaaaaaa"],
-            "some_future_key": True,
+            "hubs": [{"account_id": "111111111111", "region": "us-east-1", "vpc_id": "vpc-0aaaaaaaaaaaaaaaa"}],
         },
     }
     user = tmp_path / "c.yaml"
     user.write_text("roles:\n  read_role_name: Mine\n")
-    config = load_config(user, defaults=lab_config_defaults(ready))
+    config = load_config(user, defaults=config_defaults(ready))
     assert config.hubs[0].account_id == "111111111111" and config.hubs[0].vpc_id == "vpc-0aaaaaaaaaaaaaaaa"
     assert config.spokes.accounts == ("222222222222", "333333333333")
     assert config.roles.read_role_name == "Mine"
@@ -137,7 +135,7 @@ def test_resolve_target_for_aws_and_for_a_ready_file(tmp_path: Path) -> None:
     import argparse
     import json
 
-    from vpce_console.connect import resolve_target
+    from vpce_console.connect import lab_ready, resolve_target
     from vpce_console.errors import UsageError
 
     aws = argparse.Namespace(lab=False, lab_ready=None, profile="ops", region=None, config=None)
@@ -158,9 +156,12 @@ def test_resolve_target_for_aws_and_for_a_ready_file(tmp_path: Path) -> None:
     }
     path = tmp_path / "ready.json"
     path.write_text(json.dumps(ready))
-    lab = resolve_target(argparse.Namespace(lab=False, lab_ready=str(path), profile=None, region=None), Config())
+    lab_args = argparse.Namespace(lab=False, lab_ready=str(path), profile=None, region=None)
+    ready_file = lab_ready(lab_args)
+    lab = resolve_target(lab_args, Config(), ready_file)
     assert lab.is_lab and lab.endpoint_url == "http://127.0.0.1:5" and lab.access_key_id == "AKIALAB"
-    assert lab.read_role_name == "LabRead" and "lab at" in lab.description
+    assert ready_file is not None and "lab at" in lab.description
+    assert config_from_dict({}, defaults=ready_file.config_defaults).roles.read_role_name == "LabRead"
     path.write_text(json.dumps({"endpoint_url": "http://x"}))
     with pytest.raises(UsageError):
-        resolve_target(argparse.Namespace(lab=False, lab_ready=str(path), profile=None, region=None), Config())
+        lab_ready(lab_args)

@@ -34,6 +34,16 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "lab": ("textual", "vpce_console.aws", "vpce_console.services", "vpce_console.tui", "vpce_console.commands"),
     # connect.py knows AWS from a lab and nothing about what runs on top
     "connect.py": ("textual", "vpce_console.services", "vpce_console.tui", "vpce_console.commands"),
+    # the lab's ready-file as the console reads it: pure types over policy/, shared by connect, services and lab
+    "readyfile.py": (
+        "textual",
+        "vpce_console.aws",
+        "vpce_console.services",
+        "vpce_console.tui",
+        "vpce_console.lab",
+        "vpce_console.commands",
+        "vpce_console.cli",
+    ),
     "aws": ("textual", "vpce_console.services", "vpce_console.tui", "vpce_console.lab", "moto"),
     # commands are wiring: they open the console through tui.app, never its screens or Textual itself
     "commands": ("textual", "vpce_console.cli", "vpce_console.tui.screens", "vpce_console.tui.widgets"),

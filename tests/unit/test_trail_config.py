@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from vpce_console.config import config_from_dict
-from vpce_console.connect import lab_config_defaults
 from vpce_console.errors import ConfigError
+from vpce_console.readyfile import config_defaults
 
 
 def test_trail_defaults_mean_no_trail() -> None:
@@ -52,6 +52,6 @@ def test_ready_file_fills_in_the_trail() -> None:
             "history": {"records": 1},
         }
     }
-    config = config_from_dict({}, defaults=lab_config_defaults(ready))
+    config = config_from_dict({}, defaults=config_defaults(ready))
     assert config.trail.bucket == "aws-cloudtrail-logs-999999999999-org"
     assert config.trail.account_id == "999999999999" and config.trail.accounts == ("111111111111",)

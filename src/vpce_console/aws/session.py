@@ -272,15 +272,10 @@ class AwsGateway:
             return self._caller
 
     def role_arn_for(self, account_id: str) -> str:
-        """The read role ARN assumed in one account (config per account, config default, else the target's)."""
-        from vpce_console.config import RolesConfig
-
+        """The read role ARN assumed in one account (the config's, per account or its default; a lab's ready-file
+        supplies that default)."""
         partition = self._caller.partition if self._caller else "aws"
-        name = self.config.role_name_for(account_id)
-        untouched = name == RolesConfig().read_role_name and account_id not in self.config.roles.per_account
-        if untouched and self.target.read_role_name:
-            name = self.target.read_role_name  # a lab's read role when the config does not name one
-        return f"arn:{partition}:iam::{account_id}:role/{name}"
+        return f"arn:{partition}:iam::{account_id}:role/{self.config.role_name_for(account_id)}"
 
     # --- internals ----------------------------------------------------------------------------------------
 

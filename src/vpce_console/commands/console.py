@@ -43,15 +43,15 @@ def make_connector(
     async def connect() -> ServicesBackend:
         import asyncio
 
-        from vpce_console.connect import connect as resolve
+        from vpce_console.connect import connect_lab as resolve
 
         # Both steps block (a lab child starting, aiobotocore/aiohttp importing): keep them off the event loop so
         # the first frame and the keyboard stay live meanwhile.
-        config, target = await asyncio.to_thread(resolve, args)
+        config, target, lab = await asyncio.to_thread(resolve, args)
         gateway_class, backend_class = await asyncio.to_thread(_backend_classes)
         gateway = gateway_class(target, config)
         await gateway.__aenter__()
-        return backend_class(gateway, config, target, read_only=read_only, clock=clock)
+        return backend_class(gateway, config, target, read_only=read_only, clock=clock, lab=lab)
 
     return connect
 

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from vpce_console.config import Config
     from vpce_console.connect import Target
     from vpce_console.policy.record import ContextMap
+    from vpce_console.readyfile import ReadyFile
     from vpce_console.services.inventory import Inventory
     from vpce_console.services.lease import EndpointLease
     from vpce_console.services.personas import PersonaSet
@@ -52,7 +53,7 @@ ReplayDoc = dict[str, object]
 """A replay report as JSON (`ReplayReport.to_json()`), what the editor's Observed tab and the plan step read."""
 
 
-def console_personas(target: Target, config: Config, inventory: Inventory) -> PersonaSet:
+def console_personas(lab: ReadyFile | None, config: Config, inventory: Inventory) -> PersonaSet:
     """The impact personas: the CLI's selection (config `personas:`, the lab's, the demo set), with the inventory's
     zone associations deciding who reaches each endpoint; an unreadable personas file falls back (the CLI says why)."""
     from vpce_console.errors import UsageError
@@ -60,9 +61,9 @@ def console_personas(target: Target, config: Config, inventory: Inventory) -> Pe
 
     zone_vpcs = zone_vpcs_of(inventory)
     try:
-        return select_personas(lab_ready=target.lab_ready, config=config, zone_vpcs=zone_vpcs)
+        return select_personas(lab=lab, config=config, zone_vpcs=zone_vpcs)
     except UsageError:
-        return select_personas(lab_ready=target.lab_ready, zone_vpcs=zone_vpcs)
+        return select_personas(lab=lab, zone_vpcs=zone_vpcs)
 
 
 class ServicesBackend:
@@ -78,12 +79,15 @@ class ServicesBackend:
         tail_poll_seconds: float = 0.0,
         poll_seconds: float = 0.0,
         clock: Callable[[], float] = time.time,
+        lab: ReadyFile | None = None,
     ) -> None:
         self.poll_seconds = poll_seconds
         """Propagation-watch poll interval (0: the config's)."""
         self.gateway = gateway
         self.config = config
         self.target = target
+        self.lab = lab
+        """The lab's ready-file (its personas and their keys), None on AWS."""
         self.read_only = read_only
         self.clock = clock
         self.tail_poll_seconds = tail_poll_seconds or (1.0 if target.is_lab else 5.0)
@@ -135,7 +139,7 @@ class ServicesBackend:
         config = self.config
         doctor = list(diagnose(inventory, config))
         cost = cost_report(inventory, prices_for(config.prices), metrics_window_hours=config.aws.metrics_hours)
-        return build_snapshot(inventory, config, doctor, cost, console_personas(self.target, config, inventory))
+        return build_snapshot(inventory, config, doctor, cost, console_personas(self.lab, config, inventory))
 
     async def rollout_context(self, service: str | None = None) -> RolloutContext:
         """Collaborators of one rollout, built by the same function as the CLI's (personas, probes, journal)."""
@@ -147,6 +151,7 @@ class ServicesBackend:
             self.gateway,
             self.config,
             self.target,
+            lab=self.lab,
             services=(service,) if service else None,
             zone_vpcs=zone_vpcs,
         )

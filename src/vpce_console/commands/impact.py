@@ -82,9 +82,9 @@ def persona_set_for(args: argparse.Namespace, services: tuple[str, ...] | None) 
         return select_personas(config=config, personas_file=getattr(args, "personas", None)), {}
     import asyncio
 
-    from vpce_console.connect import connect
+    from vpce_console.connect import connect_lab
 
-    config, target = connect(args)
+    config, target, lab = connect_lab(args)
 
     async def zones() -> Any:
         from vpce_console.aws.session import AwsGateway
@@ -94,13 +94,12 @@ def persona_set_for(args: argparse.Namespace, services: tuple[str, ...] | None) 
             return await load_zone_vpcs(gateway, config, services)
 
     pset = select_personas(
-        lab_ready=target.lab_ready,
+        lab=lab,
         config=config,
         personas_file=getattr(args, "personas", None),
         zone_vpcs=asyncio.run(zones()),
     )
-    endpoints = dict(((target.lab_ready or {}).get("hub") or {}).get("endpoints") or {})
-    return pset, {str(k): str(v) for k, v in endpoints.items()}
+    return pset, dict(lab.hub_endpoints) if lab is not None else {}
 
 
 def _split(value: str | None) -> tuple[str, ...]:

@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Entry point of `vpce rollback`."""
     from vpce_console.commands.rollout import run_async
-    from vpce_console.connect import connect
+    from vpce_console.connect import connect_lab
     from vpce_console.errors import UsageError
     from vpce_console.services.rollout import check_write_gate
 
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--endpoint ID is required")
     if args.poll is not None and args.poll <= 0:
         raise UsageError("--poll must be positive")
-    config, target = connect(args)
+    config, target, lab = connect_lab(args)
     try:
         check_write_gate(
             allow_write=args.allow_write,
@@ -65,9 +65,9 @@ def run(args: argparse.Namespace) -> int:
             endpoint_id=args.endpoint,
         )
     except UsageError:
-        preview = asyncio.run(run_async(args, config, target, "preview-rollback"))
+        preview = asyncio.run(run_async(args, config, target, "preview-rollback", lab))
         if preview.status == "refused":
             return 1
         raise
-    summary = asyncio.run(run_async(args, config, target, "rollback"))
+    summary = asyncio.run(run_async(args, config, target, "rollback", lab))
     return 0 if summary.status == "rolled_back" else summary.exit_code  # rolled_back: an interrupted one, closed

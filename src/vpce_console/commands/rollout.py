@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from vpce_console.config import Config
     from vpce_console.connect import Target
     from vpce_console.policy.personas import Persona
+    from vpce_console.readyfile import ReadyFile
     from vpce_console.services.probes import ProbeIdentity
     from vpce_console.services.rollout import RolloutEvent, RolloutSummary
 
@@ -82,20 +83,12 @@ read_policy_file = read_text
 """The policy file's exact text, as the bytes that will be written."""
 
 
-def lab_personas(ready: Mapping[str, Any] | None) -> list[Persona]:
-    """The engine personas a lab's ready-file lists (for the impact preview and passive evidence)."""
-    from vpce_console.services.personas import select_personas
-
-    if not ready:
-        return []
-    return list(select_personas(lab_ready=ready).personas)
-
-
 async def build_context(
     gateway: Any,
     config: Config,
     target: Target,
     *,
+    lab: ReadyFile | None = None,
     journal: Any = None,
     personas_file: str | None = None,
     self_probe: bool = True,
@@ -121,7 +114,7 @@ async def build_context(
             zone_vpcs = await load_zone_vpcs(gateway, config, services)
         except AwsError:
             zone_vpcs = None  # unknown: every persona counts as going through the endpoint
-    pset = select_personas(lab_ready=target.lab_ready, config=config, personas_file=personas_file, zone_vpcs=zone_vpcs)
+    pset = select_personas(lab=lab, config=config, personas_file=personas_file, zone_vpcs=zone_vpcs)
     identities = probe_identities(config, caller.arn, caller.account_id, self_probe=self_probe and not target.is_lab)
     if workload_probes:
         identities += workload_identities(pset.personas, pset.credentials)
@@ -225,7 +218,9 @@ def summary_line(summary: RolloutSummary, fmt: str, out: TextIO | None = None) -
     out.flush()
 
 
-async def run_async(args: argparse.Namespace, config: Config, target: Target, action: str) -> RolloutSummary:
+async def run_async(
+    args: argparse.Namespace, config: Config, target: Target, action: str, lab: ReadyFile | None = None
+) -> RolloutSummary:
     """Connect and run one rollout, resume or rollback; prints events and the summary, returns the summary."""
     from vpce_console.aws.session import AwsGateway
     from vpce_console.aws.writes import describe_endpoint_policy
@@ -241,6 +236,7 @@ async def run_async(args: argparse.Namespace, config: Config, target: Target, ac
             gateway,
             config,
             target,
+            lab=lab,
             journal=Journal(),
             personas_file=getattr(args, "personas", None),
             self_probe=not getattr(args, "no_self_probe", False),
@@ -319,7 +315,7 @@ def add_lease_argument(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of `vpce rollout`."""
-    from vpce_console.connect import connect
+    from vpce_console.connect import connect_lab
     from vpce_console.services.rollout import check_write_gate
 
     if not args.endpoint:
@@ -329,13 +325,13 @@ def run(args: argparse.Namespace) -> int:
     if args.required_streak is not None and args.required_streak < 1:
         raise UsageError("--required-streak must be at least 1")
     if args.resume:
-        config, target = connect(args)
-        return asyncio.run(run_async(args, config, target, "resume")).exit_code
+        config, target, lab = connect_lab(args)
+        return asyncio.run(run_async(args, config, target, "resume", lab)).exit_code
     if not args.policy:
         raise UsageError("--policy F is required (or --resume)")
     read_policy_file(args.policy)  # unreadable input is exit 2 before anything else
-    config, target = connect(args)
+    config, target, lab = connect_lab(args)
     check_write_gate(
         allow_write=args.allow_write, config_allows=config.allow_write, confirm=args.confirm, endpoint_id=args.endpoint
     )
-    return asyncio.run(run_async(args, config, target, "apply")).exit_code
+    return asyncio.run(run_async(args, config, target, "apply", lab)).exit_code

@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any
 
 from vpce_console.errors import UsageError
-from vpce_console.lab.ready import read_ready_file
+from vpce_console.readyfile import read_ready_json
 
 WORKDIR_PREFIX = "vpce-lab-"
 """Prefix of the temporary folder (ready-file, lab log) of each lab child; removed when the lab stops."""
@@ -116,7 +116,7 @@ def _start(
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if ready_file.exists():
-            return LabHandle(process, read_ready_file(ready_file), workdir)
+            return LabHandle(process, read_ready_json(ready_file), workdir)
         if process.poll() is not None:
             tail = (workdir / "lab.log").read_text(errors="replace")[-400:].strip().splitlines()
             raise UsageError(f"the lab exited with code {process.returncode}: {tail[-1] if tail else 'no output'}")

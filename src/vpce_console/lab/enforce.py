@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
 
-from vpce_console.lab.personas import Identity, engine_persona
+from vpce_console.lab.personas import Identity
 from vpce_console.lab.propagation import Propagation
 from vpce_console.lab.world import HUB_ORG_PATH, ORG_ID, World
 
@@ -160,7 +160,7 @@ class Enforcer:
         )
         resource_account = resource.split(":")[4] if resource.startswith("arn:") and resource.count(":") >= 5 else None
         request = persona_request(
-            engine_persona(persona),
+            persona,
             hub,
             full_action,
             resource,

@@ -128,14 +128,15 @@ def callers(world: World) -> list[Caller]:
         ident = _assumed_role(sp.account_id, f"{sp.name}-app", "i-0" + _hex(sp.vpc_id, 16))
         out.append(Caller(sp.account_id, sp.vpc_id, ip, ident, services, 1.0))
     registry = Registry(world)
-    for p in world.personas:
+    for workload in world.personas:
+        p = workload.persona
         if p.vpc_id is None or p.private_ip is None or p.vpc_id not in by_vpc:
             continue
         associated = set(by_vpc[p.vpc_id].services)
         services = tuple(
-            svc for s in p.services if (svc := ENDPOINT_SERVICE.get(s, s)) in reachable and svc in associated
+            svc for s in workload.services if (svc := ENDPOINT_SERVICE.get(s, s)) in reachable and svc in associated
         )
-        identity = registry.lookup(p.access_key_id)
+        identity = registry.lookup(workload.access_key_id)
         if not services or identity is None:
             continue
         out.append(Caller(p.account_id, p.vpc_id, p.private_ip, identity.user_identity(), services, 2.0))

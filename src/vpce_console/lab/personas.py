@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import threading
 from dataclasses import dataclass
 from typing import Any
 
-from vpce_console.lab.world import OPERATOR_BASTION_IP, ORG_ID, READ_ROLE, LabPersona, World, org_path
+from vpce_console.lab.world import OPERATOR_BASTION_IP, ORG_ID, READ_ROLE, World, org_path
+from vpce_console.policy.personas import Persona
 
 OPERATOR = "operator"
 CONTROL = "control"
@@ -31,8 +31,8 @@ class Identity:
     access_key_id: str
     arn: str
     """Caller ARN: IAM user, or assumed-role session ARN."""
-    persona: LabPersona | None = None
-    """Workload identity and location (VPC, private IP, tags) for data-plane calls."""
+    persona: Persona | None = None
+    """Workload identity and location (VPC, private IP, tags) for data-plane calls, as the policy engine sees it."""
     role_arn: str | None = None
     session_name: str | None = None
     user_name: str | None = None
@@ -75,7 +75,7 @@ class Identity:
         return self.session_name or self.user_name or self.arn.rsplit("/", 1)[-1]
 
 
-def persona_principal_arn(p: LabPersona) -> str:
+def persona_principal_arn(p: Persona) -> str:
     """The caller ARN of a lab persona (assumed-role session ARN for role kinds)."""
     if p.kind in ("iam-user", "aws-service"):
         return p.role_arn
@@ -104,14 +104,15 @@ class Registry:
                 user_name="vpce-operator",
             )
         )
-        for p in world.personas:
+        for workload in world.personas:
+            p = workload.persona
             is_role = p.kind not in ("iam-user", "aws-service")
             arn = persona_principal_arn(p)
             self.add(
                 Identity(
                     WORKLOAD,
                     p.account_id,
-                    p.access_key_id,
+                    workload.access_key_id,
                     arn,
                     persona=p,
                     role_arn=p.role_arn if is_role else None,
@@ -160,7 +161,7 @@ class Registry:
             # the operator's bastion sits in the hub VPC: its sessions reach the endpoints directly
             vpc_id, private_ip, public_ip = self.world.hub_vpc_id or None, OPERATOR_BASTION_IP, None
             paths = (org_path("network"),)
-        persona = LabPersona(
+        persona = Persona(
             name=f"session:{role_name}/{session_name}",
             kind="assumed-role",
             account_id=account,
@@ -168,8 +169,6 @@ class Registry:
             private_ip=private_ip,
             role_arn=role_arn,
             tags=tags,
-            access_key_id=access_key_id,
-            secret_access_key="",
             session_name=session_name,
             org_id=ORG_ID,
             org_paths=tuple(paths),
@@ -180,19 +179,3 @@ class Registry:
         )
         self.add(identity)
         return identity
-
-
-def engine_persona(p: LabPersona) -> Any:
-    """The policy engine's Persona for a lab persona (synthesis of the request context lives in the engine)."""
-    from vpce_console.policy.personas import Persona
-
-    allowed = {f.name for f in dataclasses.fields(Persona)}
-    values = {k: v for k, v in dataclasses.asdict(p).items() if k in allowed}
-    values["tags"] = dict(p.tags)
-    values["org_paths"] = tuple(p.org_paths)
-    values.setdefault("unique_id", None)
-    if p.kind not in ("iam-user", "aws-service"):
-        values["unique_id"] = unique_id(p.role_arn, "AROA")
-    elif p.kind == "iam-user":
-        values["unique_id"] = unique_id(p.role_arn, "AIDA")
-    return Persona(**values)

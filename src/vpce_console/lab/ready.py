@@ -1,4 +1,4 @@
-"""The ready-file: how clients find a running lab (endpoint URL, accounts, keys, personas, seeded faults)."""
+"""Writing the ready-file: how clients find a running lab (its reader is `vpce_console.readyfile`)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,6 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Any
-
-from vpce_console.errors import UsageError
-
-REQUIRED = ("endpoint_url", "region", "hub", "operator", "read_role_name", "accounts", "spokes", "personas")
 
 
 def write_ready_file(path: str | os.PathLike[str], data: dict[str, Any]) -> None:
@@ -28,23 +24,3 @@ def write_ready_file(path: str | os.PathLike[str], data: dict[str, Any]) -> None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def read_ready_file(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Load and check a ready-file; UsageError (one line) when it is missing or not a lab's."""
-    from vpce_console.safeload import MB, read_text_capped
-
-    try:
-        text = read_text_capped(str(path), limit=64 * MB, what="lab ready-file")  # an org-scale lab is a few MB
-    except UsageError as exc:
-        raise UsageError(f"lab ready-file {exc}") from None
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise UsageError(f"lab ready-file {path} is not valid JSON: {str(exc)[:120]}") from None
-    if not isinstance(data, dict):
-        raise UsageError(f"lab ready-file {path} is not a JSON object")
-    missing = [k for k in REQUIRED if k not in data]
-    if missing:
-        raise UsageError(f"lab ready-file {path} lacks {', '.join(missing)}")
-    return data

@@ -8,11 +8,14 @@ from vpce_console.lab.seeder import (
     _Seeder,
 )
 from vpce_console.lab.world import (
+    ORG_ID,
+    PERSONA_SERVICES,
     REGION,
-    LabPersona,
     Spoke,
     org_path,
 )
+from vpce_console.policy.personas import Persona
+from vpce_console.readyfile import LabPersona
 
 
 def _persona(
@@ -24,6 +27,7 @@ def _persona(
     account: str,
     role: str,
     tags: dict[str, str] | None = None,
+    services: tuple[str, ...] = PERSONA_SERVICES,
     **extra: Any,
 ) -> LabPersona:
     rng = s.rng
@@ -51,7 +55,7 @@ def _persona(
         ip = rng.host(spoke.cidr, s.used_ips)
         public_ip = f"3.{rng.r.randint(80, 240)}.{rng.r.randint(0, 255)}.{rng.r.randint(1, 254)}"
     env = spoke.environment if spoke else "network"
-    p = LabPersona(
+    persona = Persona(
         name=name,
         kind=kind,
         account_id=account,
@@ -59,129 +63,76 @@ def _persona(
         private_ip=ip,
         role_arn=role_arn,
         tags=tags,
-        access_key_id=key,
-        secret_access_key=secret,
+        org_id=ORG_ID,
         org_paths=(org_path(env),),
         public_ip=public_ip,
         **extra,
     )
+    p = LabPersona(persona, key, secret, services)
     s.world.personas.append(p)
     return p
 
 
+PERSONA_KEYS = frozenset(
+    {
+        "name",
+        "why",
+        "kind",
+        "spoke",
+        "role",
+        "tags",
+        "services",
+        "instance_id",
+        "session_name",
+        "function_arn",
+        "cluster_arn",
+        "namespace",
+        "service_account",
+        "oidc_provider_arn",
+    }
+)
+"""What an entry of data/lab_personas.yaml may say."""
+
+
+def persona_entries() -> list[dict[str, Any]]:
+    """The lab's personas as data/lab_personas.yaml lists them (invented lab data, in seeding order)."""
+    from importlib.resources import files
+
+    from vpce_console.safeload import load_yaml
+
+    text = files("vpce_console.data").joinpath("lab_personas.yaml").read_text(encoding="utf-8")
+    entries = load_yaml(text)["personas"]
+    for index, entry in enumerate(entries):
+        unknown = set(entry) - PERSONA_KEYS
+        if unknown:  # a typo in packaged data is a bug, not user input
+            raise ValueError(f"lab_personas.yaml personas[{index}]: unknown key(s) {', '.join(sorted(unknown))}")
+    return list(entries)
+
+
 def _personas(s: _Seeder, by_name: dict[str, Spoke]) -> None:
-    """One persona per credential kind, spread over spokes, one in an unassociated VPC."""
-    w = s.world
-    r = REGION
-
-    def sp(n: str) -> Spoke:
-        return by_name[n]
-
-    dev = sp("dev-app")
-    _persona(
-        s,
-        name="web-dev",
-        kind="ec2-instance",
-        spoke=dev,
-        account=dev.account_id,
-        role="dev-web-instance",
-        tags={"team": "web"},
-        instance_id="i-0" + s.rng.chars(16, "0123456789abcdef"),
-        session_name="i-0web",
-    )
-    cl = sp("client-lambdas")
-    fn = f"arn:aws:lambda:{r}:{cl.account_id}:function:client-ingest"
-    _persona(
-        s,
-        name="client-fn",
-        kind="lambda",
-        spoke=cl,
-        account=cl.account_id,
-        role="client-ingest-exec",
-        tags={"team": "clients", "data-class": "sensitive"},
-        function_arn=fn,
-        session_name="client-ingest",
-    )
-    st = sp("staging-app")
-    _persona(
-        s,
-        name="orders-task",
-        kind="ecs-task",
-        spoke=st,
-        account=st.account_id,
-        role="orders-task-role",
-        tags={"team": "orders"},
-        cluster_arn=f"arn:aws:ecs:{r}:{st.account_id}:cluster/staging",
-        session_name="0f1e2d3c4b5a69788796a5b4c3d2e1f0",
-    )
-    eks = sp("staging-eks")
-    oidc = f"arn:aws:iam::{eks.account_id}:oidc-provider/oidc.eks.{r}.amazonaws.com/id/5C7E1B0D1E2F3A4B5C6D7E8F9A0B1C2D"
-    _persona(
-        s,
-        name="payments-irsa",
-        kind="eks-irsa",
-        spoke=eks,
-        account=eks.account_id,
-        role="payments-irsa",
-        tags={"team": "payments"},
-        cluster_arn=f"arn:aws:eks:{r}:{eks.account_id}:cluster/staging",
-        namespace="payments",
-        service_account="payments-api",
-        oidc_provider_arn=oidc,
-        session_name="botocore-session-1700000000",
-    )
-    deks = sp("dev-eks")
-    _persona(
-        s,
-        name="ledger-pod",
-        kind="eks-pod-identity",
-        spoke=deks,
-        account=deks.account_id,
-        role="ledger-pod-role",
-        tags={"team": "ledger"},
-        cluster_arn=f"arn:aws:eks:{r}:{deks.account_id}:cluster/dev",
-        namespace="ledger",
-        service_account="ledger",
-        session_name="eks-dev-ledger-pod-1a2b",
-    )
-    batch = sp("dev-batch")
-    _persona(
-        s,
-        name="ci-user",
-        kind="iam-user",
-        spoke=batch,
-        account=batch.account_id,
-        role="ci-deployer",
-        tags={"team": "platform"},
-    )
-    _persona(
-        s,
-        name="ops-assumed",
-        kind="assumed-role",
-        spoke=dev,
-        account=dev.account_id,
-        role="ops-readonly",
-        tags={"team": "ops"},
-        session_name="alice",
-    )
-    legacy = sp("staging-legacy")
-    _persona(
-        s,
-        name="legacy-ec2",
-        kind="ec2-instance",
-        spoke=legacy,
-        account=legacy.account_id,
-        role="legacy-instance",
-        tags={"team": "legacy"},
-        instance_id="i-0" + s.rng.chars(16, "0123456789abcdef"),
-        session_name="i-0legacy",
-    )
-    _persona(
-        s,
-        name="lambda-service",
-        kind="aws-service",
-        spoke=None,
-        account=w.hub_account,
-        role="lambda.amazonaws.com",
-        services=("sqs", "kms"),
-    )
+    """One persona per credential kind, spread over spokes, one in an unassociated VPC (data/lab_personas.yaml)."""
+    for entry in persona_entries():
+        spoke = by_name[entry["spoke"]] if entry.get("spoke") else None
+        account = spoke.account_id if spoke is not None else s.world.hub_account
+        extra: dict[str, Any] = {}
+        for key in ("function_arn", "cluster_arn", "namespace", "service_account", "oidc_provider_arn"):
+            if key in entry:
+                extra[key] = str(entry[key]).format(region=REGION, account=account)
+        if entry.get("instance_id") == "random":
+            extra["instance_id"] = "i-0" + s.rng.chars(16, "0123456789abcdef")
+        elif "instance_id" in entry:
+            extra["instance_id"] = str(entry["instance_id"])
+        if "session_name" in entry:
+            extra["session_name"] = str(entry["session_name"])
+        if "services" in entry:
+            extra["services"] = tuple(entry["services"])
+        _persona(
+            s,
+            name=str(entry["name"]),
+            kind=str(entry["kind"]),
+            spoke=spoke,
+            account=account,
+            role=str(entry["role"]),
+            tags={str(k): str(v) for k, v in (entry.get("tags") or {}).items()},
+            **extra,
+        )

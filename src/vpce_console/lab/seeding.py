@@ -123,7 +123,7 @@ def build_world(scale: str = "demo", seed: int = 1, dns: str = "direct") -> Worl
 
 
 def _config(w: World) -> dict[str, Any]:
-    """The intended rules the doctor checks the world against (documented in docs/lab.md)."""
+    """The intended rules the doctor checks the world against, in our config.yaml schema (docs/lab.md)."""
     expected: dict[str, list[str]] = {}
     for sp in w.spokes:
         if sp.environment == "prod" or sp.name == "staging-legacy":
@@ -132,12 +132,10 @@ def _config(w: World) -> dict[str, Any]:
             expected[sp.vpc_id] = list(DEMO_SERVICES)
         else:
             expected[sp.vpc_id] = list(w.expected.get(sp.vpc_id) or sp.services)
+    hub = {"account_id": w.hub_account, "region": w.region, "vpc_id": w.hub_vpc_id}
     return {
-        "hub_account_id": w.hub_account,
-        "hub_vpc_ids": [w.hub_vpc_id] if w.hub_vpc_id else [],
-        "region": w.region,
-        "forbidden_selectors": [{"tag": "environment", "value": "prod"}],
+        "hubs": [{k: v for k, v in hub.items() if v}],
+        "forbidden": ["environment=prod"],
         "expected_services": expected,
-        "shared_endpoints_private_dns": False,
-        "read_role_name": READ_ROLE,
+        "roles": {"read_role_name": READ_ROLE},
     }

@@ -135,7 +135,7 @@ class Lab:
             "read_role_name": READ_ROLE,
             "accounts": list(world.accounts),
             "spokes": [s.ready() for s in world.spokes],
-            "personas": [p.ready() for p in world.personas],
+            "personas": [p.to_json() for p in world.personas],
             "cloudtrail_log_group": LOG_GROUP,
             "seeded_faults": list(world.seeded_faults),
             "dns": world.dns,

@@ -7,7 +7,8 @@ import random
 import threading
 from typing import Any
 
-from vpce_console.lab.world import LabPersona, World
+from vpce_console.lab.world import World
+from vpce_console.readyfile import LabPersona
 
 
 class TrafficGenerator:
@@ -61,10 +62,11 @@ class TrafficGenerator:
 
     def call_once(self, persona: LabPersona, service: str) -> None:
         """One representative call of `service` by `persona` against its own account's seeded targets."""
-        env = self.world.target_env.get(persona.account_id, "dev")
+        account = persona.persona.account_id
+        env = self.world.target_env.get(account, "dev")
         c = self._client(persona, service)
         if service == "sqs":
-            url = f"{self.endpoint_url}/{persona.account_id}/orders-{env}"
+            url = f"{self.endpoint_url}/{account}/orders-{env}"
             c.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
         elif service == "kms":
             c.describe_key(KeyId=f"alias/{env}-data")
@@ -78,7 +80,7 @@ class TrafficGenerator:
             c.describe_log_streams(logGroupName=f"/app/{env}", limit=5)
 
     def _run(self) -> None:
-        personas = [p for p in self.world.personas if p.kind != "aws-service" and p.vpc_id]
+        personas = [p for p in self.world.personas if p.persona.kind != "aws-service" and p.persona.vpc_id]
         if not personas:
             return
         while not self.stop_event.wait(1.0 / self.rate if self.rate > 0 else 0.5):

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from vpce_console.readyfile import LabPersona
+
 REGION = "us-east-1"
 
 
@@ -93,6 +95,10 @@ ORG_EXTRA_SERVICES = (
 )
 
 
+PERSONA_SERVICES = ("sqs", "kms", "sts", "secretsmanager", "ssm", "logs")
+"""Services the background traffic calls as a persona unless its seeding names others."""
+
+
 def service_dns_label(service: str) -> str:
     """`ecr.api` -> `api.ecr`: the label order AWS uses in endpoint and PHZ names."""
     return ".".join(reversed(service.split(".")))
@@ -125,64 +131,6 @@ class Spoke:
             "name": self.name,
             "environment": self.environment,
         }
-
-
-@dataclass(frozen=True, slots=True)
-class LabPersona:
-    """A workload with its own keys; fields mirror `vpce_console.policy.personas.Persona` plus the keys."""
-
-    name: str
-    kind: str
-    account_id: str
-    vpc_id: str | None
-    private_ip: str | None
-    role_arn: str
-    tags: dict[str, str]
-    access_key_id: str
-    secret_access_key: str
-    session_name: str = "session"
-    instance_id: str | None = None
-    function_arn: str | None = None
-    cluster_arn: str | None = None
-    namespace: str | None = None
-    service_account: str | None = None
-    oidc_provider_arn: str | None = None
-    org_id: str | None = ORG_ID
-    org_paths: tuple[str, ...] = ()
-    public_ip: str | None = None
-    """The NAT gateway address its VPC uses when a call bypasses the endpoints."""
-    services: tuple[str, ...] = ("sqs", "kms", "sts", "secretsmanager", "ssm", "logs")
-    """Services the traffic generator makes this persona call."""
-
-    def ready(self) -> dict[str, Any]:
-        """The ready-file entry (extra identity fields included for persona synthesis)."""
-        out: dict[str, Any] = {
-            "name": self.name,
-            "kind": self.kind,
-            "account_id": self.account_id,
-            "vpc_id": self.vpc_id,
-            "private_ip": self.private_ip,
-            "role_arn": self.role_arn,
-            "tags": dict(self.tags),
-            "access_key_id": self.access_key_id,
-            "secret_access_key": self.secret_access_key,
-            "session_name": self.session_name,
-        }
-        out["org_id"] = self.org_id
-        out["org_paths"] = list(self.org_paths)
-        for key in (
-            "instance_id",
-            "function_arn",
-            "cluster_arn",
-            "namespace",
-            "service_account",
-            "oidc_provider_arn",
-            "public_ip",
-        ):
-            value = getattr(self, key)
-            if value is not None:
-                out[key] = value
-        return out
 
 
 @dataclass

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from vpce_console.aws.session import AwsGateway
     from vpce_console.config import Config
     from vpce_console.policy.impact_matrix import ImpactResult
+    from vpce_console.readyfile import ReadyFile
 
 MAX_IMPACT_ACTIONS = 6
 MAX_IMPACT_RESOURCES = 2
@@ -71,37 +72,9 @@ class PersonaSet:
         raise UsageError(f"{self.source}: no persona named {name!r} (known: {known})")
 
 
-def _lab_personas(ready: Mapping[str, Any]) -> tuple[list[Persona], dict[str, tuple[str, str]]]:
-    from vpce_console.policy.personas import PersonaError, persona_from_mapping
-
-    personas: list[Persona] = []
-    creds: dict[str, tuple[str, str]] = {}
-    for index, item in enumerate(ready.get("personas") or ()):
-        try:
-            persona = persona_from_mapping(item, index, ignore_unknown=True)
-        except PersonaError:
-            continue
-        personas.append(persona)
-        if isinstance(item, Mapping) and item.get("access_key_id") and item.get("secret_access_key"):
-            creds[persona.name] = (str(item["access_key_id"]), str(item["secret_access_key"]))
-    return personas, creds
-
-
-def _lab_hub(ready: Mapping[str, Any]) -> HubEndpoint:
-    info = ready.get("hub") or {}
-    return HubEndpoint(
-        account_id=str(info.get("account_id", "")),
-        vpc_id=str(info.get("vpc_id", "")),
-        endpoint_id="",
-        region=str(ready.get("region") or "us-east-1"),
-        org_id=info.get("org_id"),
-        org_paths=tuple(info.get("org_paths") or ()),
-    )
-
-
 def select_personas(
     *,
-    lab_ready: Mapping[str, Any] | None = None,
+    lab: ReadyFile | None = None,
     config: Config | None = None,
     personas_file: str | None = None,
     zone_vpcs: Mapping[str, frozenset[str]] | None = None,
@@ -110,6 +83,7 @@ def select_personas(
     from vpce_console.policy.personas import PersonaError, hub_from_mapping, load_persona_file
 
     path = personas_file or (config.personas if config is not None else None)
+    creds = lab.credentials if lab is not None else {}
     if path:
         source = f"personas {path}" if personas_file else f"config personas: {path}"
         try:
@@ -118,13 +92,10 @@ def select_personas(
             raise UsageError(f"{path}: {exc}") from None
         if not loaded.personas:
             raise UsageError(f"{path}: no personas")
-        hub = loaded.hub or (_lab_hub(lab_ready) if lab_ready else hub_from_mapping(DEFAULT_HUB))
-        creds = _lab_personas(lab_ready)[1] if lab_ready else {}
+        hub = loaded.hub or (lab.hub if lab is not None else hub_from_mapping(DEFAULT_HUB))
         return PersonaSet(loaded.personas, hub, source, zone_vpcs, creds)
-    if lab_ready:
-        personas, creds = _lab_personas(lab_ready)
-        if personas:
-            return PersonaSet(tuple(personas), _lab_hub(lab_ready), "lab", zone_vpcs, creds)
+    if lab is not None and lab.personas:
+        return PersonaSet(tuple(p.persona for p in lab.personas), lab.hub, "lab", zone_vpcs, creds)
     loaded = load_persona_file(demo_personas_text())
     return PersonaSet(loaded.personas, loaded.hub or hub_from_mapping(DEFAULT_HUB), "built-in demo personas", None)
 
