@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from vpce_console.errors import AwsError
+from vpce_console.policy.vocab import Progress
 
 if TYPE_CHECKING:
     from vpce_console.aws.session import AwsGateway
@@ -46,7 +46,7 @@ async def wait(
     *,
     poll: float = 0.25,
     timeout: float = 600.0,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> QueryRun:
     """Poll GetQueryExecution until SUCCEEDED, FAILED or CANCELLED; cancelled here -> StopQueryExecution."""
     loop = asyncio.get_running_loop()

@@ -197,8 +197,10 @@ def run(args: argparse.Namespace) -> int:
 
 def render_text(results: list[LintedFile], skipped: int = 0) -> str:
     """`file:line:col: severity code [name] message` with the hint below; the assumed service; a summary."""
+    from vpce_console.policy.vocab import SEVERITIES
+
     lines: list[str] = []
-    counts = {"error": 0, "warning": 0, "info": 0}
+    counts = dict.fromkeys(SEVERITIES, 0)
     for result in results:
         label = f" [{result.name}]" if result.name else ""
         if result.service and result.service_reason and not result.service_reason.startswith("given"):

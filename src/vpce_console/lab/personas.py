@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vpce_console.lab.world import OPERATOR_BASTION_IP, ORG_ID, READ_ROLE, World, org_path
-from vpce_console.policy.personas import Persona
+from vpce_console.policy.personas import Persona, principal_arn
 
 OPERATOR = "operator"
 CONTROL = "control"
@@ -75,18 +75,6 @@ class Identity:
         return self.session_name or self.user_name or self.arn.rsplit("/", 1)[-1]
 
 
-def persona_principal_arn(p: Persona) -> str:
-    """The caller ARN of a lab persona (assumed-role session ARN for role kinds)."""
-    if p.kind in ("iam-user", "aws-service"):
-        return p.role_arn
-    session = p.session_name
-    if p.kind == "ec2-instance" and p.instance_id:
-        session = p.instance_id
-    if p.kind == "lambda" and p.session_name == "session" and p.function_arn:
-        session = p.function_arn.rsplit(":", 1)[-1]
-    return f"arn:aws:sts::{p.account_id}:assumed-role/{p.role_arn.rsplit('/', 1)[-1]}/{session}"
-
-
 class Registry:
     """Access key -> Identity; AssumeRole through the lab adds sessions at run time."""
 
@@ -107,7 +95,7 @@ class Registry:
         for workload in world.personas:
             p = workload.persona
             is_role = p.kind not in ("iam-user", "aws-service")
-            arn = persona_principal_arn(p)
+            arn = principal_arn(p)  # the engine's: the lab signs as exactly what the policy evaluates
             self.add(
                 Identity(
                     WORKLOAD,

@@ -18,6 +18,7 @@ from typing import Any
 
 from vpce_console.policy.partial import PartialDecision, PartialPolicy, compile_partial
 from vpce_console.policy.record import IAM_PREFIX, ContextMap, action_of, record_request
+from vpce_console.policy.vocab import Progress
 from vpce_console.services.trail_sql import SHAPE_COLUMNS
 
 Lookup = Callable[[str], Any]
@@ -468,7 +469,7 @@ async def run_replay(
     since: datetime,
     now: datetime,
     engine: str = "local",
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
     default_region: str | None = None,
     inventory: Any = None,
 ) -> ReplayReport:
