@@ -141,3 +141,18 @@ def test_lab_personas_are_data_with_a_reason_each() -> None:
     assert {e["kind"] for e in entries} == set(CREDENTIAL_KINDS)
     assert all(str(e.get("why", "")).strip() for e in entries)
     assert len({e["name"] for e in entries}) == len(entries)
+
+
+def test_lab_spokes_are_data_with_a_reason_each() -> None:
+    """The demo's spoke accounts and VPCs come from data/lab_spokes.yaml, each saying why it is there."""
+    from importlib.resources import files
+
+    from vpce_console.lab.seed_scenarios import _DEMO_NAMES, demo_layout
+    from vpce_console.safeload import load_yaml
+
+    layout = demo_layout()
+    assert [env for _, env, _ in layout] == ["dev", "staging", "prod", "sensitive"]
+    assert len(_DEMO_NAMES) == sum(len(names) for _, _, names in layout) == 10
+    data = load_yaml(files("vpce_console.data").joinpath("lab_spokes.yaml").read_text(encoding="utf-8"))
+    entries = [*data["accounts"], *(s for a in data["accounts"] for s in a["spokes"])]
+    assert all(str(e.get("why", "")).strip() for e in entries)

@@ -10,18 +10,22 @@ from vpce_console.lab.world import (
     Spoke,
 )
 
-_DEMO_NAMES = {
-    "dev-app",
-    "dev-batch",
-    "dev-eks",
-    "dev-sandbox",
-    "staging-app",
-    "staging-eks",
-    "staging-legacy",
-    "prod-app",
-    "prod-data",
-    "client-lambdas",
-}
+
+def demo_layout() -> list[tuple[str, str, list[str]]]:
+    """The demo spoke accounts as data/lab_spokes.yaml lists them: (account, environment, VPC names), in order."""
+    from importlib.resources import files
+
+    from vpce_console.safeload import load_yaml
+
+    text = files("vpce_console.data").joinpath("lab_spokes.yaml").read_text(encoding="utf-8")
+    return [
+        (str(a["account_id"]), str(a["environment"]), [str(s["name"]) for s in a["spokes"]])
+        for a in load_yaml(text)["accounts"]
+    ]
+
+
+_DEMO_NAMES = frozenset(name for _, _, names in demo_layout() for name in names)
+"""The demo's spoke VPC names (the org scale keeps them and adds generated ones)."""
 
 
 def _faults(s: _Seeder, by_name: dict[str, Spoke]) -> None:

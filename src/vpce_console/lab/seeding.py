@@ -13,6 +13,7 @@ from vpce_console.lab.seed_scenarios import (
     _faults,
     _profiles,
     _uses_profile,
+    demo_layout,
 )
 from vpce_console.lab.seeder import (
     _Seeder,
@@ -49,23 +50,12 @@ def build_world(scale: str = "demo", seed: int = 1, dns: str = "direct") -> Worl
     if scale == "empty":
         w.config = _config(w)
         return w
+    layout = demo_layout()
     if scale == "demo":
         services: tuple[str, ...] = DEMO_SERVICES
-        layout = [
-            ("222222222222", "dev", ["dev-app", "dev-batch", "dev-eks", "dev-sandbox"]),
-            ("333333333333", "staging", ["staging-app", "staging-eks", "staging-legacy"]),
-            ("444444444444", "prod", ["prod-app", "prod-data"]),
-            ("555555555555", "sensitive", ["client-lambdas"]),
-        ]
     else:
         services = (*DEMO_SERVICES, *ORG_EXTRA_SERVICES)
         services = services[:40]
-        layout = [
-            ("222222222222", "dev", ["dev-app", "dev-batch", "dev-eks", "dev-sandbox"]),
-            ("333333333333", "staging", ["staging-app", "staging-eks", "staging-legacy"]),
-            ("444444444444", "prod", ["prod-app", "prod-data"]),
-            ("555555555555", "sensitive", ["client-lambdas"]),
-        ]
         envs = ("dev", "staging", "prod", "dev", "staging")
         total = sum(len(n) for _, _, n in layout)
         extra_accounts = 20
