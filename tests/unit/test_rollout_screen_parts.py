@@ -4,8 +4,8 @@ strip, checked directly on plain values — no Textual, no lab."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from vpce_console.services.plan import RolloutPlan
 from vpce_console.tui.models import ChangeRow, DenialRow
 from vpce_console.tui.screens import rollout_denials as denials
 from vpce_console.tui.screens import rollout_rules as rules
@@ -22,7 +22,7 @@ class State:
     unchanged: bool = False
     errors: int = 0
     running: bool = False
-    plan: Any = None
+    plan: RolloutPlan | None = None
     replay_seen: bool = False
     applied: bool = False
     rolled_back: bool = False
@@ -35,18 +35,18 @@ def change(journal_id: str, kind: str = "apply", outcome: str = "converged") -> 
     return ChangeRow(journal_id, kind, "vpce-1", 0.0, outcome, "aaa", "bbb", "c" * 64, True)
 
 
-@dataclass
-class Plan:
-    refused: str = ""
+def plan(refused: str = "") -> RolloutPlan:
+    return RolloutPlan("apply", "vpce-1", "sqs", "me", "aaa", "bbb", (), "", refused=refused)
 
 
 def test_next_step_refuses_with_the_reason() -> None:
     assert "nothing to roll out" in rules.refusal(State(unchanged=True), "next_step")
     assert rules.refusal(State(errors=2), "next_step").startswith("2 lint error(s) block")
     assert rules.refusal(State(), "next_step") == ""
-    assert "plan refuses" in rules.refusal(State(step="impact", plan=Plan("lease held")), "next_step")
+    assert "plan refuses" in rules.refusal(State(step="impact", plan=plan("lease held")), "next_step")
     assert rules.refusal(State(step="impact"), "next_step") == REPLAY_PENDING
     assert rules.refusal(State(step="impact", replay_seen=True), "next_step") == ""
+    assert rules.refusal(State(step="impact", replay_seen=True, plan=plan()), "next_step") == ""
     assert "past the plan" in rules.refusal(State(step="watch"), "next_step")
 
 

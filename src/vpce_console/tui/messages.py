@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
@@ -17,6 +17,9 @@ from vpce_console.tui.models import (
     TrailUsage,
     WatchView,
 )
+
+if TYPE_CHECKING:
+    from vpce_console.services.plan import RolloutPlan
 
 
 class Connected(Message):
@@ -117,10 +120,10 @@ class PolicyWritten(Message):
 class PlanReady(Message):
     """The services' rollout plan (what changes, who is affected, which probes prove it), or None if unavailable."""
 
-    def __init__(self, plan: Any, *, kind: str, journal_id: str = "", note: str = "") -> None:
+    def __init__(self, plan: RolloutPlan | None, *, kind: str, journal_id: str = "", note: str = "") -> None:
         super().__init__()
         self.plan = plan
-        """A `services.plan.RolloutPlan` (duck-typed here: the TUI renders its `lines()` and reads `refused`)."""
+        """What the services plan to write (the TUI renders its `lines()` and reads `refused`)."""
         self.kind = kind
         """`apply` (the plan step) or `rollback` (the preview before the typed confirmation)."""
         self.journal_id = journal_id

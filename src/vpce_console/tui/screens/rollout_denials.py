@@ -7,12 +7,15 @@ while the change propagated, or a surprise: only the surprises are worth a rollb
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
 from vpce_console.tui.models import DenialRow, EndpointRow
 from vpce_console.tui.render import colour
+
+if TYPE_CHECKING:
+    from vpce_console.services.plan import RolloutPlan
 
 DENIAL_SLACK_SECONDS = 2.0
 """Event times are whole seconds: a denial stamped in the second of the write counts as after it."""
@@ -31,7 +34,7 @@ def denials_since(rows: Sequence[DenialRow], endpoint_id: str, written_at: float
 
 
 def probe_calls(
-    plan: Any, personas: Sequence[Any], roles: Callable[[], Mapping[str, str]] | None
+    plan: RolloutPlan | None, personas: Sequence[Any], roles: Callable[[], Mapping[str, str]] | None
 ) -> list[dict[str, Any]]:
     """The watch's own probes the plan expects denied (`{account, principal, action}`): they are no surprise."""
     if plan is None:
@@ -40,7 +43,7 @@ def probe_calls(
     for name, arn in (roles() if roles is not None else {}).items():
         known[name] = (arn.split(":")[4] if arn.count(":") >= 5 else "", arn)
     out: list[dict[str, Any]] = []
-    for probe in getattr(plan, "probes_denied", ()):
+    for probe in plan.probes_denied:
         account, arn = known.get(probe.who, (None, None))
         principal = arn if arn and arn.startswith("arn:") else None
         out.append({"account": account or None, "principal": principal, "action": probe.action})

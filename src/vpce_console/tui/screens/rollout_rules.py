@@ -5,11 +5,14 @@ Pure functions of the flow's state (`RolloutState`, which the screen satisfies),
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from vpce_console.tui.models import ChangeRow
 from vpce_console.tui.screens.rollout_replay import REPLAY_PENDING
 from vpce_console.tui.screens.rollout_text import STEP_LABELS, refused_by
+
+if TYPE_CHECKING:
+    from vpce_console.services.plan import RolloutPlan
 
 
 class RolloutState(Protocol):
@@ -26,7 +29,7 @@ class RolloutState(Protocol):
     @property
     def running(self) -> bool: ...
     @property
-    def plan(self) -> Any: ...
+    def plan(self) -> RolloutPlan | None: ...
     @property
     def replay_seen(self) -> bool: ...
     @property

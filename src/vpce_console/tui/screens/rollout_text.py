@@ -7,7 +7,7 @@ decide how it reads, in at most 80 columns.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
@@ -15,6 +15,9 @@ from vpce_console.tui.drafts import pretty
 from vpce_console.tui.models import ChangeRow, EndpointRow, Snapshot, WatchView
 from vpce_console.tui.render import colour, format_elapsed
 from vpce_console.tui.screens.editor_impact import impact_plan
+
+if TYPE_CHECKING:
+    from vpce_console.services.plan import RolloutPlan
 
 STEPS = ("lint", "impact", "diff", "apply", "watch", "done")
 STEP_LABELS = {
@@ -159,7 +162,7 @@ def last_change_text(change: ChangeRow | None, *, applied: bool, read_only: bool
     return text
 
 
-def plan_text(plan: Any, note: str, impact: Text, variables: Mapping[str, str]) -> Text:
+def plan_text(plan: RolloutPlan | None, note: str, impact: Text, variables: Mapping[str, str]) -> Text:
     """The plan as a person reads it: what changes, who is affected, which probes will prove it."""
     if plan is None:
         text = Text()
@@ -193,7 +196,7 @@ def impact_summary(endpoint: EndpointRow, snapshot: Snapshot, deployed: str, dra
     return text
 
 
-def plan_lines_text(plan: Any, variables: Mapping[str, str]) -> Text:
+def plan_lines_text(plan: RolloutPlan, variables: Mapping[str, str]) -> Text:
     """`RolloutPlan.lines()` with the section headings in bold and the refusal in the error colour."""
     text = Text()
     for line in plan.lines():
@@ -208,9 +211,9 @@ def plan_lines_text(plan: Any, variables: Mapping[str, str]) -> Text:
     return text
 
 
-def refused_by(plan: Any) -> str:
+def refused_by(plan: RolloutPlan | None) -> str:
     """Why the plan says nothing may be written ('' when it may, or when there is no plan)."""
-    return str(getattr(plan, "refused", "") or "") if plan is not None else ""
+    return plan.refused if plan is not None else ""
 
 
 def rollback_preview(deployed: str, restored: str | None) -> str:
@@ -223,7 +226,7 @@ def rollback_preview(deployed: str, restored: str | None) -> str:
 
 
 def rollback_confirmation(
-    endpoint_id: str, target: str, plan: Any, preview: str, *, undoes_rollback: bool
+    endpoint_id: str, target: str, plan: RolloutPlan | None, preview: str, *, undoes_rollback: bool
 ) -> tuple[str, str]:
     """What the typed confirmation of a rollback says, and the preview under it (plan lines, then the diff)."""
     if plan is not None:

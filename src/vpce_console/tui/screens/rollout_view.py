@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -33,6 +33,9 @@ from vpce_console.tui.screens import rollout_text as wording
 from vpce_console.tui.screens.rollout_replay import REPLAY_RUNNING, known_replay, replay_draft
 from vpce_console.tui.screens.rollout_text import refused_by
 from vpce_console.tui.screens.rollout_watch import WatchPanel
+
+if TYPE_CHECKING:
+    from vpce_console.services.plan import RolloutPlan
 
 
 class RolloutView(Screen[None]):
@@ -93,7 +96,7 @@ class RolloutView(Screen[None]):
         """The document the running rollback writes, when known (to refresh the other screens)."""
         self.flows: list[Worker[None]] = []
         """The app workers running this screen's write and watch (they outlive the screen)."""
-        self.plan: Any = None
+        self.plan: RolloutPlan | None = None
         """The services' plan for this draft (`services.plan.RolloutPlan`), once built."""
         self.plan_note = ""
         """Why there is no plan to show (still building, or the backend could not build one)."""
