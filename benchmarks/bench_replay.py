@@ -65,7 +65,8 @@ def main() -> int:
     from vpce_console.lab.child import start_lab_child
     from vpce_console.policy.partial import compile_partial
     from vpce_console.readyfile import parse_ready_file
-    from vpce_console.services.replay import Shape, replay_shapes, versions_in_window
+    from vpce_console.services.replay import replay_shapes
+    from vpce_console.services.replay_model import Shape, versions_in_window
     from vpce_console.services.trail import LocalTrail
     from vpce_console.services.trail_sql import ShapeQuestion, render_shapes
 

@@ -116,8 +116,9 @@ def confirm_then_cancel(session: Tmux) -> None:
 @pytest.mark.usefixtures("tmux_available")
 def test_apply_waits_for_the_plan_steps_replay_line(tmp_path: Path) -> None:
     """You should see, at 120×36, `n` refused on the plan step while the replay runs (the notification says so),
-    `a` refused there too, then the plan step's line "this draft would have denied … from 1 account(s)" and only
-    then the way on to the typed confirmation."""
+    `a` refused there too, then the plan step's line "this draft would have denied … from 1 account(s)", the plan's
+    "probe acts as observed caller 333333333333 … (N calls/7d)" and only then the way on to the typed
+    confirmation."""
     session = open_plan(tmp_path, size=(120, 36))
     try:
         session.keys("n", "n")  # the second n arrives while the first replay still syncs the trail
@@ -127,6 +128,9 @@ def test_apply_waits_for_the_plan_steps_replay_line(tmp_path: Path) -> None:
         session.wait_for("review the plan step first")
         screen = session.wait_for("from 1 account(s) in the last 7 days", timeout=240)
         assert "Observed: this draft would have denied" in screen and "n: next (diff)" in screen, screen
+        # the plan is built again with the replay's heaviest callers: a lab workload of 333333333333 acts as one
+        screen = session.wait_for("probe acts as observed caller 333333333333", timeout=60)
+        assert "calls/7d)" in screen and "newly denied:" in screen, screen
         confirm_then_cancel(session)
         session.escape()
         session.escape()

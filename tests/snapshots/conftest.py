@@ -224,7 +224,8 @@ class FrozenBackend:
         """The draft replayed (the real pure replay) against a fixed week: three callers' call shapes."""
         from vpce_console.policy.partial import compile_partial
         from vpce_console.policy.record import ContextMap
-        from vpce_console.services.replay import PolicyVersion, Shape, replay_shapes
+        from vpce_console.services.replay import replay_shapes
+        from vpce_console.services.replay_model import PolicyVersion, Shape
 
         deployed = next(e.policy_text for e in self._snapshot.endpoints if e.endpoint_id == endpoint_id)
         accounts = sorted({p.account_id for p in self._snapshot.personas})[:3]

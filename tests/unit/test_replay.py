@@ -11,7 +11,8 @@ import sqlglot
 
 from vpce_console.policy.partial import compile_partial
 from vpce_console.policy.record import AccountFacts, ContextMap
-from vpce_console.services.replay import PolicyVersion, Shape, replay_shapes, versions_in_window
+from vpce_console.services.replay import replay_shapes
+from vpce_console.services.replay_model import PolicyVersion, Shape, versions_in_window
 from vpce_console.services.trail_sql import ShapeQuestion, render_shapes
 
 SINCE = datetime(2026, 11, 23, tzinfo=UTC)
@@ -173,7 +174,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.Capture
 
 
 def test_observed_line_and_text() -> None:
-    from vpce_console.services.replay import observed_line, observed_text
+    from vpce_console.services.replay_text import observed_line, observed_text
 
     shapes = [_shape("222222222222", False, 5), _shape("333333333333", False, 7)]
     draft = compile_partial(deny_account("333333333333"))
@@ -212,7 +213,8 @@ def test_the_report_keeps_what_it_predicts_and_who_called() -> None:
 
 
 def test_unpredicted_denials_are_the_ones_no_prediction_covers() -> None:
-    from vpce_console.services.replay import principal_key, unpredicted
+    from vpce_console.services.replay_live import unpredicted
+    from vpce_console.services.replay_model import principal_key
 
     assert principal_key("arn:aws:sts::1:assumed-role/R/sess-1") == "arn:aws:iam::1:role/R"
     predicted = [
@@ -236,7 +238,7 @@ def test_unpredicted_denials_are_the_ones_no_prediction_covers() -> None:
 def test_observed_personas_are_shown_with_counts_and_marked() -> None:
     """The heaviest callers become personas from evidence: counts, what the draft does, account-level when
     redacted, and the probe that can act as them when one exists."""
-    from vpce_console.services.replay import persona_lines
+    from vpce_console.services.replay_text import persona_lines
 
     role = "arn:aws:sts::111111111111:assumed-role/tools/i-0abc"
     shapes = [_shape("333333333333", False, 7), _shape("111111111111", False, 3, role)]
@@ -257,7 +259,7 @@ def test_observed_personas_are_shown_with_counts_and_marked() -> None:
 def test_observed_callers_as_matrix_rows_are_three_valued() -> None:
     """An observed caller is evaluated on each column as its calls would be; a key its records lack (a principal
     tag) leaves the cell undetermined on that key, never guessed."""
-    from vpce_console.services.replay import observed_matrix
+    from vpce_console.services.replay_matrix import observed_matrix
 
     role = "arn:aws:sts::111111111111:assumed-role/tools/i-0abc"
     shapes = [_shape("333333333333", False, 7), _shape("111111111111", False, 3, role)]
@@ -287,7 +289,7 @@ def test_observed_callers_as_matrix_rows_are_three_valued() -> None:
 
 def test_old_document_denials_are_the_calls_the_draft_certainly_allows() -> None:
     """After a write, a denial of a call the draft allows came from the replaced document still propagating."""
-    from vpce_console.services.replay import old_document_denials
+    from vpce_console.services.replay_live import old_document_denials
 
     draft = json.dumps(
         {

@@ -173,6 +173,7 @@ class ServicesBackend:
         from vpce_console.services.rollout import Rollout
 
         rollout = Rollout(await self.rollout_context(self._service_of(endpoint_id)))
+        rollout.observed_callers = self.observed_callers(endpoint_id, draft)
         try:
             return await rollout.plan(endpoint_id, draft, base_text=expected)
         finally:
@@ -258,7 +259,13 @@ class ServicesBackend:
     ) -> AsyncIterator[WatchView]:
         """Write `draft` (compare-and-swap against `expected`) and watch it propagate, as views."""
         opts = self.watch_options(endpoint_id, draft, expected, timeout)
-        return self._views("apply", lambda rollout: rollout.apply(opts), endpoint_id)
+        callers = self.observed_callers(endpoint_id, draft)
+
+        def run(rollout: Rollout) -> Awaitable[RolloutSummary]:
+            rollout.observed_callers = callers  # the plan step's replay: its heaviest callers are probed as themselves
+            return rollout.apply(opts)
+
+        return self._views("apply", run, endpoint_id)
 
     def rollback(
         self, endpoint_id: str, *, to: str | None = None, timeout: float | None = None
@@ -312,6 +319,12 @@ class ServicesBackend:
     def cached_replay(self, endpoint_id: str, draft: str) -> ReplayDoc | None:
         """The last replay of exactly this draft on this endpoint (what the editor's Observed tab showed), or None."""
         return self.replays.get((endpoint_id, draft))
+
+    def observed_callers(self, endpoint_id: str, draft: str) -> list[ReplayDoc]:
+        """The heaviest callers of this draft's replay (none before one ran): the plan probes as them where it can."""
+        doc = self.replays.get((endpoint_id, draft))
+        callers = doc.get("callers") if doc else None
+        return [c for c in callers if isinstance(c, dict)] if isinstance(callers, list) else []
 
     async def _trail_answer(
         self, by: str, window: str, *, denied_only: bool, progress: FractionProgress | None

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from vpce_console.errors import UsageError
 
 if TYPE_CHECKING:
-    from vpce_console.services.replay import Group, ReplayReport
+    from vpce_console.services.replay_model import Group, ReplayReport
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,7 +1,7 @@
 """`vpce rollout`: apply an endpoint policy with compare-and-swap and watch until it is really in force.
 
-Exit codes: 0 converged, 1 timed out / refused / rolled back, 2 input or credential errors (nothing written),
-4 superseded, 5 written but not verified.
+Exit codes: 0 converged, 1 timed out / refused / rolled back / unpredicted live denials after the write, 2 input or
+credential errors (nothing written), 3 unobserved, 4 superseded, 5 written but not verified.
 """
 
 from __future__ import annotations
@@ -10,19 +10,27 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TextIO
 
 from vpce_console.commands._input import read_text
 from vpce_console.errors import UsageError
 
 if TYPE_CHECKING:
+    from vpce_console.aws.session import AwsGateway
+    from vpce_console.aws.writes import EndpointPolicy
     from vpce_console.config import Config
     from vpce_console.connect import Target
     from vpce_console.policy.personas import Persona
     from vpce_console.readyfile import ReadyFile
+    from vpce_console.services.journal import Journal
     from vpce_console.services.probes import ProbeIdentity
-    from vpce_console.services.rollout import RolloutEvent, RolloutSummary
+    from vpce_console.services.replay import PlanReplay
+    from vpce_console.services.replay_live import LiveDenials
+    from vpce_console.services.rollout import Rollout, RolloutEvent, RolloutSummary
+    from vpce_console.services.rollout_events import LiveDenialsCompared
 
 EPILOG = """\
 writes need --allow-write (or allow_write: true in the config) AND --confirm repeating the endpoint id.
@@ -36,11 +44,18 @@ watch waits the propagation window (watch.propagation_window_seconds; a lab: its
 json: one event object per line, the last one {"event": "summary", "status": converged|unobserved|timed_out|
 refused|rolled_back|superseded|written_unverified|unreachable, "propagation_seconds", "poll_seconds", "probes",
 "journal_id", ...}.
-exit codes: 0 converged, 3 unobserved (written, no probe could see it), 1 timed out/refused/rolled back,
+exit codes: 0 converged, 3 unobserved (written, no probe could see it), 1 timed out/refused/rolled back or
+unpredicted live denials after the write,
 2 input or credential error (nothing written), 4 superseded (someone else wrote the endpoint during the watch),
 5 written but not verified (the read-back failed or the endpoint became unreachable mid-watch:
 `vpce rollout --endpoint ID --resume` verifies and watches).
 lease: a write holds /vpce-console/lease/<endpoint> (SSM, hub account) from before the dry run to the end.
+replay: before the plan, the draft is replayed against the last 7 days of the trail ("Observed: this draft would
+have denied N call(s) from K account(s)"); the heaviest observed callers this machine can act as become probes.
+No trail (or --no-trail) or a failed replay is said and does not block (--require-replay makes it refuse).
+After the watch, the endpoint's denials since the write (tail.log_groups) are sorted: predicted by the replay,
+the plan's probes, the replaced document's while propagating, unpredicted. Unpredicted denials are the surprises
+worth a rollback: exit 1 even when the change converged (summary "unpredicted_denials").
 """
 
 
@@ -75,6 +90,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--resume", action="store_true", help="resume the watch of an unfinished change (no write)")
     parser.add_argument("--account", metavar="ID", help="hub account owning the endpoint (default: the caller's)")
+    parser.add_argument(
+        "--no-trail", action="store_true", help="do not replay the draft against the trail's last 7 days (said plainly)"
+    )
+    parser.add_argument(
+        "--require-replay", action="store_true", help="refuse to write when the replay cannot run (no trail, failed)"
+    )
     add_lease_argument(parser)
     parser.add_argument("--format", choices=("text", "json"), default="text")
 
@@ -199,6 +220,10 @@ def render_event(event: RolloutEvent) -> str:
             return f"watch     {count} probe(s), see the plan above"
         case ev.NoProbes(message=message):
             return f"probes    {message}"
+        case ev.Replayed(line=observed):
+            return f"\nObserved: {observed}"
+        case ev.LiveDenialsCompared():
+            return live_denials_text(event)
     line = event.to_json()
     parts = " ".join(
         f"{k}={v}" for k, v in line.items() if k not in ("event", "time") and not isinstance(v, list | dict)
@@ -206,11 +231,30 @@ def render_event(event: RolloutEvent) -> str:
     return f"{event.KIND:<9} {parts}"
 
 
-def summary_line(summary: RolloutSummary, fmt: str, out: TextIO | None = None) -> None:
-    """The closing line: the summary JSON object, or a sentence."""
+def live_denials_text(event: LiveDenialsCompared) -> str:
+    """Live denials since the write against the prediction; the unpredicted ones are the surprises."""
+    if not event.compared:
+        return f"denials   {event.reason or 'not compared'}"
+    old = f"{event.old_document} by the replaced document while the change propagated, " if event.old_document else ""
+    lines = [
+        f"denials   since the write: {event.denials} — {event.predicted} predicted by the replay, "
+        f"{event.probes} covered by the plan's probes, {old}{event.unpredicted} unpredicted"
+    ]
+    if event.unpredicted:
+        lines.append(f"⚠ {event.unpredicted} unpredicted denial(s) — the surprises worth a rollback:")
+        for s in event.surprises[:8]:
+            lines.append(f"  {s.calls:>3} × {s.action}  {s.principal or '(redacted)'}  ({s.account})")
+        lines.append("  (CloudTrail delivers minutes late: `vpce tail` shows the denials that arrive after this)")
+    return "\n".join(lines)
+
+
+def summary_line(
+    summary: RolloutSummary, fmt: str, out: TextIO | None = None, extra: Mapping[str, Any] | None = None
+) -> None:
+    """The closing line: the summary JSON object (with `extra` keys), or a sentence."""
     out = out or sys.stdout
     if fmt == "json":
-        out.write(json.dumps(summary.to_json()) + "\n")
+        out.write(json.dumps({**summary.to_json(), **(extra or {})}) + "\n")
     else:
         prop = "" if summary.propagation_seconds is None else f" after {summary.propagation_seconds:.1f}s"
         why = f": {summary.reason}" if summary.reason else ""
@@ -222,14 +266,24 @@ async def run_async(
     args: argparse.Namespace, config: Config, target: Target, action: str, lab: ReadyFile | None = None
 ) -> RolloutSummary:
     """Connect and run one rollout, resume or rollback; prints events and the summary, returns the summary."""
+    summary, _ = await run_rollout(args, config, target, action, lab)
+    return summary
+
+
+async def run_rollout(
+    args: argparse.Namespace, config: Config, target: Target, action: str, lab: ReadyFile | None = None
+) -> tuple[RolloutSummary, LiveDenials | None]:
+    """`run_async`, and for an apply the live denials since the write sorted against the plan step's replay."""
     from vpce_console.aws.session import AwsGateway
     from vpce_console.aws.writes import describe_endpoint_policy
     from vpce_console.services.journal import Journal
     from vpce_console.services.rollout import Rollout, RolloutOptions, RolloutSummary
+    from vpce_console.services.rollout_events import Refused
 
     policy_text = read_policy_file(args.policy) if action == "apply" else ""
     base_text = read_policy_file(args.base) if getattr(args, "base", None) else None
     account = getattr(args, "account", None)
+    live: LiveDenials | None = None
     async with AwsGateway(target, config) as gateway:
         endpoint = await describe_endpoint_policy(gateway, args.endpoint, account_id=account)
         ctx = await build_context(
@@ -243,7 +297,8 @@ async def run_async(
             workload_probes=not getattr(args, "no_workload_probes", False),
             services=(endpoint.service,),
         )
-        rollout = Rollout(ctx, printer(args.format))
+        emit = printer(args.format)
+        rollout = Rollout(ctx, emit)
         rollout.known_endpoint = endpoint
         poll = args.poll if getattr(args, "poll", None) is not None else config.watch.poll_seconds
         timeout = getattr(args, "timeout", None)
@@ -261,6 +316,20 @@ async def run_async(
             account_id=account,
             propagation_window_seconds=config.watch.propagation_window_seconds,
         )
+        replay = None
+        if action == "apply":  # read-only and before the lease: a slow first sync holds no one up
+            from vpce_console.services.replay import plan_replay
+
+            replay = await plan_replay(
+                gateway,
+                config,
+                args.endpoint,
+                policy_text,
+                enabled=not getattr(args, "no_trail", False),
+                default_region=gateway.region,
+            )
+            emit(replace(replay.event(), at=time.time()))
+            rollout.observed_callers = list((replay.doc or {}).get("callers", ()))
         lease = None
         if action in ("apply", "rollback"):  # a write: one writer per endpoint, from before the dry run to the end
             from vpce_console.services.lease import EndpointLease
@@ -274,7 +343,11 @@ async def run_async(
                 break_token=getattr(args, "break_stale_lease", None),
             )
         try:
-            if action == "rollback":
+            if replay is not None and replay.state != "ready" and getattr(args, "require_replay", False):
+                reason = f"--require-replay: {replay.line}"
+                emit(Refused(reason=reason, at=time.time()))
+                summary = RolloutSummary("refused", None, poll, 0, None, reason=reason)
+            elif action == "rollback":
                 to = getattr(args, "to", None)
                 summary = await _leased(
                     lease, rollout, lambda: rollout.rollback(args.endpoint, to=to, account_id=account, opts=opts)
@@ -288,11 +361,47 @@ async def run_async(
                 summary = await _leased(
                     lease, rollout, lambda: rollout.resume(opts) if action == "resume" else rollout.apply(opts)
                 )
+            if replay is not None and summary.journal_id and summary.status in COMPARED:
+                compared, live = await _compare(
+                    gateway, config, ctx.journal, rollout, summary, replay, policy_text, endpoint
+                )
+                emit(replace(compared, at=time.time()))
         finally:
             await rollout.close()
     if summary.status != "preview":
-        summary_line(summary, args.format)
-    return summary
+        extra = {} if replay is None else {"unpredicted_denials": None if live is None else len(live.unpredicted)}
+        summary_line(summary, args.format, extra=extra)
+    return summary, live
+
+
+COMPARED = frozenset({"converged", "unobserved", "timed_out"})
+"""Endings after which the new document stays written: its live denials are compared with the prediction."""
+
+
+async def _compare(
+    gateway: AwsGateway,
+    config: Config,
+    journal: Journal,
+    rollout: Rollout,
+    summary: RolloutSummary,
+    replay: PlanReplay,
+    draft: str,
+    endpoint: EndpointPolicy,
+) -> tuple[LiveDenialsCompared, LiveDenials | None]:
+    """The endpoint's denials since this change's write (the journal's time) against the replay and the plan."""
+    from vpce_console.services.replay_live import compare_live_denials
+
+    entry = next((e for e in journal.entries(endpoint.endpoint_id) if e.journal_id == summary.journal_id), None)
+    return await compare_live_denials(
+        gateway,
+        list(config.tail.log_groups),
+        endpoint.endpoint_id,
+        entry.written_at if entry is not None else None,
+        draft=draft,
+        replay=replay.doc,
+        probes=rollout.planned_probes,
+        endpoint_vpc=endpoint.vpc_id,
+    )
 
 
 async def _leased(lease: Any, rollout: Any, work: Callable[[], Any]) -> RolloutSummary:
@@ -334,4 +443,13 @@ def run(args: argparse.Namespace) -> int:
     check_write_gate(
         allow_write=args.allow_write, config_allows=config.allow_write, confirm=args.confirm, endpoint_id=args.endpoint
     )
-    return asyncio.run(run_async(args, config, target, "apply", lab)).exit_code
+    summary, live = asyncio.run(run_rollout(args, config, target, "apply", lab))
+    return exit_code(summary, live)
+
+
+def exit_code(summary: RolloutSummary, live: LiveDenials | None) -> int:
+    """The summary's exit code, except that unpredicted live denials after a change that stays written are
+    problems found (1): the surprises worth a rollback."""
+    if live is not None and live.unpredicted and summary.exit_code in (0, 3):
+        return 1
+    return summary.exit_code

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from vpce_console.services.observed_probes import ObservedProbe
 from vpce_console.services.probes import Probe
 
 NEWLY_DENIED = "newly_denied"
@@ -38,6 +39,12 @@ class PlanProbe:
     after: str
     direction: str
     """newly_denied | newly_allowed."""
+    observed: str = ""
+    """The observed caller this probe acts as (`role/orders-app`, or `ACCOUNT VPC` when redacted); '' otherwise."""
+    observed_calls: int = 0
+    """That caller's calls in the replay's week."""
+    observed_heaviest: str = ""
+    """That caller's most frequent action (when a probe may not make it, the probe makes its most frequent read)."""
 
     @property
     def sentence(self) -> str:
@@ -46,6 +53,18 @@ class PlanProbe:
         now = "allowed" if self.before == "allow" else "denied"
         later = "allowed" if self.after == "allow" else "denied"
         return f"{self.who} → {self.action}{target}: {now} now, {later} once the change is in force"
+
+    def observed_lines(self) -> list[str]:
+        """`probe acts as observed caller role/app (412 calls/7d)`, then what it calls as whom (two plan lines)."""
+        now = "allowed" if self.before == "allow" else "denied"
+        later = "allowed" if self.after == "allow" else "denied"
+        heaviest = ""
+        if self.observed_heaviest and self.observed_heaviest != self.action:
+            heaviest = f" (its heaviest call, {self.observed_heaviest}, is not one a probe may make)"
+        return [
+            f"probe acts as observed caller {self.observed} ({self.observed_calls} calls/7d)",
+            f"  as {self.who}: {self.action} {now} now, {later} once in force{heaviest}",
+        ]
 
     def to_json(self) -> dict[str, Any]:
         """Stable JSON."""
@@ -57,6 +76,8 @@ class PlanProbe:
             "before": self.before,
             "after": self.after,
             "direction": self.direction,
+            "observed": self.observed or None,
+            "observed_calls": self.observed_calls,
         }
 
 
@@ -152,9 +173,13 @@ class RolloutPlan:
             ("newly denied", self.probes_denied, self.newly_denied),
             ("newly allowed", self.probes_allowed, self.newly_allowed),
         ):
-            if probes:
-                out += [f"  {title}: {p.sentence}" for p in probes]
-            elif cells:
+            for p in probes:
+                if p.observed:
+                    first, second = p.observed_lines()
+                    out += [f"  {title}: {first}", f"  {second}"]
+                else:
+                    out.append(f"  {title}: {p.sentence}")
+            if not probes and cells:
                 out.append(f"  {title}: no probe can act as an affected workload")
         if not self.observable:
             out.append(f"  {UNOBSERVED_NOTE}")
@@ -215,8 +240,8 @@ def choose_probes(discriminating: Sequence[Probe]) -> tuple[tuple[Probe, ...], t
     return tuple(chosen[NEWLY_DENIED]), tuple(chosen[NEWLY_ALLOWED])
 
 
-def plan_probe(probe: Probe) -> PlanProbe:
-    """A probe in words."""
+def plan_probe(probe: Probe, observed: ObservedProbe | None = None) -> PlanProbe:
+    """A probe in words (and the observed caller it acts as, when it does)."""
     return PlanProbe(
         probe.probe_id,
         probe.identity.name,
@@ -225,7 +250,27 @@ def plan_probe(probe: Probe) -> PlanProbe:
         probe.before,
         probe.after,
         direction_of(probe.before, probe.after) or "",
+        observed.caller if observed is not None else "",
+        observed.calls if observed is not None else 0,
+        observed.heaviest if observed is not None else "",
     )
+
+
+def with_observed(
+    denied: Sequence[Probe], allowed: Sequence[Probe], observed: Sequence[ObservedProbe]
+) -> tuple[tuple[PlanProbe, ...], tuple[PlanProbe, ...], tuple[Probe, ...]]:
+    """The chosen probes per direction plus the observed callers' (a derived probe making the very same call is
+    the observed one, not a second probe): (newly denied, newly allowed, every probe the watch runs)."""
+    by_id = {o.probe.probe_id: o for o in observed}
+    out: dict[str, list[PlanProbe]] = {NEWLY_DENIED: [], NEWLY_ALLOWED: []}
+    probes: list[Probe] = []
+    for probe in [*denied, *allowed, *(o.probe for o in observed)]:
+        if probe in probes or any(p.probe_id == probe.probe_id for p in probes):
+            continue
+        probes.append(probe)
+        planned = plan_probe(probe, by_id.get(probe.probe_id))
+        out.setdefault(planned.direction, []).append(planned)
+    return tuple(out[NEWLY_DENIED]), tuple(out[NEWLY_ALLOWED]), tuple(probes)
 
 
 def _statements(text: str) -> list[Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from vpce_console.policy.personas import HubEndpoint
     from vpce_console.services.personas import PersonaSet
     from vpce_console.services.plan import RolloutPlan
+    from vpce_console.services.probes import Probe
 from vpce_console.services.rollout_events import (
     ChangedDecision,
     Diffed,
@@ -49,6 +51,11 @@ class RolloutBase:
         self.known_endpoint: EndpointPolicy | None = None
         """The endpoint as the caller just read it; the next plan uses it instead of reading it again."""
         self._evaluated = 0
+        self.observed_callers: Sequence[Mapping[str, Any]] = ()
+        """The replay's heaviest callers (`ReplayReport` `callers` JSON) for the next plan: the ones this machine
+        can act as and whose calls the draft changes become probes (`services.observed_probes`)."""
+        self.planned_probes: tuple[Probe, ...] = ()
+        """The probes the last plan chose (its watch's own calls: their denials are no surprise)."""
 
     def emit(self, event: RolloutEvent) -> None:
         """Send one progress event, stamped with the rollout's clock."""
@@ -170,7 +177,7 @@ class RolloutBase:
             AffectedCell,
             choose_probes,
             describe_changes,
-            plan_probe,
+            with_observed,
         )
 
         diff = policy_diff(deployed, draft)
@@ -224,18 +231,28 @@ class RolloutBase:
             for i in self.ctx.identities
             if i.keys is None or pset is None or pset.through_endpoint(i.persona, service)
         ]
+        observed: list[Any] = []
         try:
             discriminating, evaluated = derive_probes(deployed, draft, service=service, hub=hub, identities=identities)
+            if self.observed_callers:
+                from vpce_console.services.observed_probes import observed_probes
+
+                observed, observed_notes = observed_probes(
+                    self.observed_callers, identities, service=service, hub=hub, before=deployed, after=draft
+                )
+                notes += observed_notes
         except PolicyError as exc:
             discriminating, evaluated = [], []
             notes.append(f"probes cannot evaluate the policies: {exc}")
         denied, allowed = choose_probes(discriminating)
         self._evaluated = len(evaluated)
+        probes_denied, probes_allowed, probes = with_observed(denied, allowed, observed)
+        self.planned_probes = probes
         return replace(
             plan,
-            probes_denied=tuple(plan_probe(p) for p in denied),
-            probes_allowed=tuple(plan_probe(p) for p in allowed),
-            probes=(*denied, *allowed),
+            probes_denied=probes_denied,
+            probes_allowed=probes_allowed,
+            probes=probes,
             notes=tuple(notes),
         )
 

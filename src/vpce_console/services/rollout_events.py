@@ -400,6 +400,69 @@ class LeaseChanged(_Event):
         return out
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Replayed(_Event):
+    """The plan step's replay of the draft against the last week of trail calls (`vpce rollout`, before the plan)."""
+
+    KIND: ClassVar[str] = "replay"
+    state: str
+    """ready | off (no trail, or --no-trail) | failed."""
+    line: str
+    """`this draft would have denied …`, or `not replayed: …`."""
+    newly_denied_calls: int | None = None
+    newly_denied_accounts: tuple[str, ...] | None = None
+    undetermined_calls: int | None = None
+    records: int | None = None
+
+    def payload(self) -> dict[str, Json]:
+        out: dict[str, Json] = {"state": self.state, "line": self.line}
+        if self.state == "ready":
+            out["newly_denied_calls"] = self.newly_denied_calls
+            out["newly_denied_accounts"] = _json(self.newly_denied_accounts or ())
+            out["undetermined_calls"] = self.undetermined_calls
+            out["records"] = self.records
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Surprise:
+    """Unpredicted denials of one caller and action since the write."""
+
+    account: str
+    principal: str | None
+    action: str
+    calls: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LiveDenialsCompared(_Event):
+    """After the watch: the endpoint's denials since the write against the replay's prediction and the plan."""
+
+    KIND: ClassVar[str] = "live_denials"
+    compared: bool
+    reason: str = ""
+    """Why nothing was compared (no replay ran, no log groups, the groups could not be read)."""
+    denials: int = 0
+    predicted: int = 0
+    probes: int = 0
+    old_document: int = 0
+    unpredicted: int = 0
+    surprises: tuple[Surprise, ...] = ()
+
+    def payload(self) -> dict[str, Json]:
+        if not self.compared:
+            return {"compared": False, "reason": self.reason}
+        return {
+            "compared": True,
+            "denials": self.denials,
+            "predicted": self.predicted,
+            "probes": self.probes,
+            "old_document": self.old_document,
+            "unpredicted": self.unpredicted,
+            "surprises": [_json(asdict(s)) for s in self.surprises],
+        }
+
+
 RolloutEvent = (
     Planned
     | Refused
@@ -425,5 +488,7 @@ RolloutEvent = (
     | Unreachable
     | Superseded
     | LeaseChanged
+    | Replayed
+    | LiveDenialsCompared
 )
 """Every event a rollout, rollback or resume emits."""

@@ -134,7 +134,7 @@ class PolicyEditorScreen(Screen[None]):
         if replay is None:
             view.update("No trail: configure trail.bucket to see what this draft does to real calls.")
             return
-        from vpce_console.services.replay import observed_line, observed_text
+        from vpce_console.services.replay_text import observed_line, observed_text
 
         try:
             doc = await replay(self.endpoint.endpoint_id, draft)

@@ -81,7 +81,7 @@ def observed_rows(
     facts: Callable[[], Any] | None,
 ) -> list[Any]:
     """The heaviest observed callers (from the Observed tab's replay) evaluated on the matrix's columns."""
-    from vpce_console.services.replay import observed_matrix
+    from vpce_console.services.replay_matrix import observed_matrix
 
     if not callers or facts is None:
         return []

@@ -34,16 +34,21 @@ def denials_since(rows: Sequence[DenialRow], endpoint_id: str, written_at: float
 
 
 def probe_calls(
-    plan: RolloutPlan | None, personas: Sequence[Any], roles: Callable[[], Mapping[str, str]] | None
+    plan: RolloutPlan | None,
+    personas: Sequence[Any],
+    roles: Callable[[], Mapping[str, str]] | None,
+    *,
+    allowed_after: bool = False,
 ) -> list[dict[str, Any]]:
-    """The watch's own probes the plan expects denied (`{account, principal, action}`): they are no surprise."""
+    """The watch's own probes (`{account, principal, action}`) the plan expects denied — no surprise — or, with
+    `allowed_after`, those it expects allowed, which the replaced document denies until the change is in force."""
     if plan is None:
         return []
     known = {p.name: (p.account_id, p.role_arn) for p in personas}
     for name, arn in (roles() if roles is not None else {}).items():
         known[name] = (arn.split(":")[4] if arn.count(":") >= 5 else "", arn)
     out: list[dict[str, Any]] = []
-    for probe in plan.probes_denied:
+    for probe in plan.probes_allowed if allowed_after else plan.probes_denied:
         account, arn = known.get(probe.who, (None, None))
         principal = arn if arn and arn.startswith("arn:") else None
         out.append({"account": account or None, "principal": principal, "action": probe.action})
@@ -55,7 +60,7 @@ def old_document_flags(
 ) -> list[bool]:
     """Per denial: the draft certainly allows the call, so the replaced document denied it while the change
     propagated (cached per call in `cache`: the tail keeps adding rows while the screen redraws)."""
-    from vpce_console.services.replay import old_document_denials
+    from vpce_console.services.replay_live import old_document_denials
 
     keys = [(d.account_id, d.principal, d.action, str((d.raw or {}).get("source_ip") or "")) for d in rows]
     missing = [k for k in dict.fromkeys(keys) if k not in cache]
@@ -75,28 +80,22 @@ def group_denials(
     replay_doc: Mapping[str, Any] | None,
     probes: Sequence[Mapping[str, Any]],
     old: Sequence[bool],
+    loosened: Sequence[Mapping[str, Any]] = (),
 ) -> DenialGroups:
-    """Sort live denials by what explains them first: the replay, then the probes, then the replaced document."""
-    from vpce_console.services.replay import unpredicted
+    """Sort live denials by what explains them first: the replay, then the probes, then the replaced document
+    (`services.replay_live.sort_live_denials`, as `vpce rollout` sorts them)."""
+    from vpce_console.services.replay_live import sort_live_denials
 
     shapes = [{"account": d.account_id, "principal": d.principal, "action": d.action} for d in rows]
+    row_of = {id(s): d for s, d in zip(shapes, rows, strict=True)}
     predicted = list((replay_doc or {}).get("predicted_denials", ()))
-    not_replayed = {id(s) for s in unpredicted(shapes, predicted)}
-    not_probed = {id(s) for s in unpredicted(shapes, probes)}
-    by_replay: list[DenialRow] = []
-    by_probe: list[DenialRow] = []
-    by_old: list[DenialRow] = []
-    surprises: list[DenialRow] = []
-    for d, s, was_old in zip(rows, shapes, old, strict=True):
-        if id(s) not in not_replayed:
-            by_replay.append(d)
-        elif id(s) not in not_probed:
-            by_probe.append(d)
-        elif was_old:
-            by_old.append(d)
-        else:
-            surprises.append(d)
-    return by_replay, by_probe, by_old, surprises
+    live = sort_live_denials(shapes, predicted, probes, old, loosened)
+    return (
+        [row_of[id(s)] for s in live.predicted],
+        [row_of[id(s)] for s in live.probes],
+        [row_of[id(s)] for s in live.old_document],
+        [row_of[id(s)] for s in live.unpredicted],
+    )
 
 
 def live_text(

@@ -25,7 +25,7 @@ def known_replay(backend: object, endpoint_id: str, draft: str) -> ReplayResult 
 
     None means a replay has to run (`replay_draft`).
     """
-    from vpce_console.services.replay import observed_line
+    from vpce_console.services.replay_text import observed_line
 
     cached = getattr(backend, "cached_replay", None)
     doc = cached(endpoint_id, draft) if cached is not None else None
@@ -38,7 +38,7 @@ def known_replay(backend: object, endpoint_id: str, draft: str) -> ReplayResult 
 
 async def replay_draft(backend: object, endpoint_id: str, draft: str) -> ReplayResult:
     """Replay the draft against the last 7 days of the trail; a failure is said plainly, never a dead end."""
-    from vpce_console.services.replay import observed_line
+    from vpce_console.services.replay_text import observed_line
 
     replay = getattr(backend, "replay", None)
     if replay is None:

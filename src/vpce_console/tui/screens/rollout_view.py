@@ -246,6 +246,8 @@ class RolloutView(Screen[None]):
         self.replay_doc = doc
         self.replay_state = "ready" if doc is not None else "unavailable"
         self.replay_line = line
+        if doc is not None and doc.get("callers") and self.step == "impact":
+            self.load_plan()  # again: the plan probes as the heaviest observed callers where it can act as them
         self.render_step()
         self.refresh_bindings()
 
@@ -259,7 +261,9 @@ class RolloutView(Screen[None]):
         while the change propagated, unpredicted)."""
         rows = self.live_denials
         old = denials.old_document_flags(rows, self.old_document_cache, self.draft, self.endpoint)
-        return denials.group_denials(rows, self.replay_doc, self.probe_calls(), old)
+        roles = getattr(self.backend, "probe_roles", None)
+        loosened = denials.probe_calls(self.plan, self.snapshot.personas, roles, allowed_after=True)
+        return denials.group_denials(rows, self.replay_doc, self.probe_calls(), old, loosened)
 
     @on(DenialsArrived)
     def denials_arrived(self, message: DenialsArrived) -> None:

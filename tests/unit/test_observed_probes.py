@@ -1,0 +1,160 @@
+"""Issue 14: the heaviest observed callers become watch probes where this machine can act as them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from vpce_console.policy.personas import HubEndpoint, Persona
+from vpce_console.services.observed_probes import caller_label, identity_for, observed_probes
+from vpce_console.services.plan import RolloutPlan, choose_probes, with_observed
+from vpce_console.services.probes import ProbeIdentity, derive_probes, role_identity, workload_identities
+
+HUB = HubEndpoint(account_id="111122223333", vpc_id="vpc-0hub", endpoint_id="vpce-0sqs", region="us-east-1")
+OPEN = json.dumps({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]})
+APP_ROLE = "arn:aws:iam::222233334444:role/orders-app"
+
+
+def shut_out(account: str) -> str:
+    """Everything allowed except one account."""
+    return json.dumps(
+        {
+            "Statement": [
+                {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"},
+                {
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "*",
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:PrincipalAccount": account}},
+                },
+            ]
+        }
+    )
+
+
+def caller(account: str, principal: str | None, vpc: str, calls: int, *actions: tuple[str, int]) -> dict[str, Any]:
+    """One entry of a replay report's `callers`."""
+    return {
+        "account": account,
+        "principal": principal,
+        "redacted": principal is None,
+        "vpc": vpc,
+        "source_ip": "10.1.0.5",
+        "calls": calls,
+        "draft_denies": 0,
+        "draft_undetermined": 0,
+        "actions": [{"action": a, "calls": n} for a, n in actions],
+    }
+
+
+def workload(name: str, account: str, vpc: str) -> ProbeIdentity:
+    persona = Persona(name, "ecs-task", account, f"arn:aws:iam::{account}:role/{name}-role", vpc_id=vpc)
+    return workload_identities([persona], {name: ("AKIA", "secret")})[0]
+
+
+def test_a_redacted_heavy_caller_is_probed_by_a_workload_of_its_account_and_vpc_making_its_read_call() -> None:
+    """The draft shuts out 222233334444: its heaviest caller (redacted to the account) is probed as the workload
+    this machine holds keys for in that VPC, making the read call the caller made (GetQueueAttributes), not its
+    heaviest (SendMessage, which a probe may not make); the plan says both."""
+    heavy = caller("222233334444", None, "vpc-0a", 556, ("sqs:SendMessage", 300), ("sqs:GetQueueAttributes", 99))
+    other = caller("555566667777", None, "vpc-0b", 381, ("sqs:GetQueueAttributes", 68))
+    identities = [workload("web", "222233334444", "vpc-0a"), workload("client", "555566667777", "vpc-0b")]
+    probes, notes = observed_probes(
+        [heavy, other], identities, service="sqs", hub=HUB, before=OPEN, after=shut_out("222233334444")
+    )
+    assert notes == []
+    assert len(probes) == 1, "the other caller's calls do not change: no probe could see the change through it"
+    (observed,) = probes
+    assert observed.probe.identity.name == "web"
+    assert observed.probe.action == "sqs:GetQueueAttributes"
+    assert (observed.probe.before, observed.probe.after) == ("allow", "explicit_deny")
+    assert (observed.caller, observed.calls, observed.heaviest) == ("222233334444 vpc-0a", 556, "sqs:SendMessage")
+    denied, allowed, all_probes = with_observed([], [], probes)
+    assert allowed == () and all_probes == (observed.probe,)
+    plan = RolloutPlan("apply", "vpce-0sqs", "sqs", "me", "a", "b", ("adds Deny",), "diff", probes_denied=denied)
+    lines = plan.lines()
+    at = lines.index("  newly denied: probe acts as observed caller 222233334444 vpc-0a (556 calls/7d)")
+    assert lines[at + 1] == (
+        "    as web: sqs:GetQueueAttributes allowed now, denied once in force "
+        "(its heaviest call, sqs:SendMessage, is not one a probe may make)"
+    )
+    assert plan.observable
+    assert plan.to_json()["probes_denied"][0]["observed"] == "222233334444 vpc-0a"
+
+
+def test_a_named_caller_needs_the_same_role_and_a_redacted_one_the_same_account_and_vpc() -> None:
+    role = role_identity("probe", APP_ROLE)
+    elsewhere = workload("web", "222233334444", "vpc-0other")
+    assert identity_for(caller("222233334444", APP_ROLE, "vpc-0a", 5), [elsewhere, role]) is role
+    assert identity_for(caller("222233334444", "arn:aws:iam::222233334444:role/x", "vpc-0a", 5), [role]) is None
+    assert identity_for(caller("222233334444", None, "vpc-0a", 5), [elsewhere, role]) is None
+    assert identity_for(caller("222233334444", None, "vpc-0other", 5), [role, elsewhere]) is elsewhere
+    assert caller_label(caller("222233334444", APP_ROLE, "vpc-0a", 5)) == "role/orders-app"
+
+
+def test_a_caller_whose_calls_no_probe_may_make_is_named_in_a_note_not_probed() -> None:
+    writer = caller("222233334444", APP_ROLE, "vpc-0a", 90, ("sqs:SendMessage", 60), ("sqs:DeleteMessage", 30))
+    probes, notes = observed_probes(
+        [writer], [role_identity("app", APP_ROLE)], service="sqs", hub=HUB, before=OPEN, after=shut_out("222233334444")
+    )
+    assert probes == []
+    assert notes == [
+        "observed caller role/orders-app (90 calls/7d): none of its calls (sqs:SendMessage, sqs:DeleteMessage) is "
+        "one a probe may make (sqs:ListQueues, sqs:GetQueueAttributes); not probed"
+    ]
+
+
+def test_only_the_heaviest_callers_up_to_the_limit_and_one_probe_per_identity() -> None:
+    callers = [
+        caller("222233334444", None, "vpc-0a", 500 - i, ("sqs:ListQueues", 10), ("sqs:GetQueueAttributes", 5))
+        for i in range(5)
+    ]
+    probes, _ = observed_probes(
+        callers,
+        [workload("web", "222233334444", "vpc-0a")],
+        service="sqs",
+        hub=HUB,
+        before=OPEN,
+        after=shut_out("222233334444"),
+    )
+    assert [p.calls for p in probes] == [500], "one identity acts as one caller"
+    many = [caller("222233334444", None, f"vpc-{i}", 500 - i, ("sqs:ListQueues", 10)) for i in range(5)]
+    identities = [workload(f"w{i}", "222233334444", f"vpc-{i}") for i in range(5)]
+    probes, _ = observed_probes(many, identities, service="sqs", hub=HUB, before=OPEN, after=shut_out("222233334444"))
+    assert [p.calls for p in probes] == [500, 499, 498], "the three heaviest"
+    assert all(p.probe.action == "sqs:ListQueues" and p.probe.resource == "*" for p in probes)
+
+
+def test_a_derived_probe_making_the_same_call_becomes_the_observed_one_not_a_second_probe() -> None:
+    identity = workload("web", "222233334444", "vpc-0a")
+    draft = shut_out("222233334444")
+    discriminating, _ = derive_probes(OPEN, draft, service="sqs", hub=HUB, identities=[identity])
+    denied, allowed = choose_probes(discriminating)
+    observed, _ = observed_probes(
+        [caller("222233334444", None, "vpc-0a", 50, ("sqs:ListQueues", 50))],
+        [identity],
+        service="sqs",
+        hub=HUB,
+        before=OPEN,
+        after=draft,
+    )
+    planned_denied, _, probes = with_observed(denied, allowed, observed)
+    ids = [p.probe_id for p in probes]
+    assert len(ids) == len(set(ids)) == len(denied)
+    assert [p.observed for p in planned_denied if p.action == "sqs:ListQueues"] == ["222233334444 vpc-0a"]
+
+
+def test_of_two_workloads_in_the_callers_vpc_the_one_at_its_source_ip_acts_as_it() -> None:
+    first = Persona("ops", "assumed-role", "222233334444", "arn:aws:iam::222233334444:role/ops", vpc_id="vpc-0a")
+    at_ip = Persona(
+        "web",
+        "ec2-instance",
+        "222233334444",
+        "arn:aws:iam::222233334444:role/web",
+        vpc_id="vpc-0a",
+        private_ip="10.1.0.5",
+    )
+    identities = workload_identities([first, at_ip], {"ops": ("A", "s"), "web": ("B", "s")})
+    chosen = identity_for(caller("222233334444", None, "vpc-0a", 5), identities)
+    assert chosen is not None and chosen.name == "web"
