@@ -45,8 +45,8 @@ json: one event object per line, the last one {"event": "summary", "status": con
 refused|rolled_back|superseded|written_unverified|unreachable, "propagation_seconds", "poll_seconds", "probes",
 "journal_id", ...}.
 exit codes: 0 converged, 3 unobserved (written, no probe could see it), 1 timed out/refused/rolled back or
-unpredicted live denials after the write,
-2 input or credential error (nothing written), 4 superseded (someone else wrote the endpoint during the watch),
+unpredicted live denials after the write, 2 input or credential error (nothing written), 4 superseded (someone
+else wrote the endpoint during the watch),
 5 written but not verified (the read-back failed or the endpoint became unreachable mid-watch:
 `vpce rollout --endpoint ID --resume` verifies and watches).
 lease: a write holds /vpce-console/lease/<endpoint> (SSM, hub account) from before the dry run to the end.
