@@ -77,7 +77,7 @@ def test_a_redacted_heavy_caller_is_probed_by_a_workload_of_its_account_and_vpc_
     at = lines.index("  newly denied: probe acts as observed caller 222233334444 vpc-0a (556 calls/7d)")
     assert lines[at + 1] == (
         "    as web: sqs:GetQueueAttributes allowed now, denied once in force "
-        "(its heaviest call, sqs:SendMessage, is not one a probe may make)"
+        "(its heaviest, sqs:SendMessage, cannot be probed)"
     )
     assert plan.observable
     assert plan.to_json()["probes_denied"][0]["observed"] == "222233334444 vpc-0a"

@@ -60,7 +60,7 @@ class PlanProbe:
         later = "allowed" if self.after == "allow" else "denied"
         heaviest = ""
         if self.observed_heaviest and self.observed_heaviest != self.action:
-            heaviest = f" (its heaviest call, {self.observed_heaviest}, is not one a probe may make)"
+            heaviest = f" (its heaviest, {self.observed_heaviest}, cannot be probed)"
         return [
             f"probe acts as observed caller {self.observed} ({self.observed_calls} calls/7d)",
             f"  as {self.who}: {self.action} {now} now, {later} once in force{heaviest}",
