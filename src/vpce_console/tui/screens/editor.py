@@ -7,7 +7,7 @@ debounce); impact runs in a thread worker because evaluating every persona × ac
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -24,8 +24,11 @@ from vpce_console.tui.drafts import Draft, DraftStore, deployed_text, pretty
 from vpce_console.tui.models import EndpointRow, Snapshot
 from vpce_console.tui.navigation import OpenHelp, OpenRollout
 from vpce_console.tui.render import colour, severity_text
-from vpce_console.tui.screens.editor_impact import evaluate_impact, fill_impact_table, observed_rows
+from vpce_console.tui.screens.editor_impact import ObservedRow, evaluate_impact, fill_impact_table, observed_rows
 from vpce_console.tui.widgets.policytext import PolicyTextArea
+
+if TYPE_CHECKING:
+    from vpce_console.policy.impact_matrix import ImpactResult
 
 LINT_DELAY_SECONDS = 0.25
 """Pause in typing before the linter runs."""
@@ -55,7 +58,7 @@ class PolicyEditorScreen(Screen[None]):
         saved = self.store.load(endpoint.endpoint_id)
         self.restored = saved is not None and saved.text != self.deployed
         self.initial_text = saved.text if saved is not None and self.restored else pretty(self.deployed)
-        self.impact_result: Any = None
+        self.impact_result: ImpactResult | None = None
         self.observed_callers: list[dict[str, Any]] = []
         """The heaviest callers of the last replay (Observed tab): personas from evidence in the matrix."""
 
@@ -247,12 +250,12 @@ class PolicyEditorScreen(Screen[None]):
             return
         self.app.call_from_thread(self.show_impact, result, "", self.observed_rows(result, deployed, draft))
 
-    def observed_rows(self, result: Any, deployed: str, draft: str) -> list[Any]:
+    def observed_rows(self, result: ImpactResult, deployed: str, draft: str) -> list[ObservedRow]:
         """The heaviest observed callers (from the Observed tab's replay) evaluated on the matrix's columns."""
         facts = getattr(self.context.backend, "replay_facts", None)
         return observed_rows(self.observed_callers, result, deployed, draft, self.endpoint, facts)
 
-    def show_impact(self, result: Any, note: str, observed: list[Any] | None = None) -> None:
+    def show_impact(self, result: ImpactResult | None, note: str, observed: list[ObservedRow] | None = None) -> None:
         """Render the matrix (`editor_impact.fill_impact_table`) and say on the tab how many cells change."""
         self.impact_result = result
         table: DataTable[object] = self.query_one("#impact-table", DataTable)

@@ -17,7 +17,13 @@ from vpce_console.tui.models import EndpointRow, Snapshot
 from vpce_console.tui.render import colour, decision_text
 
 if TYPE_CHECKING:
+    from vpce_console.policy.impact_matrix import ImpactResult
     from vpce_console.policy.personas import HubEndpoint, Persona
+    from vpce_console.policy.record import ContextMap
+    from vpce_console.services.replay_matrix import ObservedCell
+
+ObservedRow = tuple[Mapping[str, Any], list["ObservedCell"]]
+"""One observed caller (from the replay) and its cells on the matrix's columns."""
 
 MAX_IMPACT_ACTIONS = 6
 MAX_IMPACT_RESOURCES = 2
@@ -44,7 +50,9 @@ def impact_plan(
     return snapshot.personas, actions, resources, hub
 
 
-def evaluate_impact(endpoint: EndpointRow, snapshot: Snapshot, deployed: str, draft: str) -> tuple[Any, str]:
+def evaluate_impact(
+    endpoint: EndpointRow, snapshot: Snapshot, deployed: str, draft: str
+) -> tuple[ImpactResult | None, str]:
     """Every persona × action under both documents (CPU work: call it off the event loop); (None, why) if not."""
     from vpce_console.policy.impact_matrix import impact
     from vpce_console.services.personas import change_impact
@@ -74,12 +82,12 @@ def evaluate_impact(endpoint: EndpointRow, snapshot: Snapshot, deployed: str, dr
 
 def observed_rows(
     callers: Sequence[Mapping[str, Any]],
-    result: Any,
+    result: ImpactResult,
     deployed: str,
     draft: str,
     endpoint: EndpointRow,
-    facts: Callable[[], Any] | None,
-) -> list[Any]:
+    facts: Callable[[], ContextMap] | None,
+) -> list[ObservedRow]:
     """The heaviest observed callers (from the Observed tab's replay) evaluated on the matrix's columns."""
     from vpce_console.services.replay_matrix import observed_matrix
 
@@ -101,7 +109,11 @@ def observed_rows(
 
 
 def fill_impact_table(
-    table: DataTable[object], result: Any, note: str, observed: Sequence[Any], variables: Mapping[str, str]
+    table: DataTable[object],
+    result: ImpactResult | None,
+    note: str,
+    observed: Sequence[ObservedRow],
+    variables: Mapping[str, str],
 ) -> int | None:
     """Draw the matrix: one row per persona, one column per action; changed cells say so in words.
 
@@ -155,7 +167,7 @@ def observed_label(caller: Mapping[str, Any]) -> Text:
     return Text(f"◆ observed {who} ×{caller['calls']}", style="italic")
 
 
-def observed_text_cell(cell: Any, variables: Mapping[str, str]) -> Text:
+def observed_text_cell(cell: ObservedCell, variables: Mapping[str, str]) -> Text:
     """A three-valued cell: changed in words, undetermined with the keys it hinges on."""
     if cell.after is None:
         keys = ", ".join(cell.depends_on) or "?"

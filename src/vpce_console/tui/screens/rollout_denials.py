@@ -15,6 +15,7 @@ from vpce_console.tui.models import DenialRow, EndpointRow
 from vpce_console.tui.render import colour
 
 if TYPE_CHECKING:
+    from vpce_console.policy.personas import Persona
     from vpce_console.services.plan import RolloutPlan
 
 DENIAL_SLACK_SECONDS = 2.0
@@ -35,7 +36,7 @@ def denials_since(rows: Sequence[DenialRow], endpoint_id: str, written_at: float
 
 def probe_calls(
     plan: RolloutPlan | None,
-    personas: Sequence[Any],
+    personas: Sequence[Persona],
     roles: Callable[[], Mapping[str, str]] | None,
     *,
     allowed_after: bool = False,
@@ -49,8 +50,8 @@ def probe_calls(
         known[name] = (arn.split(":")[4] if arn.count(":") >= 5 else "", arn)
     out: list[dict[str, Any]] = []
     for probe in plan.probes_allowed if allowed_after else plan.probes_denied:
-        account, arn = known.get(probe.who, (None, None))
-        principal = arn if arn and arn.startswith("arn:") else None
+        account, arn = known.get(probe.who, ("", ""))
+        principal = arn if arn.startswith("arn:") else None
         out.append({"account": account or None, "principal": principal, "action": probe.action})
     return out
 
