@@ -13,7 +13,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from vpce_console.policy.evaluator import compile_policy
-from vpce_console.policy.personas import load_persona_file, persona_request
+from vpce_console.policy.persona_file import load_persona_file
+from vpce_console.policy.personas import persona_request
 
 POLICY = {
     "Version": "2012-10-17",

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from vpce_console.policy.evaluator import compile_policy
 from vpce_console.policy.impact_matrix import impact
-from vpce_console.policy.personas import load_persona_file
+from vpce_console.policy.persona_file import load_persona_file
 
 ACTIONS = (
     "sqs:SendMessage",

@@ -63,7 +63,8 @@ def batch(n: int) -> list[dict[str, Any]]:
     """N requests cycling over personas x actions x path, as `vpce simulate --requests` reads them."""
     from importlib.util import spec_from_file_location
 
-    from vpce_console.policy.personas import load_persona_file, persona_request
+    from vpce_console.policy.persona_file import load_persona_file
+    from vpce_console.policy.personas import persona_request
 
     spec = spec_from_file_location("bench_evaluate", ROOT / "benchmarks" / "bench_evaluate.py")
     assert spec is not None and spec.loader is not None

@@ -442,7 +442,8 @@ def run_inputs(iterations: int, seed: int) -> dict[str, Any]:
     from vpce_console.commands.simulate import parse_request
     from vpce_console.config import load_config
     from vpce_console.errors import UsageError
-    from vpce_console.policy.personas import PersonaError, hub_from_mapping, load_persona_file, persona_request
+    from vpce_console.policy.persona_file import hub_from_mapping, load_persona_file
+    from vpce_console.policy.personas import PersonaError, persona_request
 
     try:
         from vpce_console.safeload import load_json

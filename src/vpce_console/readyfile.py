@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vpce_console.errors import UsageError
-from vpce_console.policy.personas import HubEndpoint, Persona, PersonaError, persona_from_mapping
+from vpce_console.policy.persona_file import persona_from_mapping
+from vpce_console.policy.personas import HubEndpoint, Persona, PersonaError
 
 
 @dataclass(frozen=True, slots=True)

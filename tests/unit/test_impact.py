@@ -12,7 +12,8 @@ from vpce_console.cli import main
 from vpce_console.commands.impact import demo_personas_text
 from vpce_console.policy.evaluator import PolicyError
 from vpce_console.policy.impact_matrix import impact, named_in_policies, resource_account
-from vpce_console.policy.personas import CREDENTIAL_KINDS, HubEndpoint, Persona, load_persona_file
+from vpce_console.policy.persona_file import load_persona_file
+from vpce_console.policy.personas import CREDENTIAL_KINDS, HubEndpoint, Persona
 
 HUB = HubEndpoint("999900001111", "vpc-hub", "vpce-0hub", org_id="o-1")
 EC2 = Persona("web", "ec2-instance", "111122223333", "arn:aws:iam::111122223333:role/web", "vpc-a", "10.1.0.5")

@@ -326,7 +326,8 @@ def test_everything_known_agrees_with_the_evaluator_on_the_fuzz_corpus() -> None
 
 
 def test_everything_known_agrees_on_personas() -> None:
-    from vpce_console.policy.personas import load_persona_file, persona_request
+    from vpce_console.policy.persona_file import load_persona_file
+    from vpce_console.policy.personas import persona_request
 
     root = Path(__file__).resolve().parents[2]
     personas = load_persona_file((root / "examples" / "personas.yaml").read_text())

@@ -7,14 +7,13 @@ from datetime import UTC, datetime
 import pytest
 
 from vpce_console.policy.evaluator import Request, evaluate
+from vpce_console.policy.persona_file import load_persona_file, load_personas
 from vpce_console.policy.personas import (
     CREDENTIAL_KINDS,
     DEFAULT_NOW,
     HubEndpoint,
     Persona,
     PersonaError,
-    load_persona_file,
-    load_personas,
     persona_request,
     principal_arn,
     request_context,

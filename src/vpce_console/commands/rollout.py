@@ -153,7 +153,7 @@ def load_personas_file(path: str | None) -> list[Persona]:
     """Personas from a YAML file, or none."""
     if not path:
         return []
-    from vpce_console.policy.personas import load_personas
+    from vpce_console.policy.persona_file import load_personas
 
     text = read_policy_file(path)
     try:

@@ -31,7 +31,7 @@ _EXPORTS: dict[str, str] = {
     "HubEndpoint": "personas",
     "request_context": "personas",
     "persona_request": "personas",
-    "load_personas": "personas",
+    "load_personas": "persona_file",
     "impact": "impact_matrix",
     "policy_diff": "diff",
     "compile_partial": "partial",

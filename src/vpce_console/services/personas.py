@@ -80,7 +80,8 @@ def select_personas(
     zone_vpcs: Mapping[str, frozenset[str]] | None = None,
 ) -> PersonaSet:
     """The personas to use, first found: `--personas F`, the config's `personas:` file, the lab's, the demo set."""
-    from vpce_console.policy.personas import PersonaError, hub_from_mapping, load_persona_file
+    from vpce_console.policy.persona_file import hub_from_mapping, load_persona_file
+    from vpce_console.policy.personas import PersonaError
 
     path = personas_file or (config.personas if config is not None else None)
     creds = lab.credentials if lab is not None else {}
