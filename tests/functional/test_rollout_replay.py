@@ -136,7 +136,15 @@ async def test_the_heaviest_observed_callers_are_offered_as_personas(
         text = str(editor.query_one("#observed-view", Static).render())
         assert "Observed personas (heaviest" in text, text
         assert "(account-level: AWS redacted the ARN)" in text
-        assert "arn:aws:iam::" in text and ":role/network-tools" in text, "the hub's own caller keeps its ARN"
+        # which callers are heaviest depends on the traffic earlier tests sent through the shared lab: check each
+        # one listed is shown as what it is (a same-account caller keeps its ARN, a redacted one is its account)
+        listed = editor.observed_callers[:8]
+        for caller in listed:
+            if caller["redacted"]:
+                assert f"account {caller['account']} (account-level" in text, (caller, text)
+            else:
+                assert str(caller["principal"]) in text, ("a caller AWS did not redact keeps its ARN", caller, text)
+        assert any(not c["redacted"] for c in editor.observed_callers), "the hub's own callers keep their ARN"
         assert "· probe: " in text, "a lab persona with keys can act as an observed caller of its account and VPC"
         await pilot.press("f4")
         table = editor.query_one("#impact-table", DataTable)

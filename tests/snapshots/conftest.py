@@ -67,7 +67,8 @@ def record_lab_snapshot(path: Path = SNAPSHOT_FILE) -> None:
         header, snapshot = asyncio.run(load())
     data = {
         "header": dataclasses.asdict(header),
-        "snapshot": dataclasses.asdict(snapshot),
+        # the persona selection is rebuilt from personas and hub on load (and carries the lab's keys): not recorded
+        "snapshot": dataclasses.asdict(dataclasses.replace(snapshot, persona_set=None)),
         "denials": [dataclasses.asdict(row) for row in fixture_denials()],
     }
     path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
