@@ -158,3 +158,18 @@ def test_of_two_workloads_in_the_callers_vpc_the_one_at_its_source_ip_acts_as_it
     identities = workload_identities([first, at_ip], {"ops": ("A", "s"), "web": ("B", "s")})
     chosen = identity_for(caller("222233334444", None, "vpc-0a", 5), identities)
     assert chosen is not None and chosen.name == "web"
+
+
+def test_the_watch_marks_a_probe_that_acts_as_an_observed_caller() -> None:
+    """The probe table and the JSON show which probes act as observed callers (◆, the persona-from-evidence mark)."""
+    identity = workload("web", "222233334444", "vpc-0a")
+    heavy = caller("222233334444", None, "vpc-0a", 50, ("sqs:ListQueues", 50))
+    (observed,), _ = observed_probes(
+        [heavy], [identity], service="sqs", hub=HUB, before=OPEN, after=shut_out("222233334444")
+    )
+    assert observed.probe.label == "◆ web → sqs:ListQueues: allow → explicit_deny"
+    assert observed.probe.to_json()["observed"] == "222233334444 vpc-0a"
+    derived, _ = derive_probes(OPEN, shut_out("222233334444"), service="sqs", hub=HUB, identities=[identity])
+    assert all(not p.label.startswith("◆") and "observed" not in p.to_json() for p in derived)
+    _, _, probes = with_observed([p for p in derived if p.action == "sqs:ListQueues"], [], [observed])
+    assert [p.label for p in probes] == [observed.probe.label], "the same call: the observed probe, once"

@@ -109,7 +109,8 @@ def observed_probes(
                 was = evaluate(compiled_before, request).kind
                 will = evaluate(compiled_after, request).kind
                 if was != will:
-                    probe = Probe(f"{identity.name}:{action}:{resource}", identity, action, resource, was, will)
+                    probe_id = f"{identity.name}:{action}:{resource}"
+                    probe = Probe(probe_id, identity, action, resource, was, will, observed=caller_label(caller))
                     break
             if probe is not None:
                 break

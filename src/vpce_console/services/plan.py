@@ -264,8 +264,9 @@ def with_observed(
     by_id = {o.probe.probe_id: o for o in observed}
     out: dict[str, list[PlanProbe]] = {NEWLY_DENIED: [], NEWLY_ALLOWED: []}
     probes: list[Probe] = []
-    for probe in [*denied, *allowed, *(o.probe for o in observed)]:
-        if probe in probes or any(p.probe_id == probe.probe_id for p in probes):
+    for candidate in [*denied, *allowed, *(o.probe for o in observed)]:
+        probe = by_id[candidate.probe_id].probe if candidate.probe_id in by_id else candidate
+        if any(p.probe_id == probe.probe_id for p in probes):
             continue
         probes.append(probe)
         planned = plan_probe(probe, by_id.get(probe.probe_id))

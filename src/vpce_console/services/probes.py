@@ -64,12 +64,16 @@ class Probe:
     """allow | explicit_deny | implicit_deny under the deployed policy."""
     after: str
     """The same under the new policy."""
+    observed: str = field(default="", compare=False)
+    """The observed caller (from the replay) this probe acts as; '' for a probe derived from the change alone."""
 
     @property
     def label(self) -> str:
-        """`bastion → sqs:GetQueueAttributes on orders: allow → explicit_deny`."""
+        """`bastion → sqs:GetQueueAttributes on orders: allow → explicit_deny`; `◆ ` first when it acts as an
+        observed caller (the mark of a persona from evidence, as in the editor's matrix)."""
         target = "" if self.resource == "*" else f" on {self.resource.rsplit(':', 1)[-1]}"
-        return f"{self.identity.name} → {self.action}{target}: {self.before} → {self.after}"
+        mark = "◆ " if self.observed else ""
+        return f"{mark}{self.identity.name} → {self.action}{target}: {self.before} → {self.after}"
 
     def watch_probe(self) -> WatchProbe:
         """The view the pure watch needs."""
@@ -85,6 +89,7 @@ class Probe:
             "resource": self.resource,
             "before": self.before,
             "after": self.after,
+            **({"observed": self.observed} if self.observed else {}),
         }
 
 
