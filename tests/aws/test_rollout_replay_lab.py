@@ -238,3 +238,34 @@ def test_an_unpredicted_denial_during_the_watch_is_a_surprise_and_exit_1(
         if process.poll() is None:
             process.kill()
         restore(lab, vpce, tmp_path)
+
+
+def test_a_replay_that_fails_is_said_and_does_not_block_unless_required(
+    lab: dict[str, Any], vpce: Any, tmp_path: Path
+) -> None:
+    """A trail bucket that does not exist: the replay line says why nothing was replayed and the rollout goes on
+    (its watch converges, nothing is compared after it); with --require-replay nothing is written."""
+    endpoint = lab["endpoint"]
+    incident = lab["ready"]["trail"]["history"]["incident"]["account_id"]
+    config = tmp_path / "broken-trail.yaml"
+    config.write_text("trail: {bucket: no-such-trail-bucket}\n")
+    draft = tmp_path / "draft.json"
+    draft.write_text(shut_out(incident))
+    args = ("--config", str(config), "rollout", "--endpoint", endpoint, "--policy", str(draft), "--confirm", endpoint)
+    before = deployed(lab["ready"], endpoint)
+    code, out, err = vpce(*args, "--allow-write", "--require-replay")
+    assert code == 1, err
+    assert "Observed: not replayed: " in out and "NoSuchBucket" in out, out
+    assert "REFUSED   --require-replay: not replayed:" in out
+    assert deployed(lab["ready"], endpoint) == before, "nothing written"
+    code, out, err = vpce(*args, "--allow-write", "--format", "json", *FAST)
+    try:
+        stream = events(out)
+        replay = next(e for e in stream if e["event"] == "replay")
+        assert replay["state"] == "failed" and "NoSuchBucket" in replay["line"], replay
+        assert code == 0 and stream[-1]["status"] == "converged", err + out
+        live = next(e for e in stream if e["event"] == "live_denials")
+        assert live == {**live, "compared": False, "reason": "no replay ran: nothing to compare live denials with"}
+        assert stream[-1]["unpredicted_denials"] is None
+    finally:
+        restore(lab, vpce, tmp_path)

@@ -173,3 +173,44 @@ def test_the_watch_marks_a_probe_that_acts_as_an_observed_caller() -> None:
     assert all(not p.label.startswith("◆") and "observed" not in p.to_json() for p in derived)
     _, _, probes = with_observed([p for p in derived if p.action == "sqs:ListQueues"], [], [observed])
     assert [p.label for p in probes] == [observed.probe.label], "the same call: the observed probe, once"
+
+
+def test_live_denials_sort_like_the_console_and_only_unpredicted_ones_fail_a_written_rollout() -> None:
+    """Predicted by the replay, the plan's probes, the replaced document's (a newly allowed probe's call, whose
+    redacted caller's tags no evaluation can know), unpredicted; exit 1 only for the last, after a kept write."""
+    from vpce_console.services.replay_live import rollout_exit_code, sort_live_denials
+
+    replayed = {"account": "222233334444", "principal": None, "action": "sqs:SendMessage"}
+    probed = {
+        "account": "111122223333",
+        "principal": "arn:aws:sts::111122223333:assumed-role/probe/s",
+        "action": "sqs:ListQueues",
+    }
+    loosened = {"account": "555566667777", "principal": None, "action": "sqs:GetQueueAttributes"}
+    surprise = {
+        "account": "111122223333",
+        "principal": "arn:aws:sts::111122223333:assumed-role/new/s",
+        "action": "sqs:ListQueues",
+    }
+    live = sort_live_denials(
+        [replayed, probed, loosened, surprise],
+        [{"account": "222233334444", "principal": None, "action": "sqs:SendMessage", "draft": "deny", "calls": 3}],
+        [{"account": "111122223333", "principal": "arn:aws:iam::111122223333:role/probe", "action": "sqs:ListQueues"}],
+        [False, False, False, False],
+        [
+            {
+                "account": "555566667777",
+                "principal": "arn:aws:iam::555566667777:role/w",
+                "action": "sqs:GetQueueAttributes",
+            }
+        ],
+    )
+    assert (live.predicted, live.probes, live.old_document, live.unpredicted) == (
+        (replayed,),
+        (probed,),
+        (loosened,),
+        (surprise,),
+    )
+    assert [(s.principal, s.calls) for s in live.surprises()] == [(surprise["principal"], 1)]
+    assert [rollout_exit_code(code, live) for code in (0, 3, 4, 5)] == [1, 1, 4, 5]
+    assert rollout_exit_code(0, None) == 0

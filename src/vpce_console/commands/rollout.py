@@ -443,13 +443,7 @@ def run(args: argparse.Namespace) -> int:
     check_write_gate(
         allow_write=args.allow_write, config_allows=config.allow_write, confirm=args.confirm, endpoint_id=args.endpoint
     )
+    from vpce_console.services.replay_live import rollout_exit_code
+
     summary, live = asyncio.run(run_rollout(args, config, target, "apply", lab))
-    return exit_code(summary, live)
-
-
-def exit_code(summary: RolloutSummary, live: LiveDenials | None) -> int:
-    """The summary's exit code, except that unpredicted live denials after a change that stays written are
-    problems found (1): the surprises worth a rollback."""
-    if live is not None and live.unpredicted and summary.exit_code in (0, 3):
-        return 1
-    return summary.exit_code
+    return rollout_exit_code(summary.exit_code, live)

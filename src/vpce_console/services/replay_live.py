@@ -286,3 +286,11 @@ async def compare_live_denials(
     loosened = probe_calls(probes, allowed_after=True)
     live = sort_live_denials(denials, predicted, probe_calls(probes), old, loosened)
     return live.event(), live
+
+
+def rollout_exit_code(code: int, live: LiveDenials | None) -> int:
+    """A rollout's exit code (`RolloutSummary.exit_code`), except that unpredicted live denials after a change
+    that stays written (converged 0, unobserved 3) are problems found (1): the surprises worth a rollback."""
+    if live is not None and live.unpredicted and code in (0, 3):
+        return 1
+    return code
