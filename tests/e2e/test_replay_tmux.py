@@ -157,7 +157,9 @@ def test_without_a_replay_the_plan_step_says_so_at_80x24(tmp_path: Path, config:
     session = open_plan(tmp_path, size=(80, 24), config=config)
     try:
         session.keys("n")
-        screen = session.wait_for(said, timeout=240)
+        # the plan step's own line first: the main screen's notification of a failing trail can name the same error
+        session.wait_for("Observed: not replayed:", timeout=240)
+        screen = session.wait_for(said, timeout=30)
         assert "Observed: not replayed:" in screen and "2 ▶ plan" in screen, screen
         confirm_then_cancel(session)
     finally:
