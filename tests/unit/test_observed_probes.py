@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tests.unit.test_replay import deny_account
+
 from vpce_console.policy.personas import HubEndpoint, Persona
 from vpce_console.services.observed_probes import caller_label, identity_for, observed_probes
 from vpce_console.services.plan import RolloutPlan, choose_probes, with_observed
@@ -15,22 +17,8 @@ OPEN = json.dumps({"Statement": [{"Effect": "Allow", "Principal": "*", "Action":
 APP_ROLE = "arn:aws:iam::222233334444:role/orders-app"
 
 
-def shut_out(account: str) -> str:
-    """Everything allowed except one account."""
-    return json.dumps(
-        {
-            "Statement": [
-                {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"},
-                {
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "*",
-                    "Resource": "*",
-                    "Condition": {"StringEquals": {"aws:PrincipalAccount": account}},
-                },
-            ]
-        }
-    )
+shut_out = deny_account
+"""Everything allowed except one account (the replay tests' draft)."""
 
 
 def caller(account: str, principal: str | None, vpc: str, calls: int, *actions: tuple[str, int]) -> dict[str, Any]:
