@@ -6,6 +6,7 @@ In tmux an Escape followed at once by another key arrives as Alt+key, so the tes
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -13,8 +14,10 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -90,9 +93,12 @@ class Tmux:
 
 
 def console_command(home: Path) -> str:
-    """`vpce --lab` with a private home and state dir, dummy credentials and no AWS config."""
+    """`vpce --lab` with a private home, state and temp dir (the lab's ready-file lands under `home/tmp`, see
+    `lab_ready_of`), dummy credentials and no AWS config."""
+    (home / "tmp").mkdir(parents=True, exist_ok=True)
     env = {
         "HOME": str(home),
+        "TMPDIR": str(home / "tmp"),
         "XDG_STATE_HOME": str(home / "state"),
         "XDG_CONFIG_HOME": str(home / "config"),
         "AWS_CONFIG_FILE": "/dev/null",
@@ -105,6 +111,23 @@ def console_command(home: Path) -> str:
     }
     assignments = " ".join(f"{key}={shlex.quote(value)}" for key, value in env.items())
     return f"env -i {assignments} {shlex.quote(str(VPCE))} --lab"
+
+
+def lab_ready_of(home: Path) -> dict[str, Any]:
+    """The ready-file of the lab a `console_command(home)` started (its workdir is under `home/tmp`)."""
+    found = sorted((home / "tmp").glob("*/ready.json"))
+    assert len(found) == 1, f"expected one lab under {home / 'tmp'}, found {found}"
+    loaded: dict[str, Any] = json.loads(found[0].read_text(encoding="utf-8"))
+    return loaded
+
+
+def set_lab_faults(home: Path, spec: str) -> None:
+    """Replace the injected faults of the lab a `console_command(home)` started (`/lab-api/faults`, docs/lab.md)."""
+    url = f"{lab_ready_of(home)['endpoint_url']}/lab-api/faults"
+    body = json.dumps({"spec": spec, "replace": True}).encode()
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        answer.read()
 
 
 @pytest.fixture

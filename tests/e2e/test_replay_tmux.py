@@ -7,10 +7,11 @@ account out must show, in the Observed tab and on the plan step, that it would h
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
-from tests.e2e.test_console_tmux import Tmux, console_command
+from tests.e2e.test_console_tmux import Tmux, console_command, set_lab_faults
 from tests.e2e.test_rollout_tmux import clear_editor, draft_linted_clean
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -121,13 +122,18 @@ def test_apply_waits_for_the_plan_steps_replay_line(tmp_path: Path) -> None:
     confirmation."""
     session = open_plan(tmp_path, size=(120, 36))
     try:
-        session.keys("n", "n")  # the second n arrives while the first replay still syncs the trail
+        # the replay reads the endpoint's policy changes (LookupEvents) first: slowed, the second n surely arrives
+        # while it runs (a warm trail cache made the replay fast enough to race the key once)
+        set_lab_faults(tmp_path, "cloudtrail:LookupEvents=latency:6")
+        started = time.monotonic()
+        session.keys("n", "n")
         screen = session.wait_for("the replay of the last 7 days is still running", timeout=60)
         assert "2 ▶ plan" in screen and "n waits for the replay line" in screen, screen
         session.keys("a", pause=0.5)
         session.wait_for("review the plan step first")
         screen = session.wait_for("from 1 account(s) in the last 7 days", timeout=240)
         assert "Observed: this draft would have denied" in screen and "n: next (diff)" in screen, screen
+        assert time.monotonic() - started >= 6, "the injected LookupEvents latency did not slow the replay"
         # the plan is built again with the replay's heaviest callers: a lab workload of 333333333333 acts as one
         screen = session.wait_for("probe acts as observed caller 333333333333", timeout=60)
         assert "calls/7d)" in screen and "newly denied:" in screen, screen

@@ -126,10 +126,16 @@ def notifications(app: VpceApp) -> list[str]:
 
 
 async def past_the_plan(pilot: Any, rollout: Any, *, timeout: float = 240.0) -> None:
-    """From the lint step through the plan: `n`, wait until the plan step has shown its replay line, `n`."""
+    """From the lint step through the plan: `n`, wait until the plan step has shown its replay line, `n`.
+
+    `rollout` must be the screen in front: waiting on an earlier rollout screen would return at once and race the
+    new plan (the CI failure of stop 17)."""
+    assert pilot.app.screen is rollout, f"past_the_plan on {rollout!r}, but {pilot.app.screen!r} is in front"
+    assert rollout.step == "lint", f"past_the_plan starts on the lint step, not {rollout.step}"
     await pilot.press("n")
     await wait_for(pilot, lambda: rollout.replay_seen, timeout=timeout, what="the plan step's replay line")
     await pilot.press("n")
+    await wait_for(pilot, lambda: rollout.step == "diff", timeout=timeout, what="the diff step")
 
 
 def probe_config(folder: Path, hub: str, *, poll: float = 0.5, timeout: float = 60) -> Path:

@@ -182,7 +182,7 @@ async def test_after_apply_every_pane_refreshes_and_the_rollback_is_watched_and_
         app.open_rollout(current, main.snapshot, draft=draft)
         again = app.screen
         assert isinstance(again, RolloutScreen)
-        await past_the_plan(pilot, rollout)
+        await past_the_plan(pilot, again)
         await pilot.press("n", "a")
         await pilot.press(*endpoint_id, "enter")
         await wait_for(pilot, lambda: again.applied, timeout=30, what="second apply written")
