@@ -175,6 +175,7 @@ class FrozenBackend:
         self._header = header
         self._snapshot = snapshot
         self._denials = list(denials)
+        self._replays: dict[tuple[str, str], dict[str, Any]] = {}
 
     async def header(self) -> HeaderInfo:
         return self._header
@@ -244,7 +245,27 @@ class FrozenBackend:
             endpoint_vpc=None,
             facts=ContextMap(),
         )
-        return report.to_json()
+        doc: dict[str, Any] = report.to_json()
+        self._replays[(endpoint_id, draft)] = doc
+        return doc
+
+    def cached_replay(self, endpoint_id: str, draft: str) -> dict[str, Any] | None:
+        return self._replays.get((endpoint_id, draft))
+
+    def observed_callers(self, endpoint_id: str, draft: str) -> list[dict[str, Any]]:
+        return list((self._replays.get((endpoint_id, draft)) or {}).get("callers", ()))
+
+    def replay_facts(self) -> Any:
+        """Nothing known beyond the trail records (no `replay:` config)."""
+        from vpce_console.policy.record import ContextMap
+
+        return ContextMap()
+
+    def probe_roles(self) -> dict[str, str]:
+        return {}
+
+    async def rollback_plan(self, endpoint_id: str, to: str | None = None) -> Any:
+        raise AssertionError("snapshot apps never roll back")
 
     async def history(self, endpoint_id: str | None = None) -> Sequence[ChangeRow]:
         return [c for c in fixed_changes(self._snapshot) if endpoint_id in (None, c.endpoint_id)]

@@ -1,6 +1,6 @@
 """The console's backend over the real services: the one place that hands the AWS gateway to them for the TUI.
 
-It implements `tui/backend.py`'s `Backend` (plus the editor's optional replay calls); rows are built by
+It implements `tui/backend.py`'s `Backend` (the replay and its lookups included); rows are built by
 `tui/rows.py`, rollout events folded by `tui/rollout_tracker.py`. Every method runs in a worker, never a widget.
 """
 
@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from vpce_console.policy.vocab import FractionProgress
+from vpce_console.tui.backend import ReplayDoc
 from vpce_console.tui.models import (
     NO_TRAIL,
     ChangeRow,
@@ -48,9 +49,6 @@ if TYPE_CHECKING:
     from vpce_console.services.rollout import Rollout, RolloutContext, RolloutOptions, RolloutSummary
     from vpce_console.services.rollout_events import RolloutEvent
     from vpce_console.services.trail_model import Answer
-
-ReplayDoc = dict[str, object]
-"""A replay report as JSON (`ReplayReport.to_json()`), what the editor's Observed tab and the plan step read."""
 
 
 def console_personas(lab: ReadyFile | None, config: Config, inventory: Inventory) -> PersonaSet:

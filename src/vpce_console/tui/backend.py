@@ -14,7 +14,11 @@ from vpce_console.policy.vocab import FractionProgress
 from vpce_console.tui.models import ChangeRow, DenialHistory, DenialRow, HeaderInfo, Snapshot, TrailUsage, WatchView
 
 if TYPE_CHECKING:
+    from vpce_console.policy.record import ContextMap
     from vpce_console.services.plan import RolloutPlan
+
+ReplayDoc = dict[str, object]
+"""A replay report as JSON (`ReplayReport.to_json()`), what the editor's Observed tab and the plan step read."""
 
 
 class LoadReporter(Protocol):
@@ -72,6 +76,27 @@ class Backend(Protocol):
 
     async def rollback_plan(self, endpoint_id: str, to: str | None = None) -> RolloutPlan:
         """What rolling back change `to` would restore, change, affect and probe (`refused` says why not)."""
+        ...
+
+    async def replay(self, endpoint_id: str, draft: str, *, days: int = 7) -> ReplayDoc:
+        """The draft replayed against the endpoint's last `days` of trail calls; raises (a plain message) when
+        there is no trail to replay or it cannot be read."""
+        ...
+
+    def cached_replay(self, endpoint_id: str, draft: str) -> ReplayDoc | None:
+        """The last replay of exactly this draft on this endpoint (what the editor's Observed tab showed), or None."""
+        ...
+
+    def observed_callers(self, endpoint_id: str, draft: str) -> list[ReplayDoc]:
+        """The heaviest callers of this draft's last replay (none before one ran)."""
+        ...
+
+    def replay_facts(self) -> ContextMap:
+        """What replay may take as known beyond a trail record (`replay:` config): org ids, role tags."""
+        ...
+
+    def probe_roles(self) -> dict[str, str]:
+        """Configured probe name -> role ARN (the watch's own calls, told apart from real callers' denials)."""
         ...
 
     async def history(self, endpoint_id: str | None = None) -> Sequence[ChangeRow]:

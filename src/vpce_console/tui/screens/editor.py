@@ -133,20 +133,21 @@ class PolicyEditorScreen(Screen[None]):
         if delay:
             await asyncio.sleep(delay)  # the next edit cancels this one: replay what was typed last
         view = self.query_one("#observed-view", Static)
-        replay = getattr(self.context.backend, "replay", None)
-        if replay is None:
-            view.update("No trail: configure trail.bucket to see what this draft does to real calls.")
+        backend = self.context.backend
+        if backend is None:
+            view.update("Not connected yet: the replay runs on the next edit or visit of this tab.")
             return
         from vpce_console.services.replay_text import observed_line, observed_text
 
         try:
-            doc = await replay(self.endpoint.endpoint_id, draft)
+            doc = await backend.replay(self.endpoint.endpoint_id, draft)
         except Exception as exc:
             view.update(f"Replay unavailable: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
             return
         view.update(observed_text(doc, probes=self.probe_names()))
-        if doc.get("callers") and self.observed_callers != doc["callers"]:
-            self.observed_callers = list(doc["callers"])  # the heaviest callers join the matrix as personas
+        callers = doc.get("callers")
+        if isinstance(callers, list) and callers and self.observed_callers != callers:
+            self.observed_callers = [c for c in callers if isinstance(c, dict)]  # they join the matrix as personas
             self.compute_impact(self.deployed, self.current_text())
         self.query_one("#editor-tabs", TabbedContent).get_tab("observed").label = (
             "Observed (7d): " + observed_line(doc).split(" would have ", 1)[1].split(" in the last")[0]
@@ -161,8 +162,8 @@ class PolicyEditorScreen(Screen[None]):
                 if p.name in pset.credentials:  # a workload whose keys this machine holds (a lab's personas)
                     names.setdefault(p.role_arn, p.name)
                     names.setdefault(f"{p.account_id}/{p.vpc_id}", p.name)
-        roles = getattr(self.context.backend, "probe_roles", None)
-        for name, arn in (roles() if roles is not None else {}).items():
+        backend = self.context.backend
+        for name, arn in (backend.probe_roles() if backend is not None else {}).items():
             names[arn] = name
         return names
 
@@ -252,7 +253,7 @@ class PolicyEditorScreen(Screen[None]):
 
     def observed_rows(self, result: ImpactResult, deployed: str, draft: str) -> list[ObservedRow]:
         """The heaviest observed callers (from the Observed tab's replay) evaluated on the matrix's columns."""
-        facts = getattr(self.context.backend, "replay_facts", None)
+        facts = self.context.backend.replay_facts if self.context.backend is not None else None
         return observed_rows(self.observed_callers, result, deployed, draft, self.endpoint, facts)
 
     def show_impact(self, result: ImpactResult | None, note: str, observed: list[ObservedRow] | None = None) -> None:

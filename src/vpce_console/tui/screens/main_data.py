@@ -24,7 +24,7 @@ from vpce_console.tui.messages import (
     TrailLoaded,
     TrailProgress,
 )
-from vpce_console.tui.models import NO_TRAIL, DenialHistory, DenialRow, Snapshot, TrailUsage, with_usage
+from vpce_console.tui.models import DenialHistory, DenialRow, Snapshot, TrailUsage, with_usage
 from vpce_console.tui.widgets.commandline import CommandLine
 from vpce_console.tui.widgets.header import ConsoleHeader
 from vpce_console.tui.widgets.history import HistoryPane
@@ -105,8 +105,6 @@ class MainData(Screen[None]):
         if backend is None:
             return
         report = _TrailMessages(self)
-        usage_of = getattr(backend, "trail_usage", None)
-        history_of = getattr(backend, "denial_history", None)
         if not self.context.trail_enabled:
             off = "trail off (--no-trail)"
             self.post_message(DenialHistoryLoaded(DenialHistory("off", note=off)))
@@ -114,9 +112,9 @@ class MainData(Screen[None]):
             return
         try:
             if not self.denials_backfilled:
-                history = await history_of(report) if history_of else DenialHistory("off", note=NO_TRAIL)
+                history = await backend.denial_history(report)
                 self.post_message(DenialHistoryLoaded(history))
-            usage = await usage_of(report) if usage_of else TrailUsage("off", note=NO_TRAIL)
+            usage = await backend.trail_usage(report)
             self.post_message(TrailLoaded(usage))
         finally:
             self.post_message(TrailProgress(""))

@@ -109,12 +109,11 @@ class RolloutScreen(RolloutView):
     @work(exclusive=True, group="rollout-plan", exit_on_error=False)
     async def plan_rollback(self, target: str) -> None:
         backend = self.backend
-        build = getattr(backend, "rollback_plan", None)
-        if build is None:
+        if backend is None:
             self.post_message(PlanReady(None, kind="rollback", journal_id=target))
             return
         try:
-            plan = await build(self.endpoint.endpoint_id, target or None)
+            plan = await backend.rollback_plan(self.endpoint.endpoint_id, target or None)
         except Exception as exc:  # the preview is advice: the rollback itself re-checks everything
             self.post_message(PlanReady(None, kind="rollback", journal_id=target, note=str(exc)))
             return

@@ -7,7 +7,12 @@ with a time limit. Every way it can go ends in a line the plan step shows: apply
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING
+
+from vpce_console.tui.backend import ReplayDoc
+
+if TYPE_CHECKING:
+    from vpce_console.tui.backend import Backend
 
 REPLAY_TIMEOUT_SECONDS = 180.0
 """The plan step's replay gives up after this (a first sync of a big trail): it says so, and that counts as seen."""
@@ -16,35 +21,33 @@ REPLAY_RUNNING = "replaying the last 7 days of the trail … (n waits for it)"
 """The line shown while the replay runs."""
 NO_TRAIL = "not replayed: this console has no trail to replay (nothing checked against real calls)"
 
-ReplayResult = tuple[dict[str, Any] | None, str]
+ReplayResult = tuple[ReplayDoc | None, str]
 """The replay (`ReplayReport.to_json()`, None when there is none) and the line the plan step shows."""
 
 
-def known_replay(backend: object, endpoint_id: str, draft: str) -> ReplayResult | None:
+def known_replay(backend: Backend | None, endpoint_id: str, draft: str) -> ReplayResult | None:
     """The replay of this draft without running one: the editor's cached run, or why there can be none.
 
     None means a replay has to run (`replay_draft`).
     """
     from vpce_console.services.replay_text import observed_line
 
-    cached = getattr(backend, "cached_replay", None)
-    doc = cached(endpoint_id, draft) if cached is not None else None
+    if backend is None:
+        return None, NO_TRAIL
+    doc = backend.cached_replay(endpoint_id, draft)
     if doc is not None:
         return doc, observed_line(doc)
-    if getattr(backend, "replay", None) is None:
-        return None, NO_TRAIL
     return None
 
 
-async def replay_draft(backend: object, endpoint_id: str, draft: str) -> ReplayResult:
+async def replay_draft(backend: Backend | None, endpoint_id: str, draft: str) -> ReplayResult:
     """Replay the draft against the last 7 days of the trail; a failure is said plainly, never a dead end."""
     from vpce_console.services.replay_text import observed_line
 
-    replay = getattr(backend, "replay", None)
-    if replay is None:
+    if backend is None:
         return None, "not replayed: this console has no trail to replay"
     try:
-        doc = await asyncio.wait_for(replay(endpoint_id, draft), REPLAY_TIMEOUT_SECONDS)
+        doc = await asyncio.wait_for(backend.replay(endpoint_id, draft), REPLAY_TIMEOUT_SECONDS)
     except TimeoutError:
         return None, f"not replayed: the replay did not finish in {REPLAY_TIMEOUT_SECONDS:.0f} s"
     except Exception as exc:  # the replay is advice: say why it is missing and let the person go on

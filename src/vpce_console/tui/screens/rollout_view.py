@@ -186,13 +186,12 @@ class RolloutView(Screen[None]):
     async def load_plan(self) -> None:
         """Ask the services for the plan (reads the endpoint, evaluates personas, chooses probes; writes nothing)."""
         backend = self.backend
-        build = getattr(backend, "plan", None)
-        if build is None:
+        if backend is None:
             self.post_message(PlanReady(None, kind="apply"))  # the impact summary below stands in for it
             return
         busy = await self.endpoint_flows.settle_endpoint(self.endpoint.endpoint_id)
         try:
-            plan = await build(self.endpoint.endpoint_id, self.draft, self.endpoint.policy_text)
+            plan = await backend.plan(self.endpoint.endpoint_id, self.draft, self.endpoint.policy_text)
         except Exception as exc:  # the plan is advice: the write path re-checks everything itself
             self.post_message(PlanReady(None, kind="apply", note=f"the plan could not be built: {exc}"))
             return
@@ -253,7 +252,7 @@ class RolloutView(Screen[None]):
 
     def probe_calls(self) -> list[dict[str, Any]]:
         """The watch's own probes the plan expects denied: they are no surprise."""
-        roles = getattr(self.backend, "probe_roles", None)
+        roles = self.backend.probe_roles if self.backend is not None else None
         return denials.probe_calls(self.plan, self.snapshot.personas, roles)
 
     def sorted_denials(self) -> denials.DenialGroups:
@@ -261,7 +260,7 @@ class RolloutView(Screen[None]):
         while the change propagated, unpredicted)."""
         rows = self.live_denials
         old = denials.old_document_flags(rows, self.old_document_cache, self.draft, self.endpoint)
-        roles = getattr(self.backend, "probe_roles", None)
+        roles = self.backend.probe_roles if self.backend is not None else None
         loosened = denials.probe_calls(self.plan, self.snapshot.personas, roles, allowed_after=True)
         return denials.group_denials(rows, self.replay_doc, self.probe_calls(), old, loosened)
 
