@@ -8,8 +8,6 @@ the gating rules in `rollout_rules`, the denials' grouping in `rollout_denials`,
 from __future__ import annotations
 
 import dataclasses
-import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -55,7 +53,6 @@ class RolloutView(Screen[None]):
         *,
         rollback: str | None = None,
         watch: bool = False,
-        wall: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
         self.context = context
@@ -112,7 +109,8 @@ class RolloutView(Screen[None]):
         """This endpoint's denials (tail rows) since the write."""
         self.old_document_cache: dict[denials.OldDocumentKey, bool] = {}
         """Per live denial's call: does the draft certainly allow it (then the replaced document denied it)."""
-        self.wall = wall
+        self.wall = context.clock
+        """Wall clock (the write's time, against the denials' event times): the context's, so tests can freeze it."""
 
     @property
     def backend(self) -> Backend | None:
