@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from vpce_console.errors import UsageError
 from vpce_console.policy.personas import HubEndpoint, Persona
@@ -21,8 +21,9 @@ from vpce_console.policy.personas import HubEndpoint, Persona
 if TYPE_CHECKING:
     from vpce_console.aws.session import AwsGateway
     from vpce_console.config import Config
-    from vpce_console.policy.impact_matrix import ImpactResult
+    from vpce_console.policy.impact_matrix import ImpactResult, PolicyInput
     from vpce_console.readyfile import ReadyFile
+    from vpce_console.services.inventory_model import Inventory
 
 MAX_IMPACT_ACTIONS = 6
 MAX_IMPACT_RESOURCES = 2
@@ -118,17 +119,15 @@ def _read(path: str) -> str:
     return read_text_capped(str(Path(path).expanduser()), limit=MAX_PERSONAS_BYTES, what="personas file")
 
 
-def zone_vpcs_of(inventory: Any) -> dict[str, frozenset[str]]:
+def zone_vpcs_of(inventory: Inventory) -> dict[str, frozenset[str]]:
     """Service -> VPC ids associated with its zone, from a loaded inventory (the console has one already)."""
     out: dict[str, set[str]] = {}
     for zone in inventory.zones:
         service = inventory.zone_services.get(zone.zone_id)
         if service is not None:
             out.setdefault(_canonical_service(service), set()).update(v.vpc_id for v in zone.vpcs)
-    subscribers = getattr(inventory, "subscriber_vpc_ids", None)
-    if subscribers is not None:  # VPCs a Route 53 Profile gives the service's zone reach the endpoint too
-        for endpoint in inventory.endpoints:
-            out.setdefault(endpoint.service, set()).update(subscribers(endpoint.service))
+    for endpoint in inventory.endpoints:  # VPCs a Route 53 Profile gives the service's zone reach the endpoint too
+        out.setdefault(endpoint.service, set()).update(inventory.subscriber_vpc_ids(endpoint.service))
     return {service: frozenset(vpcs) for service, vpcs in out.items()}
 
 
@@ -201,8 +200,8 @@ def impact_axes(service: str, deployed: str, draft: str) -> tuple[list[str], lis
 def change_impact(
     pset: PersonaSet,
     service: str,
-    deployed: Any,
-    draft: Any,
+    deployed: PolicyInput,
+    draft: PolicyInput,
     *,
     endpoint_id: str = "",
     vpc_id: str | None = None,
