@@ -84,8 +84,11 @@ def connect(args: argparse.Namespace) -> tuple[Config, Target]:
 
 def connect_lab(args: argparse.Namespace) -> tuple[Config, Target, ReadyFile | None]:
     """`connect`, plus the lab's ready-file (its personas and keys) for the commands that use them."""
+    path = getattr(args, "config", None)
+    if getattr(args, "lab", False):
+        load_config(path)  # a bad config fails in milliseconds, before the lab starts (seconds) and is stopped again
     ready = lab_ready(args)
-    config = load_config(getattr(args, "config", None), defaults=ready.config_defaults if ready else None)
+    config = load_config(path, defaults=ready.config_defaults if ready else None)
     return config, resolve_target(args, config, ready), ready
 
 

@@ -103,6 +103,18 @@ def test_bad_config_names_the_key(lab_ready_file: str, tmp_path: Path) -> None:
     assert "spokes.acounts: unknown key" in line and "aws.retry_mode" in line
 
 
+def test_bad_config_with_lab_fails_before_the_lab_starts(tmp_path: Path) -> None:
+    """`--lab` with a bad config: the one-line error comes before any lab is started (no lab workdir was made)."""
+    config = tmp_path / "c.yaml"
+    config.write_text("watch: {poll_seconds: -1}\n")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    result = vpce("doctor", "--lab", "--config", str(config), env={"TMPDIR": str(temp)})
+    assert result.returncode == 2
+    assert "watch.poll_seconds: must be > 0" in one_line_error(result)
+    assert list(temp.iterdir()) == [], "a lab was started for a config that could never be used"
+
+
 def test_unreachable_endpoint_is_one_line(lab_ready: Mapping[str, Any], tmp_path: Path) -> None:
     ready = dict(lab_ready, endpoint_url="http://127.0.0.1:9")  # discard port: nothing listens
     path = tmp_path / "ready.json"
