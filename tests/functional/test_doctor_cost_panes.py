@@ -9,6 +9,7 @@ from textual.widgets import DataTable, Static
 
 from vpce_console.tui.app import VpceApp
 from vpce_console.tui.models import CostRow, DoctorRow, HeaderInfo, Snapshot
+from vpce_console.tui.widgets.cost_pane import VERDICT_WORDS
 from vpce_console.tui.widgets.panes import CHEAPEST_MARK, CostPane, DoctorPane
 
 HEADER = HeaderInfo("111111111111", "us-east-1", "arn:aws:iam::111111111111:user/op", True, True)
@@ -68,7 +69,9 @@ async def test_cost_pane_marks_the_cheapest_with_its_own_symbol() -> None:
         pane = app.screen.query_one(CostPane)
         await wait_for(pilot, lambda: pane.loaded, what="cost pane")
         table = app.screen.query_one("#cost-table", DataTable)
-        designs = {3: "centralize", 4: "per-vpc", 5: "nat"}
+        labels = [str(c.label) for c in table.columns.values()]
+        designs = {labels.index("Hub $/mo"): "centralize", labels.index("Per-VPC $/mo"): "per-vpc"}
+        designs[labels.index("NAT $/mo")] = "nat"
         for index, row in enumerate(SNAPSHOT.cost):
             cells = [str(c) for c in table.get_row_at(index)]
             marked = [designs[i] for i in designs if CHEAPEST_MARK in cells[i]]
@@ -80,6 +83,22 @@ async def test_cost_pane_marks_the_cheapest_with_its_own_symbol() -> None:
         chart = " ".join(console.export_text().split())
         assert f"{CHEAPEST_MARK} cheapest of row = verdict" in chart and "◆ break-even" in chart
         assert "1 centralize, 1 per-VPC, 1 NAT (no policy)" in chart
+
+
+async def test_cost_pane_verdict_is_on_screen_at_80x24() -> None:
+    """At 80×24 the Verdict column lies wholly inside the table's width: the answer is never scrolled off."""
+    app = build()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("colon", *"cost", "enter")
+        pane = app.screen.query_one(CostPane)
+        await wait_for(pilot, lambda: pane.loaded, what="cost pane")
+        table = app.screen.query_one("#cost-table", DataTable)
+        columns = list(table.columns.values())
+        widths = [c.get_render_width(table) for c in columns]
+        verdict = [str(c.label) for c in columns].index("Verdict")
+        assert sum(widths[: verdict + 1]) <= table.size.width, (widths, table.size.width)
+        shown = [str(table.get_row_at(i)[verdict]) for i in range(len(SNAPSHOT.cost))]
+        assert shown == [VERDICT_WORDS[row.verdict] for row in SNAPSHOT.cost]
 
 
 async def test_subscribers_matrix_shows_the_profile_path() -> None:

@@ -42,7 +42,8 @@ def test_main_panes(snap_compare: Any, frozen_app: Any, pane: str) -> None:
     the selected cell, its use over the trail window (here: no network activity events from this VPC);
     doctor = findings grouped ERRORS / WARNINGS / INFO, each with where (account · VPC (name) · service), why, fix
     and numbered AWS CLI commands with real ids prefixed by the account that runs them; cost = per-service table with
-    ★ on the cheapest of hub / per-VPC / NAT in every row and that design as the verdict (NAT rows say "no policy"),
+    the verdict second (the answer first) and ★ on the cheapest of hub / per-VPC / NAT in every row, the design the
+    verdict names (NAT rows say "no policy"),
     bars of the three totals, the verdict counts, a legend (★ ◆ ●) and each service's usage ● against its ◆
     break-even; denials = the fixture denials newest first with ✗ reason words, live status line, the `history ◷`
     line (12 denials in 4 groups from the trail) and rate sparkline, then the four ◷ trail rows (`✗ ×3 (trail)`)."""

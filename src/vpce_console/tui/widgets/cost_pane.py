@@ -39,8 +39,9 @@ class CostPane(Pane):
     def compose(self) -> ComposeResult:
         yield self.compose_title()
         table: DataTable[object] = DataTable(id="cost-table", cursor_type="row", zebra_stripes=True)
+        # the verdict second: it is the answer, and at 80 columns the last ones are off-screen
         table.add_columns(
-            "Service", "Spokes", "GB/month", "Hub $/mo", "Per-VPC $/mo", "NAT $/mo", "Break-even", "Verdict"
+            "Service", "Verdict", "Spokes", "GB/month", "Hub $/mo", "Per-VPC $/mo", "NAT $/mo", "Break-even"
         )
         yield table
         with VerticalScroll(id="cost-chart-scroll"):
@@ -65,13 +66,13 @@ class CostPane(Pane):
 
             table.add_row(
                 row.service,
+                VERDICT_WORDS.get(row.verdict, row.verdict),
                 str(row.spokes),
                 f"{row.gb_month:,.1f}",
                 money(row.hub_monthly, "centralize"),
                 money(row.per_vpc_monthly, "per-vpc"),
                 money(row.nat_monthly, "nat"),
                 f"{row.break_even_gb:,.0f} GB/spoke" if row.break_even_gb is not None else "never",
-                VERDICT_WORDS.get(row.verdict, row.verdict),
                 key=row.service,
             )
         totals = [
