@@ -96,3 +96,17 @@ def test_event_lines_keep_their_keys_in_order() -> None:
     }
     rollback = RollingBack(journal_id="j2", rollback_of="j1", already=True).to_json()
     assert list(rollback)[2:] == ["journal_id", "rollback_of", "already"]
+
+
+def test_summary_line_names_the_journal_only_when_there_is_one() -> None:
+    """A refusal wrote nothing, so its closing line has no `(journal None)`; a written change names its entry."""
+    import io
+
+    from vpce_console.commands.rollout import summary_line
+    from vpce_console.services.rollout_model import RolloutSummary
+
+    refused, converged = io.StringIO(), io.StringIO()
+    summary_line(RolloutSummary("refused", None, 5, 0, None, reason="held by someone"), "text", refused)
+    summary_line(RolloutSummary("converged", 41.0, 5, 2, "20261201T051830-b8db6ae7"), "text", converged)
+    assert refused.getvalue() == "REFUSED: held by someone\n"
+    assert converged.getvalue() == "CONVERGED after 41.0s (journal 20261201T051830-b8db6ae7)\n"

@@ -258,7 +258,8 @@ def summary_line(
     else:
         prop = "" if summary.propagation_seconds is None else f" after {summary.propagation_seconds:.1f}s"
         why = f": {summary.reason}" if summary.reason else ""
-        out.write(f"{summary.status.upper()}{prop} (journal {summary.journal_id}){why}\n")
+        journal = f" (journal {summary.journal_id})" if summary.journal_id else ""  # a refusal wrote no entry
+        out.write(f"{summary.status.upper()}{prop}{journal}{why}\n")
     out.flush()
 
 

@@ -170,12 +170,16 @@ class RolloutScreen(RolloutView):
         self.journal_id = change.journal_id
         self.start_run("apply")
         self.applied = True
+        self.resuming = True
+        self.step = "watch"  # the write was made earlier, by a process that stopped: only its watch is left
+        self.render_step()
         self.resume_watch(self.run)
 
     def start_run(self, mode: str) -> None:
         """A new write on this screen: fresh watch, timer and convergence."""
         self.run += 1
         self.mode = mode
+        self.resuming = False
         self.converged_after = None
         self.watch_started = None
         self.leave_armed = False
@@ -258,6 +262,11 @@ class RolloutScreen(RolloutView):
             self.watch_started = self.clock() - view.elapsed
             self.written(view)
             self.step = "watch"
+        elif self.resuming and self.watch_started is None and view.elapsed > 0:
+            # a resumed watch reports time since the original write: the timer and the live denials count from it
+            self.watch_started = self.clock() - view.elapsed
+            self.written_at = self.wall() - view.elapsed
+            self.live_denials = []
         if view.status == "converged" and self.converged_after is None:
             self.converged_after = view.elapsed
         elif view.status == "flapping":

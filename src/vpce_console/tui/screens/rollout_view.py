@@ -83,6 +83,8 @@ class RolloutView(Screen[None]):
         self.journal_id = ""
         """The change this screen wrote (or is watching): what `b` rolls back."""
         self.rolled_back = False
+        self.resuming = False
+        """The running watch is of a change an earlier process wrote (`w`), not of a write made here."""
         self.last_change: ChangeRow | None = None
         """The endpoint's last change that reached AWS, from the journal, when it is still in force."""
         self.leave_armed = False

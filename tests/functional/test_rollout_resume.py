@@ -1,0 +1,66 @@
+"""Resuming the watch of a change whose process died after the write: `o`, then `w`, on a lab of its own."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.functional.conftest import make_app, probe_config, wait_for, write_ready
+from tests.functional.test_rollout import deny_probe_policy
+
+from vpce_console.tui.screens.main import MainScreen
+from vpce_console.tui.screens.rollout import RolloutScreen
+from vpce_console.tui.widgets.panes import EndpointsPane
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
+
+
+async def test_w_resumes_the_watch_of_a_change_whose_process_died(
+    lab_factory: Callable[..., Any], tmp_path: Path
+) -> None:
+    """A `vpce rollout` killed right after its verified write leaves an unfinished change; on the endpoint `o`
+    offers `w`, and the screen then says it watches (step 5, the applied wording, a timer counted from the write)
+    until CONVERGED — never the lint step's "nothing to roll out" above a running watch."""
+    handle = lab_factory(scale="demo", seed=19, propagation="1:2")
+    ready = dict(handle.ready)
+    config = probe_config(tmp_path, ready["hub"]["account_id"])
+    ready_file = write_ready(ready, tmp_path)
+    endpoint_id = ready["hub"]["endpoints"]["sqs"]
+    policy = tmp_path / "draft.json"
+    policy.write_text(deny_probe_policy("sqs:ListQueues"), encoding="utf-8")
+    crashed = subprocess.run(
+        [
+            *(sys.executable, "-m", "vpce_console", "rollout", "--lab-ready", str(ready_file), "--config", str(config)),
+            *("--endpoint", endpoint_id, "--policy", str(policy), "--confirm", endpoint_id, "--allow-write"),
+            *("--no-trail", "--format", "json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "VPCE_CRASH_AFTER": "verify"},
+        check=False,
+    )
+    assert crashed.returncode == -9, crashed.stderr
+    app = make_app(ready_file, config, read_only=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await wait_for(pilot, lambda: main.query_one(EndpointsPane).loaded, what="endpoints")
+        await pilot.press("slash", *"sqs", "enter", "o")
+        rollout = app.screen
+        assert isinstance(rollout, RolloutScreen)
+        await wait_for(pilot, lambda: rollout.last_change is not None, what="the unfinished change from the journal")
+        assert "w: watch it" in str(rollout.query_one("#rollout-body").render())
+        await pilot.press("w")
+        assert rollout.step in ("watch", "done")  # the lab's 1-2 s propagation may already be over
+        body = str(rollout.query_one("#rollout-body").render())
+        assert "nothing to roll out" not in body and ("Applied." in body or "CONVERGED" in body), body
+        await wait_for(pilot, lambda: rollout.step == "done", timeout=90, what="the resumed watch to converge")
+        assert rollout.watch_view is not None and rollout.watch_view.status == "converged"
+        assert rollout.watch_started is not None and rollout.written_at is not None
+        assert "Rollout finished: CONVERGED" in str(rollout.query_one("#rollout-body").render())
