@@ -1,4 +1,5 @@
-"""Resuming the watch of a change whose process died after the write: `o`, then `w`, on a lab of its own."""
+"""Resuming the watch of a change whose process died after the write (`o`, then `w`), and a rollback its stale
+lease refuses, on a lab of its own."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.functional.conftest import make_app, probe_config, wait_for, write_ready
+from tests.functional.conftest import make_app, notifications, probe_config, wait_for, write_ready
 from tests.functional.test_rollout import deny_probe_policy
 
+from vpce_console.tui.screens.confirm import ConfirmWrite
 from vpce_console.tui.screens.main import MainScreen
 from vpce_console.tui.screens.rollout import RolloutScreen
 from vpce_console.tui.widgets.panes import EndpointsPane
@@ -64,3 +66,16 @@ async def test_w_resumes_the_watch_of_a_change_whose_process_died(
         assert rollout.watch_view is not None and rollout.watch_view.status == "converged"
         assert rollout.watch_started is not None and rollout.written_at is not None
         assert "Rollout finished: CONVERGED" in str(rollout.query_one("#rollout-body").render())
+
+        # the killed process still holds the endpoint's lease (stale: its pid is gone): `b` is refused, and the
+        # screen keeps the converged watch with the reason, instead of a blank REFUSED
+        await pilot.press("b")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmWrite), timeout=30, what="the confirmation")
+        await pilot.press(*endpoint_id, "enter")
+        await wait_for(pilot, lambda: bool(rollout.rollback_refused), timeout=30, what="the refused rollback")
+        body = str(rollout.query_one("#rollout-body").render())
+        assert rollout.step == "done" and rollout.mode == "apply" and not rollout.rolled_back
+        assert rollout.watch_view is not None and rollout.watch_view.status == "converged"
+        assert "Rollout finished: CONVERGED" in body and "Rollback refused, nothing written" in body, body
+        assert "--break-stale-lease" in body
+        assert any("Not written" in n for n in notifications(app))

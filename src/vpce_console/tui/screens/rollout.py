@@ -176,7 +176,11 @@ class RolloutScreen(RolloutView):
         self.resume_watch(self.run)
 
     def start_run(self, mode: str) -> None:
-        """A new write on this screen: fresh watch, timer and convergence."""
+        """A new write on this screen: fresh watch, timer and convergence (what it replaces is kept until the
+        write is under way: a refused rollback puts the converged watch back instead of a blank REFUSED)."""
+        self.before_run = (self.mode, self.step, self.watch_view, self.converged_after, self.watch_started)
+        self.before_rolled_back = self.rolled_back
+        self.rollback_refused = ""
         self.run += 1
         self.mode = mode
         self.resuming = False
@@ -252,6 +256,15 @@ class RolloutScreen(RolloutView):
             self.notify(
                 view.reason or "refused", title="Not written — nothing was changed", severity="warning", timeout=12
             )
+            if self.mode == "rollback" and self.before_run[2] is not None:
+                # nothing was written: the screen shows again the watch it showed before `b`
+                self.mode, self.step, previous, self.converged_after, self.watch_started = self.before_run
+                self.rolled_back = self.before_rolled_back
+                self.rollback_refused = view.reason or "refused"
+                self.watch_view = previous
+                self.render_step()
+                self.refresh_bindings()
+                return
             if self.mode == "rollback":
                 self.mode = "apply"
                 self.step = "done" if self.applied else "lint"

@@ -85,6 +85,17 @@ class RolloutView(Screen[None]):
         self.rolled_back = False
         self.resuming = False
         """The running watch is of a change an earlier process wrote (`w`), not of a write made here."""
+        self.before_run: tuple[str, str, WatchView | None, float | None, float | None] = (
+            "apply",
+            "lint",
+            None,
+            None,
+            None,
+        )
+        """Mode, step, watch view, convergence and start of the run before the current one (see `start_run`)."""
+        self.before_rolled_back = False
+        self.rollback_refused = ""
+        """Why the last `b` on this screen was refused (shown until the next write starts)."""
         self.last_change: ChangeRow | None = None
         """The endpoint's last change that reached AWS, from the journal, when it is still in force."""
         self.leave_armed = False
@@ -318,6 +329,8 @@ class RolloutView(Screen[None]):
         elif self.step == "done":
             view = self.watch_view
             text.append_text(wording.done_heading(view, self.mode))
+            if self.rollback_refused:
+                text.append(f"Rollback refused, nothing written: {self.rollback_refused}\n", style="bold")
             text.append_text(self.live_text())  # first: the surprises must fit an 80×24 terminal
             text.append_text(
                 wording.done_details(
