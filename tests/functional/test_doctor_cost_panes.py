@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console
 from tests.functional.conftest import wait_for
 from tests.snapshots.conftest import FROZEN_NOW, FrozenBackend
@@ -61,14 +63,19 @@ async def test_doctor_pane_names_the_spoke_and_lists_the_commands() -> None:
         assert f"1. {COMMAND}" in " ".join(text.split())
 
 
+async def open_cost(app: VpceApp, pilot: Any) -> tuple[CostPane, DataTable[object]]:
+    """`:cost`, then the pane once loaded and its table."""
+    await pilot.press("colon", *"cost", "enter")
+    pane = app.screen.query_one(CostPane)
+    await wait_for(pilot, lambda: pane.loaded, what="cost pane")
+    return pane, app.screen.query_one("#cost-table", DataTable)
+
+
 async def test_cost_pane_marks_the_cheapest_with_its_own_symbol() -> None:
     """★ sits on the figure the verdict names, in every row; ◆ only ever means the break-even, with a legend."""
     app = build()
     async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.press("colon", *"cost", "enter")
-        pane = app.screen.query_one(CostPane)
-        await wait_for(pilot, lambda: pane.loaded, what="cost pane")
-        table = app.screen.query_one("#cost-table", DataTable)
+        pane, table = await open_cost(app, pilot)
         labels = [str(c.label) for c in table.columns.values()]
         designs = {labels.index("Hub $/mo"): "centralize", labels.index("Per-VPC $/mo"): "per-vpc"}
         designs[labels.index("NAT $/mo")] = "nat"
@@ -89,10 +96,7 @@ async def test_cost_pane_verdict_is_on_screen_at_80x24() -> None:
     """At 80×24 the Verdict column lies wholly inside the table's width: the answer is never scrolled off."""
     app = build()
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("colon", *"cost", "enter")
-        pane = app.screen.query_one(CostPane)
-        await wait_for(pilot, lambda: pane.loaded, what="cost pane")
-        table = app.screen.query_one("#cost-table", DataTable)
+        _, table = await open_cost(app, pilot)
         columns = list(table.columns.values())
         widths = [c.get_render_width(table) for c in columns]
         verdict = [str(c.label) for c in columns].index("Verdict")
