@@ -13,6 +13,13 @@ import pytest
 
 
 @pytest.fixture
+def tmux_available() -> None:
+    """Skips a tmux test where tmux is missing (`.ci/run` installs it)."""
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed (.ci/run installs it)")
+
+
+@pytest.fixture
 def ssh_server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     """A real SSH server on a free localhost port with throwaway keys; (port, client key)."""
     pytest.importorskip("asyncssh", reason="asyncssh is a dev dependency (pip install -e '.[dev]')")

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 import time
@@ -128,12 +127,6 @@ def set_lab_faults(home: Path, spec: str) -> None:
     request = urllib.request.Request(url, body, {"Content-Type": "application/json"}, method="POST")
     with urllib.request.urlopen(request, timeout=5) as answer:
         answer.read()
-
-
-@pytest.fixture
-def tmux_available() -> None:
-    if shutil.which("tmux") is None:
-        pytest.skip("tmux is not installed (.ci/run installs it)")
 
 
 def drive(session: Tmux) -> None:

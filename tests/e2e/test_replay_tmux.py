@@ -170,11 +170,3 @@ def test_without_a_replay_the_plan_step_says_so_at_80x24(tmp_path: Path, config:
         confirm_then_cancel(session)
     finally:
         session.kill()
-
-
-@pytest.fixture
-def tmux_available() -> None:
-    import shutil
-
-    if shutil.which("tmux") is None:
-        pytest.skip("tmux is not installed (.ci/run installs it)")

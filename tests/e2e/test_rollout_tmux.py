@@ -15,7 +15,6 @@ import hashlib
 import json
 import re
 import shlex
-import shutil
 import time
 import urllib.request
 from pathlib import Path
@@ -307,19 +306,11 @@ def drive(session: Tmux, lab: Lab) -> None:
 
 
 def console_env_command(home: Path) -> str:
-    """`vpce --lab --allow-write` with a short propagation window, the test config and a private TMPDIR."""
-    (home / "tmp").mkdir(parents=True, exist_ok=True)
+    """`vpce --lab --allow-write` with a short propagation window and the test config (`console_command` gives
+    it a private TMPDIR, where `Lab` finds the lab's ready-file)."""
     config = home / "config.yaml"
     config.write_text(CONFIG % POLL_SECONDS, encoding="utf-8")
-    base = console_command(home)
-    extra = f" --allow-write --lab-propagation {PROPAGATION} --config {shlex.quote(str(config))}"
-    return base.replace("env -i ", f"env -i TMPDIR={shlex.quote(str(home / 'tmp'))} ", 1) + extra
-
-
-@pytest.fixture
-def tmux_available() -> None:
-    if shutil.which("tmux") is None:
-        pytest.skip("tmux is not installed (.ci/run installs it)")
+    return console_command(home) + f" --allow-write --lab-propagation {PROPAGATION} --config {shlex.quote(str(config))}"
 
 
 @pytest.mark.usefixtures("tmux_available")
