@@ -1,10 +1,12 @@
 """End to end in tmux at 80×24: a rollout whose process was killed after its write, found and finished from the
-console (`o`, `w`), then a rollback that the dead process's lease refuses, said on screen without losing the watch.
+console (`o`, `w`), then a rollback that the dead process's lease refuses, said on screen without losing the watch,
+until `x` breaks that lease.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -27,7 +29,7 @@ def test_a_killed_rollout_is_watched_to_the_end_and_its_stale_lease_refuses_b(
     """You should see, at 80×24, the endpoint's last change "(apply, unfinished)" with `w: watch it`; after `w` the
     watch step (`5 ▶ watch`) with its timer counted from the killed write, then `Rollout finished: CONVERGED`; after
     `b` and the typed id, "Rollback refused, nothing written" naming `--break-stale-lease`, the converged watch
-    still on screen."""
+    still on screen; after `x` and the lease id typed out, `Rollback finished: CONVERGED`."""
     ready = dict(lab_factory(scale="demo", seed=23, propagation="1:2").ready)
     home = tmp_path / "home"
     config = probe_config(tmp_path, ready["hub"]["account_id"])
@@ -73,6 +75,16 @@ def test_a_killed_rollout_is_watched_to_the_end_and_its_stale_lease_refuses_b(
         screen = session.wait_for("Rollback refused, nothing written", timeout=30)
         assert "Rollout finished: CONVERGED" in screen, screen
         session.wait_for("--break-stale-lease", timeout=5)
+        # x: break that stale lease (its id typed out) and roll back again
+        screen = session.wait_for("x: break the stale lease", timeout=5)
+        lease_id = re.search(r"x: break the stale lease (\w+)", screen)
+        assert lease_id is not None, screen
+        session.keys("x")
+        session.wait_for("Type the lease id to confirm", timeout=10)
+        session.keys(lease_id.group(1), literal=True)
+        session.keys("Enter")
+        screen = session.wait_for("Rollback finished: CONVERGED", timeout=90)
+        assert "Rollback refused" not in screen, screen
         session.escape()
         session.escape()
         session.wait_for("Endpoints ·", timeout=20)

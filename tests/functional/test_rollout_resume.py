@@ -1,5 +1,5 @@
 """Resuming the watch of a change whose process died after the write (`o`, then `w`), and a rollback its stale
-lease refuses, on a lab of its own."""
+lease refuses until `x` breaks it, on a lab of its own."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from tests.functional.conftest import make_app, notifications, probe_config, wait_for, write_ready
+from tests.functional.test_editor import deployed_policy
 from tests.functional.test_rollout import deny_probe_policy
 
 from vpce_console.tui.screens.confirm import ConfirmWrite
@@ -33,6 +34,7 @@ async def test_w_resumes_the_watch_of_a_change_whose_process_died(
     config = probe_config(tmp_path, ready["hub"]["account_id"])
     ready_file = write_ready(ready, tmp_path)
     endpoint_id = ready["hub"]["endpoints"]["sqs"]
+    original = deployed_policy(ready, endpoint_id)
     policy = tmp_path / "draft.json"
     policy.write_text(deny_probe_policy("sqs:ListQueues"), encoding="utf-8")
     crashed = subprocess.run(
@@ -79,3 +81,17 @@ async def test_w_resumes_the_watch_of_a_change_whose_process_died(
         assert "Rollout finished: CONVERGED" in body and "Rollback refused, nothing written" in body, body
         assert "--break-stale-lease" in body
         assert any("Not written" in n for n in notifications(app))
+
+        # `x` breaks that stale lease — its id typed out, a wrong one refused — and rolls back again
+        lease_id = rollout.stale_lease
+        assert lease_id and f"x: break the stale lease {lease_id}" in body, body
+        await pilot.press("x")
+        assert isinstance(app.screen, ConfirmWrite) and app.screen.noun == "lease id"
+        await pilot.press(*endpoint_id, "enter")
+        assert isinstance(app.screen, ConfirmWrite), "the endpoint id is not the lease id"
+        await pilot.press(*["backspace"] * len(endpoint_id), *lease_id, "enter")
+        await wait_for(pilot, lambda: rollout.mode == "rollback" and rollout.rolled_back, timeout=30, what="rollback")
+        await wait_for(pilot, lambda: rollout.step == "done", timeout=90, what="the rollback to converge")
+        assert rollout.watch_view is not None and rollout.watch_view.status == "converged"
+        assert not rollout.stale_lease and not rollout.rollback_refused
+    assert deployed_policy(ready, endpoint_id) == original

@@ -184,13 +184,19 @@ class FrozenBackend:
         return self._snapshot
 
     async def rollout(
-        self, endpoint_id: str, expected: str | None, draft: str, *, timeout: float | None = None
+        self,
+        endpoint_id: str,
+        expected: str | None,
+        draft: str,
+        *,
+        timeout: float | None = None,
+        break_lease: str | None = None,
     ) -> AsyncIterator[WatchView]:
         raise AssertionError("snapshot apps never write")
         yield  # pragma: no cover
 
     async def rollback(
-        self, endpoint_id: str, *, to: str | None = None, timeout: float | None = None
+        self, endpoint_id: str, *, to: str | None = None, timeout: float | None = None, break_lease: str | None = None
     ) -> AsyncIterator[WatchView]:
         raise AssertionError("snapshot apps never write")
         yield  # pragma: no cover

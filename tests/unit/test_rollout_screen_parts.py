@@ -29,6 +29,7 @@ class State:
     journal_id: str = ""
     chosen: ChangeRow | None = None
     last_change: ChangeRow | None = None
+    stale_lease: str = ""
 
 
 def change(journal_id: str, kind: str = "apply", outcome: str = "converged") -> ChangeRow:
@@ -107,3 +108,10 @@ def test_the_step_strip_fits_80_columns_and_marks_where_the_flow_stands() -> Non
     assert line == "1 ✓ lint › 2 ✓ plan › 3 ▶ diff › 4 · confirm › 5 · watch › 6 · done"
     assert len(line) <= 80
     assert steps_line("done", "rollback").plain == "rollback: 1 ✓ rolled back › 2 ✓ watch › 3 ✓ done"
+
+
+def test_break_lease_needs_a_stale_lease_and_no_running_write() -> None:
+    """`x` only after a refusal by a stale lease on this screen, and never while a write or watch runs."""
+    assert "nothing to break" in rules.refusal(State(step="done"), "break_lease")
+    assert rules.refusal(State(step="done", stale_lease="99db047da8c4"), "break_lease") == ""
+    assert "running" in rules.refusal(State(step="done", stale_lease="99db047da8c4", running=True), "break_lease")

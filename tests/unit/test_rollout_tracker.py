@@ -43,3 +43,16 @@ def test_a_refusal_ends_the_view_with_its_reason() -> None:
     view = RolloutTracker().event(ev.Refused(reason="stale base", diff="--- base"))
     assert (view.done, view.status, view.reason) == (True, "refused", "stale base")
     assert view.evidence == ("refused: stale base",)
+
+
+def test_a_stale_lease_refusal_offers_its_lease_id_and_a_live_one_does_not() -> None:
+    """Only a stale lease (holder gone or expired) is breakable: the view carries its id for `x`; a live holder's
+    refusal carries none, so nobody is offered to break a lease that is really in use."""
+    from vpce_console.services.lease import LeaseInfo
+
+    holder = LeaseInfo("99db047da8c4", "vpce-1", "arn:aws:iam::111111111111:user/op", "vm", 4242, 0.0, 300.0)
+    stale = RolloutTracker().event(ev.Refused(reason="stale lease", holder=holder, by_lease=True, stale=True))
+    live = RolloutTracker().event(ev.Refused(reason="being changed", holder=holder, by_lease=True))
+    assert stale.stale_lease == "99db047da8c4" and live.stale_lease == ""
+    assert ev.Refused(reason="r", holder=holder, by_lease=True, stale=True).to_json()["stale"] is True
+    assert "stale" not in ev.Refused(reason="r", holder=holder, by_lease=True).to_json()

@@ -60,7 +60,7 @@ def test_command_parser_rejects_unknown_and_ambiguous() -> None:
 def test_actions_declared_once_with_ids() -> None:
     pairs = [(spec.scope, spec.id) for spec in ACTIONS]
     assert len(pairs) == len(set(pairs)), "an id appears twice in one scope"
-    assert dangerous_actions("rollout") == {"apply", "rollback"}
+    assert dangerous_actions("rollout") == {"apply", "rollback", "break_lease"}
     assert not any(spec.dangerous for spec in actions_for("main", "endpoints", "denials", "editor"))
     bindings = bindings_for("main")
     assert {b.id for b in bindings} >= {"command", "filter", "help", "refresh", "quit", "back"}

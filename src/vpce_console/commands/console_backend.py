@@ -155,11 +155,12 @@ class ServicesBackend:
         )
         return context
 
-    def endpoint_lease(self, endpoint_id: str, holder: str) -> EndpointLease:
-        """The one-writer lease a console write holds (services/lease.py)."""
+    def endpoint_lease(self, endpoint_id: str, holder: str, break_token: str | None = None) -> EndpointLease:
+        """The one-writer lease a console write holds (services/lease.py); `break_token` is a stale lease's id the
+        person typed, which breaks that one lease."""
         from vpce_console.services.lease import EndpointLease
 
-        return EndpointLease(self.gateway, endpoint_id, account_id=None, holder=holder)
+        return EndpointLease(self.gateway, endpoint_id, account_id=None, holder=holder, break_token=break_token)
 
     def _service_of(self, endpoint_id: str) -> str | None:
         if self.inventory is None:
@@ -203,7 +204,11 @@ class ServicesBackend:
         )
 
     async def _views(
-        self, what: str, run: Callable[[Rollout], Awaitable[RolloutSummary]], endpoint_id: str
+        self,
+        what: str,
+        run: Callable[[Rollout], Awaitable[RolloutSummary]],
+        endpoint_id: str,
+        break_lease: str | None = None,
     ) -> AsyncIterator[WatchView]:
         """Run one rollout-service call and turn its events into views, one per step and watch round.
 
@@ -228,7 +233,7 @@ class ServicesBackend:
                 else:  # a write holds the endpoint's lease from before the dry run to the end of the watch
                     from vpce_console.services.lease import run_leased
 
-                    lease = self.endpoint_lease(endpoint_id, caller.arn)
+                    lease = self.endpoint_lease(endpoint_id, caller.arn, break_lease)
                     queue.put_nowait(await run_leased(lease, rollout, lambda: run(rollout)))
             except BaseException as exc:
                 queue.put_nowait(exc)
@@ -253,7 +258,13 @@ class ServicesBackend:
                 await asyncio.wait([task], timeout=10.0)
 
     def rollout(
-        self, endpoint_id: str, expected: str | None, draft: str, *, timeout: float | None = None
+        self,
+        endpoint_id: str,
+        expected: str | None,
+        draft: str,
+        *,
+        timeout: float | None = None,
+        break_lease: str | None = None,
     ) -> AsyncIterator[WatchView]:
         """Write `draft` (compare-and-swap against `expected`) and watch it propagate, as views."""
         opts = self.watch_options(endpoint_id, draft, expected, timeout)
@@ -263,10 +274,15 @@ class ServicesBackend:
             rollout.observed_callers = callers  # the plan step's replay: its heaviest callers are probed as themselves
             return rollout.apply(opts)
 
-        return self._views("apply", run, endpoint_id)
+        return self._views("apply", run, endpoint_id, break_lease)
 
     def rollback(
-        self, endpoint_id: str, *, to: str | None = None, timeout: float | None = None
+        self,
+        endpoint_id: str,
+        *,
+        to: str | None = None,
+        timeout: float | None = None,
+        break_lease: str | None = None,
     ) -> AsyncIterator[WatchView]:
         """Restore the document in force before change `to`, then watch it like a rollout, as views."""
         opts = self.watch_options(endpoint_id, "", None, timeout)
@@ -275,7 +291,7 @@ class ServicesBackend:
             # services.journal.rollback_target decides which document; the service watches it like a rollout
             return rollout.rollback(endpoint_id, to=to, opts=opts, reason="rolled back from the console")
 
-        return self._views("roll back", run, endpoint_id)
+        return self._views("roll back", run, endpoint_id, break_lease)
 
     def resume(self, endpoint_id: str, *, timeout: float | None = None) -> AsyncIterator[WatchView]:
         """Watch an unfinished change that is live on the endpoint, as views."""

@@ -105,10 +105,12 @@ def _holder_gone_here(info: LeaseInfo) -> bool:
 class LeaseRefused(Exception):
     """Somebody else holds the endpoint (or its lease is stale and was not broken)."""
 
-    def __init__(self, reason: str, holder: LeaseInfo | None = None) -> None:
+    def __init__(self, reason: str, holder: LeaseInfo | None = None, *, stale: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.holder = holder
+        self.stale = stale
+        """The holder is gone or past its expiry: typing `holder.lease_id` (`--break-stale-lease`) breaks it."""
 
 
 class _LocalLock:
@@ -215,6 +217,7 @@ class EndpointLease:
                         f"{self.endpoint_id} has a stale lease ({why}): {other.describe()}; check, then break it "
                         f"with --break-stale-lease {other.lease_id}",
                         other,
+                        stale=True,
                     )
                 await delete_lease(self.gateway, self.endpoint_id, account_id=self.account_id)
                 self.notify(LeaseChanged(action="broken", previous=other.describe()))
@@ -309,7 +312,7 @@ async def run_leased(
     try:
         await lease.acquire()
     except LeaseRefused as refused:
-        rollout.emit(Refused(reason=refused.reason, holder=refused.holder, by_lease=True))
+        rollout.emit(Refused(reason=refused.reason, holder=refused.holder, by_lease=True, stale=refused.stale))
         return RolloutSummary("refused", None, 0.0, 0, None, reason=refused.reason)
     rollout._emit = tee
     try:

@@ -81,6 +81,8 @@ class Refused(_Event):
     holder: LeaseInfo | None = None
     by_lease: bool = False
     """A lease refusal: the line names the holder (null when the lease kept changing hands)."""
+    stale: bool = False
+    """The lease's holder is gone or past its expiry: typing its `lease_id` breaks it (`--break-stale-lease`)."""
 
     def payload(self) -> dict[str, Json]:
         out: dict[str, Json] = {"reason": self.reason}
@@ -89,6 +91,8 @@ class Refused(_Event):
                 out[name] = _json(getattr(self, name))
         if self.by_lease:
             out["holder"] = None if self.holder is None else _json(asdict(self.holder))
+        if self.stale:
+            out["stale"] = True
         return out
 
 

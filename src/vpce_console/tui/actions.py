@@ -65,6 +65,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("apply", "a", "apply", "apply", "rollout", dangerous=True),
     ActionSpec("rollback", "b", "rollback", "roll back", "rollout", dangerous=True),
     ActionSpec("watch-change", "w", "watch_change", "watch last change", "rollout", show=False),
+    ActionSpec("break-lease", "x", "break_lease", "break stale lease", "rollout", dangerous=True, show=False),
     ActionSpec("help", "question_mark,f1", "open_help", "help", "rollout"),
     ActionSpec("back", "escape", "back", "back", "rollout"),
     ActionSpec("edit", "e", "edit_policy", "edit policy", "details"),

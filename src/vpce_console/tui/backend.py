@@ -53,14 +53,26 @@ class Backend(Protocol):
         ...
 
     def rollout(
-        self, endpoint_id: str, expected: str | None, draft: str, *, timeout: float | None = None
+        self,
+        endpoint_id: str,
+        expected: str | None,
+        draft: str,
+        *,
+        timeout: float | None = None,
+        break_lease: str | None = None,
     ) -> AsyncIterator[WatchView]:
         """Write `draft` if the deployed document still equals `expected` (compare-and-swap), then watch it
-        propagate; yields the flow's state after every step and round until converged, timed out or refused."""
+        propagate; yields the flow's state after every step and round until converged, timed out or refused.
+        `break_lease` is a stale lease's id the person typed: it breaks that one lease."""
         ...
 
     def rollback(
-        self, endpoint_id: str, *, to: str | None = None, timeout: float | None = None
+        self,
+        endpoint_id: str,
+        *,
+        to: str | None = None,
+        timeout: float | None = None,
+        break_lease: str | None = None,
     ) -> AsyncIterator[WatchView]:
         """Restore the document in force before change `to` (default: the last change that is not a rollback),
         then watch it propagate like any rollout; yields the same views as `rollout`."""

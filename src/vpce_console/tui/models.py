@@ -223,6 +223,8 @@ class WatchView:
     """The journal entry of this change once it is journaled (what `b` rolls back)."""
     plan: RolloutPlan | None = None
     """What changes, who is affected and which probes prove it, once built."""
+    stale_lease: str = ""
+    """On a refusal by a stale lease (its holder gone or expired): the lease id a typed confirmation may break."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,8 @@ class RolloutTracker:
         self.journal_id = ""
         self.plan: RolloutPlan | None = None
         """The service's plan once it is built."""
+        self.stale_lease = ""
+        """The lease id of a stale lease that refused this write (breakable by typing it)."""
 
     def view(self, *, done: bool = False, reason: str = "") -> WatchView:
         """The current state as the screen's view (the last 12 log lines)."""
@@ -52,6 +54,7 @@ class RolloutTracker:
             reason,
             journal_id=self.journal_id,
             plan=self.plan,
+            stale_lease=self.stale_lease,
         )
 
     def event(self, event: ev.RolloutEvent) -> WatchView:
@@ -60,8 +63,9 @@ class RolloutTracker:
             case ev.Planned(plan=plan):
                 self.plan = plan
                 self.log.append(plan_summary(plan))
-            case ev.Refused(reason=reason):
+            case ev.Refused(reason=reason, holder=holder, stale=stale):
                 self.status = "refused"
+                self.stale_lease = holder.lease_id if stale and holder is not None else ""
                 self.log.append(f"refused: {reason}")
                 return self.view(done=True, reason=reason)
             case ev.Journaled(journal_id=journal_id):

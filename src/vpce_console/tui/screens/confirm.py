@@ -1,4 +1,5 @@
-"""The typed confirmation before any write: the person types the endpoint id, nothing else will do."""
+"""The typed confirmation before any write: the person types the endpoint id (or, to break a stale lease, its
+lease id), nothing else will do."""
 
 from __future__ import annotations
 
@@ -14,13 +15,15 @@ from textual.widgets import Input, Static
 
 
 class ConfirmWrite(ModalScreen[bool]):
-    """Dismisses with True only when the typed text equals the endpoint id exactly."""
+    """Dismisses with True only when the typed text equals the expected id (the endpoint's, by default) exactly."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel", id="confirm-cancel")]
 
-    def __init__(self, endpoint_id: str, what: str, *, preview: str = "") -> None:
+    def __init__(self, endpoint_id: str, what: str, *, preview: str = "", noun: str = "endpoint id") -> None:
         super().__init__()
         self.endpoint_id = endpoint_id
+        """What must be typed (an endpoint id, or the lease id named by `noun`)."""
+        self.noun = noun
         self.what = what
         self.preview = preview
         """What the write changes (a diff), shown above the prompt so nobody confirms blind."""
@@ -30,7 +33,7 @@ class ConfirmWrite(ModalScreen[bool]):
             if self.preview:
                 with VerticalScroll(id="confirm-preview"):
                     yield Static(Text(self.preview), id="confirm-diff")
-            yield Static(f"⚠ {self.what}\n\nType the endpoint id to confirm:\n  {self.endpoint_id}", id="confirm-text")
+            yield Static(f"⚠ {self.what}\n\nType the {self.noun} to confirm:\n  {self.endpoint_id}", id="confirm-text")
             yield Input(placeholder=self.endpoint_id, id="confirm-input")
             yield Static("Enter confirms · Esc cancels", id="confirm-hint")
 
@@ -43,7 +46,7 @@ class ConfirmWrite(ModalScreen[bool]):
         if event.value.strip() == self.endpoint_id:
             self.dismiss(True)
         else:
-            self.query_one("#confirm-hint", Static).update("✗ that is not the endpoint id — nothing was written")
+            self.query_one("#confirm-hint", Static).update(f"✗ that is not the {self.noun} — nothing was written")
 
     def action_cancel(self) -> None:
         self.dismiss(False)

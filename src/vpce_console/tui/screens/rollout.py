@@ -90,6 +90,7 @@ class RolloutScreen(RolloutView):
 
         def confirmed(ok: bool | None) -> None:
             if ok:
+                self.last_write = ("apply", "")
                 self.start_run("apply")
                 self.apply_draft(self.run)
             else:
@@ -139,6 +140,7 @@ class RolloutScreen(RolloutView):
         def confirmed(ok: bool | None) -> None:
             if ok:
                 self.restoring = restored
+                self.last_write = ("rollback", target)
                 self.start_run("rollback")  # a converged apply still settling is superseded (start_flow cancels it)
                 self.rollback_policy(self.run, target)
             else:
@@ -152,6 +154,27 @@ class RolloutScreen(RolloutView):
             ),
             confirmed,
         )
+
+    def action_break_lease(self) -> None:
+        """Break the stale lease that refused the last write here (its id typed out), then run that write again."""
+        if self.read_only or self.refuse("break_lease"):
+            return
+        lease_id = self.stale_lease
+        kind, target = self.last_write
+        again = "roll back again" if kind == "rollback" else "apply the draft again"
+        what = f"Break the stale lease {lease_id} on {self.endpoint.endpoint_id} (its holder is gone) and {again}"
+
+        def confirmed(ok: bool | None) -> None:
+            if not ok:
+                self.notify("cancelled — nothing was written, the lease stays", timeout=4)
+                return
+            self.start_run(kind)
+            if kind == "rollback":
+                self.rollback_policy(self.run, target, break_lease=lease_id)
+            else:
+                self.apply_draft(self.run, break_lease=lease_id)
+
+        self.app.push_screen(ConfirmWrite(lease_id, what, noun="lease id"), confirmed)
 
     def restored_text(self, journal_id: str) -> str | None:
         """The document a rollback of `journal_id` restores, when this screen knows it."""
@@ -181,6 +204,7 @@ class RolloutScreen(RolloutView):
         self.before_run = (self.mode, self.step, self.watch_view, self.converged_after, self.watch_started)
         self.before_rolled_back = self.rolled_back
         self.rollback_refused = ""
+        self.stale_lease = ""
         self.run += 1
         self.mode = mode
         self.resuming = False
@@ -219,22 +243,28 @@ class RolloutScreen(RolloutView):
             title, text = describe_error(exc, doing=doing)
             self.app.notify(text, title=title, severity="error", timeout=12)
 
-    def apply_draft(self, run: int = 0) -> None:
+    def apply_draft(self, run: int = 0, break_lease: str | None = None) -> None:
         """Write the draft (compare-and-swap against the deployed text we showed) and follow the watch."""
         backend = self.backend
         if backend is None or self.read_only:
             return
         views = backend.rollout(
-            self.endpoint.endpoint_id, self.endpoint.policy_text, self.draft, timeout=self.watch_timeout
+            self.endpoint.endpoint_id,
+            self.endpoint.policy_text,
+            self.draft,
+            timeout=self.watch_timeout,
+            break_lease=break_lease,
         )
         self.start_flow(self.follow(views, run, "applying the policy"), "policy-apply")
 
-    def rollback_policy(self, run: int, to: str) -> None:
+    def rollback_policy(self, run: int, to: str, break_lease: str | None = None) -> None:
         """Restore the document in force before change `to`, then watch it like any rollout."""
         backend = self.backend
         if backend is None or self.read_only:
             return
-        views = backend.rollback(self.endpoint.endpoint_id, to=to or None, timeout=self.watch_timeout)
+        views = backend.rollback(
+            self.endpoint.endpoint_id, to=to or None, timeout=self.watch_timeout, break_lease=break_lease
+        )
         self.start_flow(self.follow(views, run, "rolling back"), "policy-watch")
 
     def resume_watch(self, run: int) -> None:
@@ -253,6 +283,7 @@ class RolloutScreen(RolloutView):
         if view.journal_id:
             self.journal_id = view.journal_id
         if view.status == "refused":
+            self.stale_lease = view.stale_lease
             self.notify(
                 view.reason or "refused", title="Not written — nothing was changed", severity="warning", timeout=12
             )

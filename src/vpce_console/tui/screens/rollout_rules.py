@@ -42,6 +42,8 @@ class RolloutState(Protocol):
     def chosen(self) -> ChangeRow | None: ...
     @property
     def last_change(self) -> ChangeRow | None: ...
+    @property
+    def stale_lease(self) -> str: ...
 
 
 def refusal(state: RolloutState, action: str) -> str:
@@ -83,6 +85,12 @@ def refusal(state: RolloutState, action: str) -> str:
                     "so it is only done by choosing it in :history (select it, b)"
                 )
             return "the journal has no change to this endpoint that is in force: nothing to roll back"
+        return ""
+    if action == "break_lease":
+        if not state.stale_lease:
+            return "no stale lease refused a write on this screen: nothing to break"
+        if state.running:
+            return "a write or watch is running"
         return ""
     if action == "watch_change":
         change = state.last_change

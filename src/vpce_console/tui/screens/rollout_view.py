@@ -96,6 +96,10 @@ class RolloutView(Screen[None]):
         self.before_rolled_back = False
         self.rollback_refused = ""
         """Why the last `b` on this screen was refused (shown until the next write starts)."""
+        self.stale_lease = ""
+        """The id of a stale lease (holder gone or expired) that refused the last write: `x` breaks it, typed out."""
+        self.last_write: tuple[str, str] = ("apply", "")
+        """The last write started here (`apply` or `rollback`, and the change a rollback undoes): what `x` retries."""
         self.last_change: ChangeRow | None = None
         """The endpoint's last change that reached AWS, from the journal, when it is still in force."""
         self.leave_armed = False
@@ -323,12 +327,16 @@ class RolloutView(Screen[None]):
             text.append_text(wording.diff_text(self.deployed, self.draft, variables))
         elif self.step == "apply":
             text.append_text(wording.apply_text(self.endpoint.endpoint_id, self.mode, self.read_only))
+            if self.stale_lease and not self.read_only:
+                text.append(f"\nx: break the stale lease {self.stale_lease} and apply again (you type its id)")
         elif self.step == "watch":
             text.append_text(self.live_text())
             text.append_text(wording.watch_text(self.mode))
         elif self.step == "done":
             view = self.watch_view
             text.append_text(wording.done_heading(view, self.mode))
+            if self.stale_lease and not self.read_only:  # first: the way out must fit above an 80×24 fold
+                text.append(f"x: break the stale lease {self.stale_lease} and roll back again (you type its id)\n")
             if self.rollback_refused:
                 text.append(f"Rollback refused, nothing written: {self.rollback_refused}\n", style="bold")
             text.append_text(self.live_text())  # first: the surprises must fit an 80×24 terminal
