@@ -83,14 +83,6 @@ class Tmux:
                 raise AssertionError(f"the console did not quit; screen:\n{self.screen()}")
             time.sleep(0.2)
 
-    def leave_and_quit(self, escapes: int) -> None:
-        """Esc `escapes` times back to the main screen, then `q`, and the console must end."""
-        for _ in range(escapes):
-            self.escape()
-        self.wait_for("Endpoints ·", timeout=20)
-        self.keys("q")
-        self.wait_gone()
-
     def resize(self, width: int, height: int) -> None:
         """Resize the terminal (the console gets SIGWINCH, also through ssh)."""
         subprocess.run(["tmux", "resize-window", "-t", self.name, "-x", str(width), "-y", str(height)], check=True)

@@ -52,7 +52,12 @@ def test_observed_tab_and_plan_line(tmp_path: Path) -> None:
         session.keys("n")
         screen = session.wait_for("Observed: this draft would have denied", timeout=120)
         session.wait_for("from 1 account(s)", timeout=60)
-        session.leave_and_quit(3)
+        session.escape()
+        session.escape()
+        session.escape()
+        session.wait_for("Endpoints ·", timeout=20)
+        session.keys("q")
+        session.wait_gone()
     finally:
         session.kill()
 
@@ -133,7 +138,12 @@ def test_apply_waits_for_the_plan_steps_replay_line(tmp_path: Path) -> None:
         screen = session.wait_for("probe acts as observed caller 333333333333", timeout=60)
         assert "calls/7d)" in screen and "newly denied:" in screen, screen
         confirm_then_cancel(session)
-        session.leave_and_quit(3)
+        session.escape()
+        session.escape()
+        session.escape()
+        session.wait_for("Endpoints ·", timeout=20)
+        session.keys("q")
+        session.wait_gone()
     finally:
         session.kill()
 

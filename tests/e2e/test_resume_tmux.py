@@ -85,6 +85,10 @@ def test_a_killed_rollout_is_watched_to_the_end_and_its_stale_lease_refuses_b(
         session.keys("Enter")
         screen = session.wait_for("Rollback finished: CONVERGED", timeout=90)
         assert "Rollback refused" not in screen, screen
-        session.leave_and_quit(2)
+        session.escape()
+        session.escape()
+        session.wait_for("Endpoints ·", timeout=20)
+        session.keys("q")
+        session.wait_gone()
     finally:
         session.kill()
