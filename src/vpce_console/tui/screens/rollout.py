@@ -201,14 +201,8 @@ class RolloutScreen(RolloutView):
     def start_run(self, mode: str) -> None:
         """A new write on this screen: fresh watch, timer and convergence (what it replaces is kept until the
         write is under way: a refused rollback puts the converged watch back instead of a blank REFUSED)."""
-        self.before_run = (
-            self.mode,
-            self.step,
-            self.watch_view,
-            self.converged_after,
-            self.watch_started,
-            self.rolled_back,
-        )
+        self.before_run = (self.mode, self.step, self.watch_view, self.converged_after, self.watch_started)
+        self.before_rolled_back = self.rolled_back
         self.rollback_refused = ""
         self.stale_lease = ""
         self.run += 1
@@ -293,13 +287,11 @@ class RolloutScreen(RolloutView):
             self.notify(
                 view.reason or "refused", title="Not written — nothing was changed", severity="warning", timeout=12
             )
-            if self.mode == "rollback":
-                self.rollback_refused = view.reason or "refused"
             if self.mode == "rollback" and self.before_run[2] is not None:
                 # nothing was written: the screen shows again the watch it showed before `b`
-                self.mode, self.step, previous, self.converged_after, self.watch_started, self.rolled_back = (
-                    self.before_run
-                )
+                self.mode, self.step, previous, self.converged_after, self.watch_started = self.before_run
+                self.rolled_back = self.before_rolled_back
+                self.rollback_refused = view.reason or "refused"
                 self.watch_view = previous
                 self.render_step()
                 self.refresh_bindings()

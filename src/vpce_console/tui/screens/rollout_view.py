@@ -85,16 +85,15 @@ class RolloutView(Screen[None]):
         self.rolled_back = False
         self.resuming = False
         """The running watch is of a change an earlier process wrote (`w`), not of a write made here."""
-        self.before_run: tuple[str, str, WatchView | None, float | None, float | None, bool] = (
+        self.before_run: tuple[str, str, WatchView | None, float | None, float | None] = (
             "apply",
             "lint",
             None,
             None,
             None,
-            False,
         )
-        """Mode, step, watch view, convergence, start and `rolled_back` of the run before the current one (see
-        `start_run`)."""
+        """Mode, step, watch view, convergence and start of the run before the current one (see `start_run`)."""
+        self.before_rolled_back = False
         self.rollback_refused = ""
         """Why the last `b` on this screen was refused (shown until the next write starts)."""
         self.stale_lease = ""
@@ -306,7 +305,7 @@ class RolloutView(Screen[None]):
     def body(self) -> Text:
         """What this step asks the person to check (never empty: a blank screen helps nobody at 3 a.m.)."""
         variables = self.app.theme_variables
-        text = self.refusal_text()  # first, on every step: the way out must fit above an 80×24 fold
+        text = Text()
         if self.step == "lint":
             if self.unchanged:
                 text.append("The draft equals the deployed policy: nothing to roll out.\n", style="bold")
@@ -328,12 +327,18 @@ class RolloutView(Screen[None]):
             text.append_text(wording.diff_text(self.deployed, self.draft, variables))
         elif self.step == "apply":
             text.append_text(wording.apply_text(self.endpoint.endpoint_id, self.mode, self.read_only))
+            if self.stale_lease and not self.read_only:
+                text.append(f"\nx: break the stale lease {self.stale_lease} and apply again (you type its id)")
         elif self.step == "watch":
             text.append_text(self.live_text())
             text.append_text(wording.watch_text(self.mode))
         elif self.step == "done":
             view = self.watch_view
             text.append_text(wording.done_heading(view, self.mode))
+            if self.stale_lease and not self.read_only:  # first: the way out must fit above an 80×24 fold
+                text.append(f"x: break the stale lease {self.stale_lease} and roll back again (you type its id)\n")
+            if self.rollback_refused:
+                text.append(f"Rollback refused, nothing written: {self.rollback_refused}\n", style="bold")
             text.append_text(self.live_text())  # first: the surprises must fit an 80×24 terminal
             text.append_text(
                 wording.done_details(
@@ -345,16 +350,6 @@ class RolloutView(Screen[None]):
                     read_only=self.read_only,
                 )
             )
-        return text
-
-    def refusal_text(self) -> Text:
-        """A refused rollback's reason and, when a stale lease refused the last write, `x`, the way past it."""
-        text = Text()
-        if self.stale_lease and not self.read_only:
-            again = "roll back again" if self.last_write[0] == "rollback" else "apply again"
-            text.append(f"x: break the stale lease {self.stale_lease} and {again} (you type its id)\n")
-        if self.rollback_refused:
-            text.append(f"Rollback refused, nothing written: {self.rollback_refused}\n", style="bold")
         return text
 
     def plan_text(self) -> Text:
